@@ -1,0 +1,139 @@
+/**
+ * The one description of the system: table, queues, functions and routes.
+ *
+ * Both the CDK stack (infra/) and the local stack (local/) are built from this object, so the
+ * two cannot drift apart: a queue, an index or a route added here appears in both.
+ * It holds no AWS or Node specifics beyond names and numbers.
+ */
+
+export const PROVIDERS = ['pressone', 'pelcro', 'punchh', 'digitalriver'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** Providers whose consumer (queue + DLQ + function) is deployed. Others are validated, not processed. */
+export const ENABLED_PROVIDERS = ['pressone'] as const satisfies readonly Provider[];
+export type EnabledProvider = (typeof ENABLED_PROVIDERS)[number];
+
+export const isEnabledProvider = (p: Provider): p is EnabledProvider =>
+  (ENABLED_PROVIDERS as readonly Provider[]).includes(p);
+
+export interface TableIndex {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+export interface TableDescription {
+  /** Logical id; the physical name is generated per stage in AWS and prefixed locally. */
+  readonly id: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly indexes: readonly TableIndex[];
+}
+
+export interface QueueDescription {
+  readonly id: string;
+  readonly provider: EnabledProvider;
+  /** Environment variable through which functions receive this queue's URL. */
+  readonly urlEnv: string;
+  /** Receives before a message moves to the DLQ (DESIGN §6: at least 5). */
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+  readonly dlqRetentionDays: number;
+}
+
+export type FunctionId = 'intake' | 'status' | `consumer-${EnabledProvider}`;
+
+export interface FunctionDescription {
+  readonly id: FunctionId;
+  /** Path of the handler module from the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** For consumers: the queue it reads, with event source mapping settings. */
+  readonly consumes?: {
+    readonly queueId: string;
+    readonly batchSize: number;
+    readonly maxBatchingWindowSeconds: number;
+    /** Event source mapping maximumConcurrency (AWS minimum is 2). */
+    readonly maximumConcurrency: number;
+  };
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteDescription {
+  readonly method: HttpMethod;
+  /** API Gateway path template, e.g. `/v1/renewals/{id}`. */
+  readonly path: string;
+  readonly functionId: FunctionId;
+  readonly auth: 'webhook-signature' | 'read-token';
+}
+
+/** Visibility timeout must be at least 6x the consumer's timeout (DESIGN §6, AWS guidance). */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+const CONSUMER_TIMEOUT_SECONDS = 30;
+
+export const system = {
+  table: {
+    id: 'Renewals',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [{ name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
+  } satisfies TableDescription,
+
+  queues: [
+    {
+      id: 'PressOne',
+      provider: 'pressone',
+      urlEnv: 'PRESSONE_QUEUE_URL',
+      maxReceiveCount: 5,
+      retentionDays: 4,
+      dlqRetentionDays: 14,
+    },
+  ] satisfies readonly QueueDescription[],
+
+  functions: [
+    { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
+    { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+    {
+      id: 'consumer-pressone',
+      entry: 'functions/consumer-pressone/handler.ts',
+      timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
+      memoryMb: 256,
+      consumes: { queueId: 'PressOne', batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 5 },
+    },
+  ] satisfies readonly FunctionDescription[],
+
+  routes: [
+    { method: 'POST', path: '/v1/renewals', functionId: 'intake', auth: 'webhook-signature' },
+    { method: 'POST', path: '/v1/providers/pressone/renew-number', functionId: 'intake', auth: 'webhook-signature' },
+    { method: 'GET', path: '/v1/renewals/{id}', functionId: 'status', auth: 'read-token' },
+    {
+      method: 'GET',
+      path: '/v1/subscriptions/{provider}/{subscriptionRef}/renewals',
+      functionId: 'status',
+      auth: 'read-token',
+    },
+  ] satisfies readonly RouteDescription[],
+} as const;
+
+export type SystemDescription = typeof system;
+
+export const queueFor = (provider: EnabledProvider): QueueDescription => {
+  const queue = system.queues.find((q) => q.provider === provider);
+  if (!queue) throw new Error(`no queue described for provider ${provider}`);
+  return queue;
+};
+
+export const functionDescription = (id: FunctionId): FunctionDescription => {
+  const fn = (system.functions as readonly FunctionDescription[]).find((f) => f.id === id);
+  if (!fn) throw new Error(`no function described with id ${id}`);
+  return fn;
+};
+
+export const visibilityTimeoutFor = (fn: FunctionDescription): number =>
+  fn.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR;
+
+/** The route key API Gateway (HTTP API, payload 2.0) puts in `event.routeKey`. */
+export const routeKey = (r: Pick<RouteDescription, 'method' | 'path'>): string => `${r.method} ${r.path}`;
