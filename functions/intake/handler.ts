@@ -1,4 +1,9 @@
-// Entry point filled in by the intake/status/consumer work; exists so the CDK stack can bundle it.
-export const handler = async (): Promise<never> => {
-  throw new Error('intake handler not built yet');
-};
+/** Lambda entry: configuration and clients once per cold start, then the intake handler. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createLogger } from '../../shared/logger';
+import { createIntakeHandler, loadIntakeDeps } from './app';
+
+export const handler = createIntakeHandler(
+  await loadIntakeDeps(process.env, { dynamo: new DynamoDBClient({}), sqs: new SQSClient({}) }, createLogger()),
+);

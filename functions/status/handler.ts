@@ -1,4 +1,6 @@
-// Entry point filled in by the intake/status/consumer work; exists so the CDK stack can bundle it.
-export const handler = async (): Promise<never> => {
-  throw new Error('status handler not built yet');
-};
+/** Lambda entry: configuration and clients once per cold start, then the status handler. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createLogger } from '../../shared/logger';
+import { createStatusHandler, loadStatusDeps } from './app';
+
+export const handler = createStatusHandler(await loadStatusDeps(process.env, { dynamo: new DynamoDBClient({}) }, createLogger()));

@@ -1,0 +1,65 @@
+/**
+ * Status: the read routes, behind bearer read tokens. Returns the renewal resource with every
+ * attempt; lists a subscription's renewals newest first with an opaque cursor.
+ */
+import middy from '@middy/core';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import type { Logger } from '../../shared/logger';
+import { requireEnv, resolveSecret, splitList, type Env } from '../../shared/config';
+import { badRequest, notFound } from '../../shared/http/problem';
+import { header, jsonResponse, problemDocuments } from '../../shared/http/middleware';
+import { createReadTokenCheck } from '../../shared/http/auth';
+import { InvalidCursorError, RenewalStore } from '../../shared/adapters/renewal-store';
+import { issuesToFieldErrors } from '../../shared/domain/canonical';
+import { toResource } from '../../shared/domain/renewal';
+import { PROVIDERS } from '../../shared/system';
+
+export interface StatusDeps {
+  readonly store: RenewalStore;
+  readonly checkReadToken: (authorization: string | undefined) => void;
+  readonly logger: Logger;
+}
+
+const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+const listPath = z.object({ provider: z.enum(PROVIDERS), subscriptionRef: z.string().min(1) });
+
+export const createStatusHandler = (deps: StatusDeps) =>
+  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(problemDocuments(deps.logger))
+    .handler(async function status(event) {
+      deps.checkReadToken(header(event, 'authorization'));
+      switch (event.routeKey) {
+        case 'GET /v1/renewals/{id}': {
+          const id = event.pathParameters?.id ?? '';
+          const record = /^rnw_[a-z2-7]{26}$/.test(id) ? await deps.store.get(id) : undefined;
+          if (!record) throw notFound(`No renewal ${JSON.stringify(id)}.`);
+          return jsonResponse(200, toResource(record));
+        }
+        case 'GET /v1/subscriptions/{provider}/{subscriptionRef}/renewals': {
+          const path = listPath.safeParse(event.pathParameters ?? {});
+          if (!path.success) throw badRequest('The path names an unknown provider.', issuesToFieldErrors(path.error.issues, ['path']));
+          const query = listQuery.safeParse(event.queryStringParameters ?? {});
+          if (!query.success) throw badRequest('The query string is not valid.', issuesToFieldErrors(query.error.issues, ['query']));
+          try {
+            const page = await deps.store.listBySubscription(path.data.provider, path.data.subscriptionRef, query.data);
+            return jsonResponse(200, { items: page.items.map(toResource), nextCursor: page.nextCursor ?? null });
+          } catch (error) {
+            if (error instanceof InvalidCursorError) throw badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: error.message }]);
+            throw error;
+          }
+        }
+        default:
+          throw notFound(`No read route ${event.routeKey}.`);
+      }
+    });
+
+export const loadStatusDeps = async (env: Env, clients: { dynamo: DynamoDBClient }, logger: Logger): Promise<StatusDeps> => ({
+  store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
+  checkReadToken: createReadTokenCheck(splitList(await resolveSecret(env, 'RENEWALS_READ_TOKENS'))),
+  logger,
+});

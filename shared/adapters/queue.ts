@@ -1,0 +1,34 @@
+/** Sends renewals to their provider's queue. */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { QueuedRenewal } from '../domain/renewal';
+
+/** SQS caps DelaySeconds at 15 minutes; longer waits are re-deferred by the consumer. */
+export const MAX_DELAY_SECONDS = 900;
+
+export interface RenewalQueue {
+  send(message: QueuedRenewal, delaySeconds?: number): Promise<void>;
+}
+
+export class SqsRenewalQueue implements RenewalQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(message: QueuedRenewal, delaySeconds = 0): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(message),
+        DelaySeconds: Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.ceil(delaySeconds))),
+      }),
+    );
+  }
+}
+
+/** Seconds until `at` (ISO), clamped to what one SQS delay can hold. */
+export const delaySecondsUntil = (at: string | undefined, now: Date): number => {
+  if (!at) return 0;
+  const ms = Date.parse(at) - now.getTime();
+  return ms <= 0 ? 0 : Math.min(MAX_DELAY_SECONDS, Math.ceil(ms / 1000));
+};

@@ -1,0 +1,247 @@
+/**
+ * The renewal table: lock and ledger (DESIGN §5.2). One item per renewal.
+ *
+ * Access patterns (one table, see system.table):
+ *   pk = RENEWAL#<id>, sk = RENEWAL            get a renewal; create it (conditional: key unused);
+ *                                              claim it (conditional: due and not leased); complete it
+ *   gsi1pk = SUB#<provider>#<subscription>,     list a subscription's renewals, newest first
+ *   gsi1sk = <createdAt>#<id>                   (bySubscription index, cursor-paginated)
+ *
+ * Costs per renewal: intake 1 write (create); consumer 2 writes on the success path (claim,
+ * complete). Records never expire: the record is what makes a redrive days later harmless.
+ */
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Attempt, RenewalRecord, RenewalStatus } from '../domain/renewal';
+import type { Provider } from '../system';
+
+const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
+const subscriptionKey = (provider: Provider, subscription: string) => `SUB#${provider}#${subscription}`;
+
+const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
+
+const toRecord = (item: Record<string, unknown>): RenewalRecord => {
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of INTERNAL_ATTRIBUTES) delete copy[k];
+  return copy as unknown as RenewalRecord;
+};
+
+export type CreateResult = { readonly created: true } | { readonly created: false; readonly existing: RenewalRecord };
+
+export type ClaimResult =
+  | {
+      readonly claimed: true;
+      /** The claim took over an expired lease: an earlier attempt may have reached the provider. */
+      readonly interrupted: boolean;
+      readonly previous: RenewalRecord;
+    }
+  | { readonly claimed: false; readonly current: RenewalRecord | undefined };
+
+export interface Completion {
+  readonly status: RenewalStatus;
+  readonly reason: string;
+  readonly attempt: Attempt;
+  readonly nextAttemptAt?: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor?: string;
+}
+
+export class RenewalStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** Stores a new renewal unless its id (hence its idempotency key) is taken; then returns the holder. */
+  async create(record: RenewalRecord): Promise<CreateResult> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...renewalKey(record.id),
+            gsi1pk: subscriptionKey(record.provider, record.subscription),
+            gsi1sk: `${record.createdAt}#${record.id}`,
+            ...record,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException && error.Item) {
+        return { created: false, existing: toRecord(unmarshall(error.Item)) };
+      }
+      throw error;
+    }
+  }
+
+  /** Undoes a create whose message could not be queued, so a retry of the webhook starts clean. */
+  async deleteUnqueued(id: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          ConditionExpression: '#s = :queued AND size(attempts) = :zero',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':queued': 'queued', ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async get(id: string): Promise<RenewalRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: renewalKey(id), ConsistentRead: true }));
+    return out.Item ? toRecord(out.Item) : undefined;
+  }
+
+  /**
+   * Takes the lease for one attempt. Succeeds when the renewal is due (queued, or retry_scheduled
+   * whose time has come) or when a previous holder's lease has expired (it crashed or timed out).
+   * Exactly one of any number of concurrent claimers wins.
+   */
+  async claim(id: string, owner: string, now: Date, leaseMs: number): Promise<ClaimResult> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          UpdateExpression: 'SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now REMOVE nextAttemptAt',
+          ConditionExpression:
+            'attribute_exists(pk) AND ((#s IN (:queued, :retry) AND (attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now)) OR (#s = :inprog AND leaseExpiresAt < :nowMs))',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':inprog': 'in_progress',
+            ':queued': 'queued',
+            ':retry': 'retry_scheduled',
+            ':owner': owner,
+            ':exp': now.getTime() + leaseMs,
+            ':now': now.toISOString(),
+            ':nowMs': now.getTime(),
+          },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const previous = toRecord(out.Attributes ?? {});
+      return { claimed: true, interrupted: previous.status === 'in_progress', previous };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return { claimed: false, current: error.Item ? toRecord(unmarshall(error.Item)) : undefined };
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Records the attempt(s) and the new status, releasing the lease. Fenced by the lease owner; a
+   * holder that lost its lease still appends its attempt (the call happened) but leaves the status.
+   */
+  async complete(id: string, owner: string, now: Date, completion: Completion, extraAttempts: readonly Attempt[] = []): Promise<{ fenced: boolean }> {
+    const attempts = [...extraAttempts, completion.attempt];
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          UpdateExpression: `SET #s = :status, statusReason = :reason, attempts = list_append(attempts, :attempts), updatedAt = :now${
+            completion.nextAttemptAt ? ', nextAttemptAt = :next' : ''
+          } REMOVE leaseOwner, leaseExpiresAt`,
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':status': completion.status,
+            ':reason': completion.reason,
+            ':attempts': attempts,
+            ':now': now.toISOString(),
+            ':owner': owner,
+            ...(completion.nextAttemptAt ? { ':next': completion.nextAttemptAt } : {}),
+          },
+        }),
+      );
+      return { fenced: false };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          UpdateExpression: 'SET attempts = list_append(attempts, :attempts), updatedAt = :now',
+          ExpressionAttributeValues: { ':attempts': attempts, ':now': now.toISOString() },
+        }),
+      );
+      return { fenced: true };
+    }
+  }
+
+  /** A subscription's renewals, newest first. The cursor is opaque to callers. */
+  async listBySubscription(
+    provider: Provider,
+    subscription: string,
+    options: { limit: number; cursor?: string },
+  ): Promise<Page<RenewalRecord>> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'bySubscription',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': subscriptionKey(provider, subscription) },
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor) } : {}),
+      }),
+    );
+    return {
+      items: (out.Items ?? []).map(toRecord),
+      ...(out.LastEvaluatedKey ? { nextCursor: encodeCursor(out.LastEvaluatedKey) } : {}),
+    };
+  }
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor is not one this API returned');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+const encodeCursor = (key: Record<string, unknown>): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+const decodeCursor = (cursor: string): Record<string, unknown> => {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      Object.keys(parsed).sort().join(',') === 'gsi1pk,gsi1sk,pk,sk' &&
+      Object.values(parsed).every((v) => typeof v === 'string')
+    ) {
+      return parsed as Record<string, unknown>;
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+};

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { pressone } from '../../shared/providers/pressone';
+import type { CallResult } from '../../shared/providers/types';
+import type { QueuedRenewal } from '../../shared/domain/renewal';
+
+const renewal: QueuedRenewal = { v: 1, id: 'rnw_x', idempotencyKey: 'k', provider: 'pressone', operation: 'renew', subscription: 'jane@example.com', params: {} };
+const response = (status: number, body: unknown = '', headers: Record<string, string> = {}): CallResult => ({
+  kind: 'response',
+  status,
+  headers,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  latencyMs: 5,
+});
+
+describe('PressOne request', () => {
+  it('posts {email} to the renew-number path with its trailing slash and both auth headers', () => {
+    const req = pressone.buildRequest(renewal, { baseUrl: 'https://api.pressone.co/', apiKey: 'key-123' });
+    expect(req).toEqual({
+      method: 'POST',
+      url: 'https://api.pressone.co/api/third-party/partner/renew-number/',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        authorization: 'Bearer key-123',
+        'pressone-x-api-key': 'key-123',
+      },
+      body: '{"email":"jane@example.com"}',
+    });
+  });
+
+  it('keeps a path prefix in the base URL', () => {
+    expect(pressone.buildRequest(renewal, { baseUrl: 'http://127.0.0.1:9000/sandbox', apiKey: 'k' }).url).toBe(
+      'http://127.0.0.1:9000/sandbox/api/third-party/partner/renew-number/',
+    );
+  });
+});
+
+describe('PressOne classification, response by response', () => {
+  const cases: Array<[string, CallResult, string, number | undefined]> = [
+    ['200 success', response(200, { message: 'Number renewed', success: true, data: null }), 'success', undefined],
+    ['200 success:false', response(200, { message: 'No active number', success: false, data: null }), 'permanent', undefined],
+    ['400', response(400, { message: 'bad' }), 'permanent', undefined],
+    ['404', response(404, { message: 'User not found' }), 'permanent', undefined],
+    ['422', response(422, { message: 'email invalid' }), 'permanent', undefined],
+    ['401', response(401, { message: 'Unauthorized' }), 'auth', undefined],
+    ['403', response(403, 'Forbidden'), 'auth', undefined],
+    ['429 with Retry-After', response(429, '', { 'retry-after': '7' }), 'retryable', 7],
+    ['503 with Retry-After', response(503, 'down', { 'retry-after': '1' }), 'retryable', 1],
+    ['500', response(500, 'oops'), 'ambiguous', undefined],
+    ['502', response(502, 'bad gateway'), 'ambiguous', undefined],
+    ['504', response(504, 'timeout'), 'ambiguous', undefined],
+    ['refused', { kind: 'not-sent', code: 'ECONNREFUSED', latencyMs: 1 }, 'retryable', undefined],
+    ['reset', { kind: 'no-answer', code: 'ECONNRESET', latencyMs: 1 }, 'ambiguous', undefined],
+    ['timeout', { kind: 'no-answer', code: 'TIMEOUT', latencyMs: 1 }, 'ambiguous', undefined],
+  ];
+  it.each(cases)('%s', (_name, result, cls, retryAfter) => {
+    const c = pressone.classify(result);
+    expect(c.class).toBe(cls);
+    expect(c.retryAfterSeconds).toBe(retryAfter);
+  });
+
+  it('masks emails in provider messages', () => {
+    expect(pressone.classify(response(404, { message: 'No user jane.doe@example.com' })).message).toBe('No user j***@example.com');
+  });
+});
