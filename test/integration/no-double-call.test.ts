@@ -1,0 +1,140 @@
+/**
+ * The no-double-call guarantee (DESIGN §5.2) with real components: DynamoDB Local as the lock,
+ * the project's SQS endpoint for deferred copies, and the PressOne sandbox over HTTP counting calls.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CreateQueueCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startSqsServer, type SqsServer } from '../../local/sqs/server';
+import { PressOneSandbox } from '../../local/sandboxes/pressone';
+import { RenewalStore } from '../../shared/adapters/renewal-store';
+import { SqsRenewalQueue } from '../../shared/adapters/queue';
+import { fetchCall } from '../../shared/adapters/http-call';
+import { pressone } from '../../shared/providers/pressone';
+import { processRenewal, type ConsumerDeps } from '../../shared/consumer/engine';
+import { newRenewalRecord, queuedMessageFor, type QueuedRenewal } from '../../shared/domain/renewal';
+import { createRenewalTable } from '../support/tables';
+
+let dynamo: DynamoDBClient;
+let sqsServer: SqsServer;
+let sqs: SQSClient;
+let queueUrl: string;
+let sandbox: PressOneSandbox;
+let deps: ConsumerDeps;
+let n = 0;
+
+beforeAll(async () => {
+  const t = await createRenewalTable('nodouble');
+  dynamo = t.dynamo;
+  sqsServer = await startSqsServer({ port: 0 });
+  sqs = new SQSClient({ endpoint: sqsServer.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'pressone' }))).QueueUrl ?? '';
+  sandbox = new PressOneSandbox({ apiKey: 'key-1' });
+  await sandbox.start({ port: 0 });
+  deps = {
+    store: new RenewalStore(dynamo, t.tableName),
+    queue: new SqsRenewalQueue(sqs, queueUrl),
+    provider: pressone,
+    credentials: { baseUrl: sandbox.url, apiKey: 'key-1' },
+    call: fetchCall,
+    callTimeoutMs: 2_000,
+    leaseMs: 35_000,
+    retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000 },
+    logger: new Logger({ logLevel: 'SILENT' }),
+  };
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+  sqs?.destroy();
+  await sqsServer?.stop();
+  dynamo?.destroy();
+});
+
+beforeEach(async () => {
+  sandbox.reset();
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+});
+
+/** A renewal as intake leaves it: a record in the table and the message that was queued. */
+const accepted = async (): Promise<QueuedRenewal> => {
+  const email = `user${++n}@example.com`;
+  const req = { provider: 'pressone', operation: 'renew', subscription: email, params: {} } as const;
+  const record = newRenewalRecord(req, `key-${n}-${Date.now()}`, new Date());
+  await deps.store.create(record);
+  return queuedMessageFor(record, req);
+};
+
+const renewCalls = () => sandbox.calls().filter((c) => c.path.startsWith('/api/third-party/partner/renew-number/'));
+
+describe('no second call for one idempotency key', () => {
+  it('under redelivery of a finished message', async () => {
+    const message = await accepted();
+    expect(await processRenewal(message, 'w1', deps)).toEqual({ kind: 'completed', status: 'succeeded' });
+    expect(await processRenewal(message, 'w2', deps)).toEqual({ kind: 'skipped', why: 'already succeeded' });
+    expect(renewCalls()).toHaveLength(1);
+    expect(sandbox.renewalsFor(message.subscription)).toBe(1);
+  });
+
+  it('under concurrent delivery of the same message', async () => {
+    const message = await accepted();
+    // Slow the provider down so every copy arrives while the first call is in flight.
+    sandbox.injectFaults({ kind: 'latency', ms: 300 });
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => processRenewal(message, `w${i}`, deps)));
+    expect(results.filter((r) => r.kind === 'completed')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'deferred')).toHaveLength(5);
+    expect(renewCalls()).toHaveLength(1);
+    expect(sandbox.renewalsFor(message.subscription)).toBe(1);
+    // The deferred copies, once delivered, find the renewal finished and stop there.
+    expect(await processRenewal(message, 'late', deps)).toEqual({ kind: 'skipped', why: 'already succeeded' });
+    expect(renewCalls()).toHaveLength(1);
+  });
+
+  it('when a consumer dies after claiming: nobody calls while its lease runs, and after it ends the renewal stops at needs_attention', async () => {
+    const message = await accepted();
+    // The dead consumer: claimed with a short lease, then never completed.
+    const dead = await deps.store.claim(message.id, 'dead-worker', new Date(), 400);
+    expect(dead.claimed).toBe(true);
+
+    const during = await processRenewal(message, 'w-during', deps);
+    expect(during.kind).toBe('deferred');
+    expect(renewCalls()).toHaveLength(0);
+
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await processRenewal(message, 'w-after', deps);
+    expect(after).toEqual({ kind: 'completed', status: 'needs_attention' });
+    expect(renewCalls()).toHaveLength(0);
+    const record = await deps.store.get(message.id);
+    expect(record?.status).toBe('needs_attention');
+    expect(record?.attempts.map((a) => a.errorClass)).toEqual(['interrupted']);
+  });
+
+  it('when a consumer dies after the provider renewed but before recording it', async () => {
+    const message = await accepted();
+    const claim = await deps.store.claim(message.id, 'dies-after-call', new Date(), 300);
+    expect(claim.claimed).toBe(true);
+    // It called PressOne, which renewed, and then the process died.
+    const call = await fetchCall(pressone.buildRequest(message, deps.credentials), 2_000);
+    expect(call.kind === 'response' && call.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 400));
+    // Redelivery after the visibility timeout: no blind second renewal.
+    expect(await processRenewal(message, 'redelivered', deps)).toEqual({ kind: 'completed', status: 'needs_attention' });
+    expect(sandbox.renewalsFor(message.subscription)).toBe(1);
+  });
+
+  it('retries a 503 only after recording it, with one call per attempt', async () => {
+    const message = await accepted();
+    sandbox.injectFaults({ kind: 'status', status: 503, retryAfterSeconds: 1 });
+    const first = await processRenewal(message, 'w1', deps);
+    expect(first).toEqual({ kind: 'completed', status: 'retry_scheduled' });
+    // A duplicate arriving before the retry is due does not call.
+    const early = await processRenewal(message, 'dup', deps);
+    expect(early.kind).toBe('deferred');
+    expect(renewCalls()).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1_400));
+    expect(await processRenewal(message, 'w2', deps)).toEqual({ kind: 'completed', status: 'succeeded' });
+    expect(renewCalls()).toHaveLength(2);
+    expect(sandbox.renewalsFor(message.subscription)).toBe(1);
+  });
+});
