@@ -1,0 +1,139 @@
+/**
+ * The local HTTP API: what API Gateway (HTTP API, payload format 2.0) does in AWS. It matches the
+ * routes of the system description, builds the same event the handlers get in AWS, and writes
+ * their structured result back.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { routeKey, type FunctionId, type RouteDescription } from '../shared/system';
+import { lambdaContext } from './lambda-context';
+
+export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** API Gateway's own payload limit; the intake function enforces the 64 KiB contract below it. */
+const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  readonly route: RouteDescription;
+  readonly pattern: RegExp;
+  readonly params: readonly string[];
+}
+
+const compile = (route: RouteDescription): CompiledRoute => {
+  const params: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const m = /^\{(\w+)\}$/.exec(segment);
+      if (!m?.[1]) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      params.push(m[1]);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}$`), params };
+};
+
+const readBody = (req: IncomingMessage): Promise<Buffer | 'too-large'> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= API_GATEWAY_MAX_BODY) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > API_GATEWAY_MAX_BODY ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+
+const send = (res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void => {
+  res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string> | undefined);
+  res.end(result.body ?? '');
+};
+
+const problem = (status: number, title: string, detail: string): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: status,
+  headers: { 'content-type': 'application/problem+json' },
+  body: JSON.stringify({ type: 'about:blank', title, status, detail }),
+});
+
+export interface ApiServer {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export const startApiServer = async (options: {
+  port: number;
+  host?: string;
+  routes: readonly RouteDescription[];
+  handlers: Readonly<Partial<Record<FunctionId, { handler: HttpHandler; timeoutMs: number }>>>;
+  onError?: (error: unknown) => void;
+}): Promise<ApiServer> => {
+  const compiled = options.routes.map(compile);
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const method = (req.method ?? 'GET').toUpperCase();
+      const match = compiled
+        .filter((c) => c.route.method === method)
+        .map((c) => ({ c, m: c.pattern.exec(url.pathname) }))
+        .find((x) => x.m);
+      if (!match?.m) return send(res, problem(404, 'Not found', `No route ${method} ${url.pathname}.`));
+      const fn = options.handlers[match.c.route.functionId];
+      if (!fn) return send(res, problem(502, 'Bad gateway', `Function ${match.c.route.functionId} is not running.`));
+
+      const body = await readBody(req);
+      if (body === 'too-large') return send(res, problem(413, 'Payload too large', 'Request body exceeds 10 MB.'));
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+      const pathParameters = Object.fromEntries(match.c.params.map((p, i) => [p, decodeURIComponent(match.m?.[i + 1] ?? '')]));
+      const query = Object.fromEntries(url.searchParams.entries());
+      const now = new Date();
+      const event: APIGatewayProxyEventV2 = {
+        version: '2.0',
+        routeKey: routeKey(match.c.route),
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        headers,
+        ...(url.search ? { queryStringParameters: query } : {}),
+        ...(match.c.params.length ? { pathParameters } : {}),
+        requestContext: {
+          accountId: '000000000000',
+          apiId: 'local',
+          domainName: headers.host ?? 'localhost',
+          domainPrefix: 'local',
+          http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+          requestId: randomUUID(),
+          routeKey: routeKey(match.c.route),
+          stage: '$default',
+          time: now.toUTCString(),
+          timeEpoch: now.getTime(),
+        },
+        ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
+        isBase64Encoded: false,
+      };
+      send(res, await fn.handler(event, lambdaContext(match.c.route.functionId, fn.timeoutMs)));
+    })().catch((error: unknown) => {
+      options.onError?.(error);
+      if (!res.headersSent) send(res, problem(500, 'Internal error', 'The local API failed; see the stack log.'));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+};

@@ -1,0 +1,97 @@
+/**
+ * `npm start`: the whole renewal gateway on this machine, in the foreground.
+ * Stops every child process on Ctrl-C, SIGTERM or SIGHUP; runs without a terminal too.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { startLocalStack, type LocalStack } from './stack';
+import { LOCAL_DEFAULTS } from './defaults';
+
+const port = (name: keyof typeof LOCAL_DEFAULTS & `${string}PORT`): number => {
+  const raw = process.env[name];
+  if (!raw) return LOCAL_DEFAULTS[name];
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+    console.error(`${name} must be a port number (0–65535), got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return value;
+};
+
+const level = (process.env.LOG_LEVEL ?? 'INFO').toUpperCase();
+
+/** Shows a configured value only when it is the published local default; never a real secret. */
+const shown = (stack: LocalStack, name: 'RENEWALS_WEBHOOK_SECRETS' | 'RENEWALS_READ_TOKENS' | 'PRESSONE_API_KEY'): string =>
+  stack.env[name] === LOCAL_DEFAULTS[name] ? `${name}=${LOCAL_DEFAULTS[name]}` : `${name} (set from your environment; not shown)`;
+
+const banner = (stack: LocalStack): string => {
+  const e = stack.env;
+  return `
+  Renewal gateway — local stack is up (Ctrl-C stops everything)
+
+  HTTP API            ${stack.apiUrl}
+  DynamoDB Local      ${stack.dynamoEndpoint}   table ${stack.tableName}
+  SQS endpoint        ${stack.sqsEndpoint}   ${Object.entries(stack.queues).map(([p, q]) => `${p}: ${q.url}`).join(', ')}
+  PressOne sandbox    ${stack.sandboxes.pressone.url}   (calls: GET /_sandbox/calls, faults: POST /_sandbox/faults)
+  PressOne base URL   ${e.PRESSONE_BASE_URL}
+
+  Webhook secret      ${shown(stack, 'RENEWALS_WEBHOOK_SECRETS')}
+  Read token          ${shown(stack, 'RENEWALS_READ_TOKENS')}
+  PressOne API key    ${shown(stack, 'PRESSONE_API_KEY')}
+  (local development values; set the variables to use others, and \`npm run call\` uses them too)
+
+  Send a first signed renewal:
+    npm run call -- POST /v1/providers/pressone/renew-number '{"email":"jane@example.com"}'
+  Then read it (use the id it printed):
+    npm run call -- GET /v1/renewals/<id>
+`;
+};
+
+const main = async (): Promise<void> => {
+  // Set once started; the signal handlers may run before that.
+  const running: { stack?: LocalStack } = {};
+  let stopping = false;
+  let firstSignalAt = 0;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      // Ctrl-C reaches us twice (from the terminal and relayed by tsx): only a later one forces.
+      if (Date.now() - firstSignalAt < 1_000) return;
+      console.error(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    stopping = true;
+    firstSignalAt = Date.now();
+    console.log(`\n${signal}: stopping the local stack…`);
+    void (running.stack?.stop() ?? Promise.resolve()).then(
+      () => {
+        console.log('stopped.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error('stopping failed:', error);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+
+  const stack = await startLocalStack({
+    apiPort: port('PORT'),
+    dynamoPort: port('LOCAL_DYNAMODB_PORT'),
+    sqsPort: port('LOCAL_SQS_PORT'),
+    sandboxPort: port('LOCAL_SANDBOX_PORT'),
+    env: process.env,
+    logLevel: (['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'].includes(level) ? level : 'INFO') as 'INFO',
+  });
+  running.stack = stack;
+  if (stopping) {
+    await stack.stop();
+    return;
+  }
+  console.log(banner(stack));
+};
+
+main().catch((error: unknown) => {
+  console.error('the local stack could not start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

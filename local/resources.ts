@@ -1,0 +1,62 @@
+/**
+ * Creates the table and the queues of the system description in the local components, the same
+ * shapes the CDK stack declares (keys, indexes, DLQs, visibility timeouts, redrive policies).
+ */
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { functionDescription, system, visibilityTimeoutFor, type EnabledProvider } from '../shared/system';
+
+export const createTable = async (dynamo: DynamoDBClient, tableName: string): Promise<void> => {
+  const t = system.table;
+  const keys = new Set([t.partitionKey, t.sortKey, ...t.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]);
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [...keys].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      KeySchema: [
+        { AttributeName: t.partitionKey, KeyType: 'HASH' },
+        { AttributeName: t.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: t.indexes.map((i) => ({
+        IndexName: i.name,
+        KeySchema: [
+          { AttributeName: i.partitionKey, KeyType: 'HASH' },
+          { AttributeName: i.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    }),
+  );
+};
+
+export const createQueues = async (sqs: SQSClient, prefix: string) => {
+  const out: Partial<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string }>> = {};
+  for (const q of system.queues) {
+    const consumer = functionDescription(`consumer-${q.provider}`);
+    const dlq = await sqs.send(
+      new CreateQueueCommand({ QueueName: `${prefix}-${q.id}-dlq`, Attributes: { MessageRetentionPeriod: String(q.dlqRetentionDays * 86_400) } }),
+    );
+    const dlqArn = await queueArn(sqs, dlq.QueueUrl);
+    const main = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${prefix}-${q.id}`,
+        Attributes: {
+          VisibilityTimeout: String(visibilityTimeoutFor(consumer)),
+          MessageRetentionPeriod: String(q.retentionDays * 86_400),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: q.maxReceiveCount }),
+        },
+      }),
+    );
+    out[q.provider] = { url: main.QueueUrl ?? '', arn: await queueArn(sqs, main.QueueUrl), dlqUrl: dlq.QueueUrl ?? '' };
+  }
+  return out as Record<EnabledProvider, { url: string; arn: string; dlqUrl: string }>;
+};
+
+export const queueArn = async (sqs: SQSClient, url: string | undefined): Promise<string> => {
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = attrs.Attributes?.QueueArn;
+  if (!arn) throw new Error(`queue ${url} has no ARN`);
+  return arn;
+};
+
