@@ -1,6 +1,10 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Queue } from 'aws-cdk-lib/aws-sqs';
+/**
+ * CDK app entry (`cdk.json`: `npx tsx infra/app.ts`). Deploy a stage with
+ * `npx cdk deploy -c stage=prod`; see `addRenewalGateway` for the other context keys.
+ */
+import { App } from 'aws-cdk-lib';
+import { addRenewalGateway } from './gateway-app';
+
 const app = new App();
-const s = new Stack(app, 'T');
-new Queue(s, 'Q');
+addRenewalGateway(app);
 app.synth();

@@ -41,6 +41,9 @@ export const requireUrl = (env: Env, name: string): string => {
   return value;
 };
 
+/** Value the CDK stack stores in secrets that operators must set; a function refuses to start on it. */
+export const SECRET_PLACEHOLDER = 'PLACEHOLDER-set-this-secret-value';
+
 let secretsClient: SecretsManagerClient | undefined;
 
 export const resolveSecret = async (env: Env, name: string): Promise<string> => {
@@ -52,6 +55,7 @@ export const resolveSecret = async (env: Env, name: string): Promise<string> => 
   const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: arn }));
   const value = out.SecretString?.trim();
   if (!value) throw new ConfigError(`secret ${name}_SECRET_ARN holds no string value`);
+  if (value === SECRET_PLACEHOLDER) throw new ConfigError(`secret ${name}_SECRET_ARN still holds its placeholder; set the real value`);
   return value;
 };
 

@@ -16,6 +16,20 @@ export type EnabledProvider = (typeof ENABLED_PROVIDERS)[number];
 export const isEnabledProvider = (p: Provider): p is EnabledProvider =>
   (ENABLED_PROVIDERS as readonly Provider[]).includes(p);
 
+/** Configuration names of each processed provider (DESIGN §4.5), read by the consumer and wired by CDK. */
+export interface ProviderConfigNames {
+  /** Environment variable holding the provider's base URL. */
+  readonly baseUrlEnv: string;
+  /** Production base URL (locally the sandbox's URL is used unless the variable is set). */
+  readonly defaultBaseUrl: string;
+  /** The credential the consumer sends (a secret: Secrets Manager in AWS). */
+  readonly apiKeyEnv: string;
+}
+
+export const PROVIDER_CONFIG = {
+  pressone: { baseUrlEnv: 'PRESSONE_BASE_URL', defaultBaseUrl: 'https://api.pressone.co', apiKeyEnv: 'PRESSONE_API_KEY' },
+} as const satisfies Record<EnabledProvider, ProviderConfigNames>;
+
 export interface TableIndex {
   readonly name: string;
   readonly partitionKey: string;

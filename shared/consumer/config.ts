@@ -1,20 +1,18 @@
 /** Consumer configuration (DESIGN §4.5), shared by every provider's consumer. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { optionalInt, requireEnv, requireUrl, resolveSecret, type Env } from '../config';
+import { ConfigError, optionalInt, requireEnv, requireUrl, resolveSecret, type Env } from '../config';
 import type { Logger } from '../logger';
 import { RenewalStore } from '../adapters/renewal-store';
 import { SqsRenewalQueue } from '../adapters/queue';
 import { fetchCall } from '../adapters/http-call';
 import { DEFAULT_RETRY_POLICY } from '../domain/retry';
-import { functionDescription, queueFor, type EnabledProvider } from '../system';
+import { PROVIDER_CONFIG, functionDescription, queueFor, type EnabledProvider } from '../system';
 import { pressone } from '../providers/pressone';
 import type { ProviderModule } from '../providers/types';
 import type { ConsumerDeps } from './engine';
 
-const PROVIDER_MODULES: Record<EnabledProvider, { module: ProviderModule; baseUrlEnv: string; apiKeyEnv: string }> = {
-  pressone: { module: pressone, baseUrlEnv: 'PRESSONE_BASE_URL', apiKeyEnv: 'PRESSONE_API_KEY' },
-};
+const PROVIDER_MODULES: Record<EnabledProvider, ProviderModule> = { pressone };
 
 export const loadConsumerDeps = async (
   provider: EnabledProvider,
@@ -22,18 +20,18 @@ export const loadConsumerDeps = async (
   clients: { dynamo: DynamoDBClient; sqs: SQSClient },
   logger: Logger,
 ): Promise<ConsumerDeps> => {
-  const spec = PROVIDER_MODULES[provider];
+  const names = PROVIDER_CONFIG[provider];
   const fn = functionDescription(`consumer-${provider}`);
   const functionTimeoutMs = fn.timeoutSeconds * 1000;
   const callTimeoutMs = optionalInt(env, 'PROVIDER_CALL_TIMEOUT_MS', 10_000, 100);
   if (callTimeoutMs >= functionTimeoutMs) {
-    throw new Error(`PROVIDER_CALL_TIMEOUT_MS (${callTimeoutMs}) must be below the function timeout (${functionTimeoutMs} ms)`);
+    throw new ConfigError(`PROVIDER_CALL_TIMEOUT_MS (${callTimeoutMs}) must be below the function timeout (${functionTimeoutMs} ms)`);
   }
   return {
     store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
     queue: new SqsRenewalQueue(clients.sqs, requireEnv(env, queueFor(provider).urlEnv)),
-    provider: spec.module,
-    credentials: { baseUrl: requireUrl(env, spec.baseUrlEnv), apiKey: await resolveSecret(env, spec.apiKeyEnv) },
+    provider: PROVIDER_MODULES[provider],
+    credentials: { baseUrl: requireUrl(env, names.baseUrlEnv), apiKey: await resolveSecret(env, names.apiKeyEnv) },
     call: fetchCall,
     callTimeoutMs,
     // The lease outlives the function: while the holder can still be running, nobody else calls.

@@ -1,0 +1,114 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { pascal } from '../naming';
+import { ALARM_SETTINGS } from '../settings';
+import type { GatewayFunction } from './gateway-function';
+import type { ProviderQueue } from './provider-queue';
+
+export interface GatewayAlarmsProps {
+  /**
+   * Age of the oldest message in a provider queue above which the provider is not keeping up.
+   * @default ALARM_SETTINGS.oldestMessageAgeSeconds (15 minutes)
+   */
+  readonly oldestMessageAge?: Duration;
+  /**
+   * What happens to the topic's KMS key when it leaves the stack (DESTROY schedules deletion).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly keyRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The alarms that say a renewal may be late or stuck (DESIGN §6), all notifying one SNS topic
+ * that operators subscribe to (e-mail, chat, paging). The topic is encrypted with its own KMS key
+ * because CloudWatch cannot publish to a topic under the AWS-managed SNS key; the key policy lets
+ * CloudWatch use it, and nothing else.
+ */
+export class GatewayAlarms extends Construct {
+  public readonly topic: Topic;
+  public readonly topicKey: Key;
+  public readonly alarms: Alarm[] = [];
+  private readonly action: SnsAction;
+  private readonly oldestMessageAge: Duration;
+
+  constructor(scope: Construct, id: string, props: GatewayAlarmsProps = {}) {
+    super(scope, id);
+    this.oldestMessageAge = props.oldestMessageAge ?? Duration.seconds(ALARM_SETTINGS.oldestMessageAgeSeconds);
+
+    this.topicKey = new Key(this, 'TopicKey', {
+      description: 'Encrypts the renewal gateway alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: props.keyRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.topicKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+
+    this.topic = new Topic(this, 'Topic', {
+      displayName: 'Renewal gateway alarms',
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    this.action = new SnsAction(this.topic);
+  }
+
+  /**
+   * Alarms for one provider queue: any message in its DLQ (a renewal gave up and needs a person),
+   * and an oldest message older than the threshold (the consumer is not keeping up).
+   */
+  watchQueue(queue: ProviderQueue): void {
+    const id = queue.description.id;
+    this.add(
+      new Alarm(this, `${id}DeadLetters`, {
+        alarmDescription: `Messages in the ${queue.description.provider} dead-letter queue: renewals exhausted their receives; inspect, fix and redrive.`,
+        metric: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    this.add(
+      new Alarm(this, `${id}OldestMessageAge`, {
+        alarmDescription: `The oldest ${queue.description.provider} renewal has waited more than ${this.oldestMessageAge.toHumanString()}: the provider or its consumer is not keeping up.`,
+        metric: queue.queue.metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: this.oldestMessageAge.toSeconds(),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // Several minutes in a row, so one slow batch does not page anyone.
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /** Alarm on any invocation error of a function (handlers catch expected failures themselves). */
+  watchFunction(fn: GatewayFunction): void {
+    this.add(
+      new Alarm(this, `${pascal(fn.description.id)}Errors`, {
+        alarmDescription: `The ${fn.description.id} function failed invocations (unhandled error, timeout or out of memory).`,
+        metric: fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  private add(alarm: Alarm): void {
+    alarm.addAlarmAction(this.action);
+    // Tell operators when it clears too, so nobody investigates a problem that already ended.
+    alarm.addOkAction(this.action);
+    this.alarms.push(alarm);
+  }
+}

@@ -1,0 +1,63 @@
+import { Tags, Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { ENABLED_PROVIDERS, type EnabledProvider } from '../shared/system';
+import { RenewalGatewayStack } from './renewal-gateway-stack';
+
+export const DEFAULT_STAGE = 'dev';
+/** Lowercase, short: the stage is part of the stack name and of every generated resource name. */
+const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
+
+export interface GatewayAppOptions {
+  /**
+   * Run the cdk-nag AwsSolutions and Serverless rule packs at synthesis. Error findings fail
+   * `cdk synth`; the nag test asserts there are no findings at all, warnings included.
+   * @default true
+   */
+  readonly checks?: boolean;
+}
+
+/**
+ * Adds the renewal gateway stack to an app, configured from context:
+ * - `-c stage=<name>` (default `dev`): stack `RenewalGateway-<stage>`;
+ * - `-c <provider>BaseUrl=https://...` (e.g. `pressoneBaseUrl`): a provider URL for this stage;
+ * - `-c retainData=false`: a throwaway stage whose table, secrets and logs go with the stack.
+ * Shared by `infra/app.ts` and the tests, so the tests check the stack that gets deployed.
+ */
+export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): RenewalGatewayStack {
+  const stage = stringContext(app, 'stage') ?? DEFAULT_STAGE;
+  if (!STAGE_PATTERN.test(stage)) {
+    throw new Error(`stage "${stage}" must match ${STAGE_PATTERN} (lowercase letters, digits, dashes)`);
+  }
+  const providerBaseUrls: Partial<Record<EnabledProvider, string>> = {};
+  for (const provider of ENABLED_PROVIDERS) {
+    const url = stringContext(app, `${provider}BaseUrl`);
+    if (url !== undefined) providerBaseUrls[provider] = url;
+  }
+  const retainData = stringContext(app, 'retainData');
+  if (retainData !== undefined && retainData !== 'true' && retainData !== 'false') {
+    throw new Error(`retainData must be true or false, got ${retainData}`);
+  }
+
+  const stack = new RenewalGatewayStack(app, `RenewalGateway-${stage}`, {
+    stage,
+    providerBaseUrls,
+    retainData: retainData !== 'false',
+  });
+  Tags.of(stack).add('project', 'renewal-gateway');
+  Tags.of(stack).add('stage', stage);
+
+  if (options.checks ?? true) {
+    // cdk-nag 3 runs as a CDK policy-validation plugin: findings go to the validation report in
+    // the cloud assembly and fail synthesis, acknowledgements are `Validations.of(x).acknowledge`.
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new ServerlessChecks(app, { verbose: true }));
+  }
+  return stack;
+}
+
+/** Context from `-c key=value` arrives as a string; from cdk.json or tests it may be typed. */
+function stringContext(app: App, key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return String(value);
+  throw new Error(`context ${key} must be a string, got ${JSON.stringify(value)}`);
+}

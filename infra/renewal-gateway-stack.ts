@@ -1,0 +1,179 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import {
+  system,
+  visibilityTimeoutFor,
+  type EnabledProvider,
+  type FunctionDescription,
+  type FunctionId,
+  type QueueDescription,
+  type RouteDescription,
+} from '../shared/system';
+import { ConfigSecrets } from './constructs/config-secrets';
+import { GatewayAlarms } from './constructs/gateway-alarms';
+import { GatewayFunction } from './constructs/gateway-function';
+import { GatewayHttpApi, type GatewayRoute, type GatewayThrottle } from './constructs/gateway-http-api';
+import { ProviderConsumer } from './constructs/provider-consumer';
+import { ProviderQueue } from './constructs/provider-queue';
+import { RenewalTable } from './constructs/renewal-table';
+import { pascal } from './naming';
+import { FUNCTION_ACCESS, providerSettings } from './settings';
+
+export interface RenewalGatewayStackProps extends StackProps {
+  /** Stage name (`dev`, `staging`, `prod`...). Several stages may share an account. */
+  readonly stage: string;
+  /**
+   * Provider base URLs replacing the production defaults of `providerSettings()`, e.g. a
+   * provider's sandbox for a test stage. Must be https.
+   * @default the production URLs
+   */
+  readonly providerBaseUrls?: Partial<Record<EnabledProvider, string>>;
+  /** @default API_THROTTLE_DEFAULTS */
+  readonly apiThrottle?: GatewayThrottle;
+  /**
+   * Keep stateful resources (table, secrets, logs) when the stack is deleted, and protect the
+   * table against deletion. Turn off only for throwaway stages.
+   * @default true
+   */
+  readonly retainData?: boolean;
+}
+
+type AccessFunctionId = keyof typeof FUNCTION_ACCESS;
+const hasAccessSettings = (id: FunctionId): id is AccessFunctionId => Object.hasOwn(FUNCTION_ACCESS, id);
+
+/**
+ * The renewal gateway (DESIGN §3, §6), built from `shared/system.ts`: every queue, function and
+ * route there appears here by looping over the description, never by listing them again.
+ */
+export class RenewalGatewayStack extends Stack {
+  public readonly table: RenewalTable;
+  public readonly queues: ReadonlyMap<string, ProviderQueue>;
+  public readonly functions: ReadonlyMap<FunctionId, GatewayFunction>;
+  public readonly api: GatewayHttpApi;
+  public readonly alarms: GatewayAlarms;
+  public readonly secrets: ConfigSecrets;
+  /** Applied to every stateful resource: the table, secrets and log groups. */
+  private readonly removalPolicy: RemovalPolicy;
+
+  constructor(scope: Construct, id: string, props: RenewalGatewayStackProps) {
+    const { stage, providerBaseUrls: _urls, apiThrottle: _throttle, retainData: _retain, ...stackProps } = props;
+    super(scope, id, {
+      description: `Renewal gateway (${stage}): signed renewal requests, per-provider queues and consumers, renewal ledger`,
+      ...stackProps,
+    });
+    const retain = props.retainData ?? true;
+    const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.removalPolicy = removalPolicy;
+    const fnDescriptions = system.functions as readonly FunctionDescription[];
+    // Checked before anything is built (and bundled), so a bad URL fails synth at once.
+    for (const [provider, url] of Object.entries(props.providerBaseUrls ?? {})) checkBaseUrl(provider, url);
+
+    this.table = new RenewalTable(this, system.table.id, {
+      description: system.table,
+      removalPolicy,
+      deletionProtection: retain,
+    });
+    this.secrets = new ConfigSecrets(this, 'Secrets', { removalPolicy });
+    this.alarms = new GatewayAlarms(this, 'Alarms', { keyRemovalPolicy: removalPolicy });
+
+    const queues = new Map<string, ProviderQueue>();
+    for (const description of system.queues as readonly QueueDescription[]) {
+      const consumer = fnDescriptions.find((f) => f.consumes?.queueId === description.id);
+      // A queue nobody drains would accept renewals and silently never perform them.
+      if (!consumer) throw new Error(`queue ${description.id} has no consumer function in shared/system.ts`);
+      const queue = new ProviderQueue(this, `${description.id}Queue`, {
+        description,
+        visibilityTimeout: Duration.seconds(visibilityTimeoutFor(consumer)),
+      });
+      queues.set(description.id, queue);
+      this.alarms.watchQueue(queue);
+    }
+    this.queues = queues;
+
+    const functions = new Map<FunctionId, GatewayFunction>();
+    for (const description of fnDescriptions) {
+      const fn = description.consumes
+        ? this.consumer(description, description.consumes.queueId, props)
+        : this.apiFunction(description);
+      fn.useTable(this.table, description.consumes ? 'readWrite' : this.access(description.id).table);
+      functions.set(description.id, fn);
+      this.alarms.watchFunction(fn);
+    }
+    this.functions = functions;
+
+    this.api = new GatewayHttpApi(this, 'HttpApi', {
+      routes: (system.routes as readonly RouteDescription[]).map((route): GatewayRoute => {
+        const fn = functions.get(route.functionId);
+        if (!fn) throw new Error(`route ${route.method} ${route.path} names unknown function ${route.functionId}`);
+        return { description: route, handler: fn.fn };
+      }),
+      ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}),
+      accessLogRemovalPolicy: removalPolicy,
+    });
+
+    this.outputs();
+  }
+
+  private access(id: FunctionId): (typeof FUNCTION_ACCESS)[AccessFunctionId] {
+    if (!hasAccessSettings(id)) {
+      throw new Error(`function ${id} neither consumes a queue nor has an entry in FUNCTION_ACCESS (infra/settings.ts)`);
+    }
+    return FUNCTION_ACCESS[id];
+  }
+
+  /** A function behind the API (intake, status): queues and secrets as FUNCTION_ACCESS says. */
+  private apiFunction(description: FunctionDescription): GatewayFunction {
+    const access = this.access(description.id);
+    const fn = new GatewayFunction(this, pascal(description.id), { description, logRemovalPolicy: this.removalPolicy });
+    if (access.sendsToProviderQueues) for (const queue of this.queues.values()) fn.sendTo(queue);
+    for (const name of access.secrets) fn.readSecret(name, this.secrets.secret(name));
+    return fn;
+  }
+
+  /** A provider consumer: its queue, its provider's base URL and credentials. */
+  private consumer(description: FunctionDescription, queueId: string, props: RenewalGatewayStackProps): GatewayFunction {
+    const queue = this.queues.get(queueId);
+    if (!queue) throw new Error(`function ${description.id} consumes unknown queue ${queueId}`);
+    const provider = queue.description.provider;
+    const settings = providerSettings(provider);
+    const baseUrl = props.providerBaseUrls?.[provider] ?? settings.defaultBaseUrl;
+    const consumer = new ProviderConsumer(this, pascal(description.id), {
+      description,
+      queue,
+      environment: { [settings.baseUrlEnv]: baseUrl },
+      logRemovalPolicy: this.removalPolicy,
+    });
+    for (const name of settings.secrets) consumer.function.readSecret(name, this.secrets.secret(name));
+    return consumer.function;
+  }
+
+  private outputs(): void {
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the renewal gateway HTTP API' });
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName, description: 'Renewal ledger table' });
+    for (const [id, queue] of this.queues) {
+      new CfnOutput(this, `${id}QueueUrl`, { value: queue.queue.queueUrl, description: `${queue.description.provider} work queue` });
+      new CfnOutput(this, `${id}DeadLetterQueueUrl`, {
+        value: queue.deadLetterQueue.queueUrl,
+        description: `${queue.description.provider} dead-letter queue (redrive from here)`,
+      });
+    }
+    for (const [name, secret] of this.secrets.all()) {
+      new CfnOutput(this, `${pascal(name.toLowerCase())}SecretArn`, {
+        value: secret.secretArn,
+        description: `Secret behind ${name}: set its value with aws secretsmanager put-secret-value`,
+      });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe operators here' });
+  }
+}
+
+function checkBaseUrl(provider: string, value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`base URL for ${provider} is not a URL: ${value}`);
+  }
+  // Provider credentials travel with every call: never over plain HTTP.
+  if (url.protocol !== 'https:') throw new Error(`base URL for ${provider} must be https, got ${value}`);
+}

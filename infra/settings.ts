@@ -1,0 +1,100 @@
+/**
+ * Infra-only settings: what the CDK stack needs beyond `shared/system.ts` (which describes the
+ * resources both stacks share). Nothing here is read by the local stack, so nothing here can
+ * make the two drift apart: these are AWS wiring choices (which Secrets Manager secret a
+ * function reads, retention periods, alarm thresholds).
+ *
+ * The `satisfies Record<...>` types make the compiler ask for an entry when `system.ts` gains a
+ * function or an enabled provider, instead of the stack silently deploying it half-configured.
+ */
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { PROVIDER_CONFIG, type EnabledProvider, type FunctionId } from '../shared/system';
+import { SECRET_PLACEHOLDER } from '../shared/config';
+
+/** How a secret gets its first value when the stack creates it. */
+export type SecretInitialValue =
+  /** A random value Secrets Manager generates: usable as-is (e.g. a bearer token). */
+  | 'generated'
+  /** A marker value operators replace (credentials issued elsewhere, or a format we cannot generate). */
+  | 'placeholder';
+
+export interface SecretSetting {
+  readonly initialValue: SecretInitialValue;
+  /** Shown in the Secrets Manager console: tells the operator what to put there. */
+  readonly description: string;
+}
+
+/**
+ * Secret configuration names (DESIGN §4.5). In AWS each one is a Secrets Manager secret whose ARN
+ * reaches the function as `<NAME>_SECRET_ARN`; the value itself never appears in the template.
+ */
+export const SECRET_SETTINGS = {
+  RENEWALS_WEBHOOK_SECRETS: {
+    // Standard Webhooks secrets are `whsec_<base64>` and must be shared with the upstream
+    // senders, so an operator creates them; a generated string would not have that format.
+    initialValue: 'placeholder',
+    description:
+      'Space-separated Standard Webhooks secrets (whsec_<base64>) that upstream systems sign renewal requests with; several allow rotation.',
+  },
+  RENEWALS_READ_TOKENS: {
+    // Any random string is a valid bearer token, so a generated value is usable from day one.
+    initialValue: 'generated',
+    description: 'Space-separated bearer tokens accepted by the status and history routes.',
+  },
+  PRESSONE_API_KEY: {
+    initialValue: 'placeholder',
+    description: 'PressOne partner API key (issued and rotated by PressOne).',
+  },
+} as const satisfies Record<string, SecretSetting>;
+
+export type SecretName = keyof typeof SECRET_SETTINGS;
+
+/** Marker stored in `placeholder` secrets; handlers see it and fail closed until it is replaced. */
+export { SECRET_PLACEHOLDER };
+
+export type TableAccess = 'read' | 'readWrite';
+
+export interface FunctionAccess {
+  readonly table: TableAccess;
+  /** Sends to every provider queue (receives each queue's URL env var and send permission). */
+  readonly sendsToProviderQueues: boolean;
+  readonly secrets: readonly SecretName[];
+}
+
+/** Access of the functions that are not queue consumers (consumers are configured per provider). */
+export const FUNCTION_ACCESS = {
+  // Intake claims the idempotency record (conditional write) and queues the renewal.
+  intake: { table: 'readWrite', sendsToProviderQueues: true, secrets: ['RENEWALS_WEBHOOK_SECRETS'] },
+  // Status only reads renewals and their history.
+  status: { table: 'read', sendsToProviderQueues: false, secrets: ['RENEWALS_READ_TOKENS'] },
+} as const satisfies Record<Exclude<FunctionId, `consumer-${string}`>, FunctionAccess>;
+
+export interface ProviderSettings {
+  /** Environment variable the consumer reads the provider's base URL from (DESIGN §4.5). */
+  readonly baseUrlEnv: string;
+  /** Production base URL; a stage may point elsewhere with `-c <provider>BaseUrl=...`. */
+  readonly defaultBaseUrl: string;
+  /** Credentials the consumer reads; all consumers also read and write the table. */
+  readonly secrets: readonly SecretName[];
+}
+
+/** From the shared description, so the consumer and the stack agree on every name. */
+export const providerSettings = (provider: EnabledProvider): ProviderSettings => {
+  const names = PROVIDER_CONFIG[provider];
+  return { baseUrlEnv: names.baseUrlEnv, defaultBaseUrl: names.defaultBaseUrl, secrets: [names.apiKeyEnv] };
+};
+
+/** Function logs: long enough to investigate a monthly billing cycle, short enough to stay cheap. */
+export const LOG_RETENTION = RetentionDays.ONE_MONTH;
+
+export const ALARM_SETTINGS = {
+  /**
+   * A provider queue whose oldest message is older than this is not keeping up (provider down,
+   * consumer failing or throttled). Deliberately deferred messages are re-sent as new messages,
+   * so they do not age past this on their own.
+   */
+  oldestMessageAgeSeconds: 15 * 60,
+} as const;
+
+/** HTTP API stage throttling defaults: generous for webhook traffic, still a ceiling on abuse. */
+export const API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;

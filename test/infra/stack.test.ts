@@ -1,0 +1,684 @@
+/**
+ * CDK assertions on the synthesized renewal gateway (DESIGN §6). Expectations are derived from
+ * `shared/system.ts` wherever the description says it, so a queue, function or route added
+ * there is checked here without editing this file; environment variable names the handlers
+ * read are spelled out, because they are a contract with the handler code.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProviderConsumer } from '../../infra/constructs/provider-consumer';
+import { ProviderQueue } from '../../infra/constructs/provider-queue';
+import { RenewalTable } from '../../infra/constructs/renewal-table';
+import type { GatewayFunction } from '../../infra/constructs/gateway-function';
+import { repoRoot } from '../../infra/paths';
+import { SECRET_PLACEHOLDER } from '../../infra/settings';
+import {
+  routeKey,
+  system,
+  visibilityTimeoutFor,
+  VISIBILITY_TIMEOUT_FACTOR,
+  type FunctionDescription,
+  type FunctionId,
+  type QueueDescription,
+  type RouteDescription,
+} from '../../shared/system';
+import { getAtt, logicalId, ref, resource, synthGateway, type CfnResourceJson, type SynthesizedGateway } from './synth';
+
+const queues = system.queues as readonly QueueDescription[];
+const functions = system.functions as readonly FunctionDescription[];
+const routes = system.routes as readonly RouteDescription[];
+const firstQueue = (): QueueDescription => {
+  const first = queues[0];
+  if (!first) throw new Error('system.ts describes no queue');
+  return first;
+};
+const consumerOf = (queue: QueueDescription): FunctionDescription => {
+  const fn = functions.find((f) => f.consumes?.queueId === queue.id);
+  if (!fn) throw new Error(`no consumer for ${queue.id}`);
+  return fn;
+};
+
+let g: SynthesizedGateway;
+
+beforeAll(() => {
+  g = synthGateway();
+  // Visible in the test output: bundling three handlers dominates this.
+  console.info(`infra stack synthesized (with bundling) in ${g.seconds.toFixed(1)} s`);
+});
+
+afterAll(() => g?.dispose());
+
+const fn = (id: FunctionId): GatewayFunction => {
+  const found = g.stack.functions.get(id);
+  if (!found) throw new Error(`no function ${id} in the stack`);
+  return found;
+};
+const fnId = (id: FunctionId) => logicalId(g.stack, fn(id).fn);
+const queue = (id: string): ProviderQueue => {
+  const found = g.stack.queues.get(id);
+  if (!found) throw new Error(`no queue ${id} in the stack`);
+  return found;
+};
+const tableId = () => logicalId(g.stack, g.stack.table.table);
+const props = (r: CfnResourceJson): Record<string, unknown> => r.Properties ?? {};
+const envOf = (id: FunctionId): Record<string, unknown> => {
+  const environment = props(resource(g.json, fnId(id), 'AWS::Lambda::Function')).Environment as
+    | { Variables?: Record<string, unknown> }
+    | undefined;
+  return environment?.Variables ?? {};
+};
+const resourcesOfType = (type: string): [string, CfnResourceJson][] =>
+  Object.entries(g.json.Resources).filter(([, r]) => r.Type === type);
+
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string | readonly string[];
+  readonly Resource: unknown;
+}
+/** Every statement of the IAM policies attached to a function's role. */
+const statementsOf = (id: FunctionId): Statement[] => {
+  const roleRef = JSON.stringify([ref(logicalId(g.stack, fn(id).role))]);
+  return resourcesOfType('AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(props(p).Roles) === roleRef)
+    .flatMap(([, p]) => (props(p).PolicyDocument as { Statement: Statement[] }).Statement);
+};
+/** Actions a function is allowed on exactly this resource (a Ref/GetAtt, possibly in a list). */
+const actionsOn = (id: FunctionId, target: unknown): string[] => {
+  const wanted = JSON.stringify(target);
+  return statementsOf(id)
+    .filter((s) => s.Effect === 'Allow')
+    .filter((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some((r) => JSON.stringify(r) === wanted))
+    .flatMap((s) => (typeof s.Action === 'string' ? [s.Action] : [...s.Action]));
+};
+const allActions = (id: FunctionId): string[] =>
+  statementsOf(id).flatMap((s) => (typeof s.Action === 'string' ? [s.Action] : [...s.Action]));
+
+describe('table', () => {
+  it('is the described table: string keys, on demand, PITR, encrypted, protected', () => {
+    const table = resource(g.json, tableId(), 'AWS::DynamoDB::Table');
+    expect(props(table)).toMatchObject({
+      KeySchema: [
+        { AttributeName: system.table.partitionKey, KeyType: 'HASH' },
+        { AttributeName: system.table.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: expect.arrayContaining([
+        { AttributeName: system.table.partitionKey, AttributeType: 'S' },
+        { AttributeName: system.table.sortKey, AttributeType: 'S' },
+      ]),
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('has every described index, projecting ALL', () => {
+    const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
+    expect(table.GlobalSecondaryIndexes).toHaveLength(system.table.indexes.length);
+    for (const index of system.table.indexes) {
+      expect(table.GlobalSecondaryIndexes).toContainEqual({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      });
+      expect(table.AttributeDefinitions).toEqual(
+        expect.arrayContaining([
+          { AttributeName: index.partitionKey, AttributeType: 'S' },
+          { AttributeName: index.sortKey, AttributeType: 'S' },
+        ]),
+      );
+    }
+  });
+});
+
+describe.each(queues.map((q) => [q.id, q] as const))('queue %s', (_id, description) => {
+  const ids = () => ({
+    queue: logicalId(g.stack, queue(description.id).queue),
+    dlq: logicalId(g.stack, queue(description.id).deadLetterQueue),
+  });
+
+  it('and its DLQ are encrypted', () => {
+    for (const id of Object.values(ids())) {
+      expect(props(resource(g.json, id, 'AWS::SQS::Queue')).SqsManagedSseEnabled).toBe(true);
+    }
+  });
+
+  it('and its DLQ deny requests without TLS', () => {
+    for (const id of Object.values(ids())) {
+      g.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [ref(id)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('redrives to its DLQ after the described receive count (>= 5)', () => {
+    const { queue: queueId, dlq } = ids();
+    expect(description.maxReceiveCount).toBeGreaterThanOrEqual(5);
+    expect(props(resource(g.json, queueId, 'AWS::SQS::Queue')).RedrivePolicy).toEqual({
+      deadLetterTargetArn: getAtt(dlq, 'Arn'),
+      maxReceiveCount: description.maxReceiveCount,
+    });
+  });
+
+  it('keeps dead letters longer than work messages', () => {
+    const { queue: queueId, dlq } = ids();
+    const retention = props(resource(g.json, queueId, 'AWS::SQS::Queue')).MessageRetentionPeriod;
+    const dlqRetention = props(resource(g.json, dlq, 'AWS::SQS::Queue')).MessageRetentionPeriod;
+    expect(retention).toBe(description.retentionDays * 86_400);
+    expect(dlqRetention).toBe(description.dlqRetentionDays * 86_400);
+    expect(Number(dlqRetention)).toBeGreaterThan(Number(retention));
+  });
+
+  it(`has a visibility timeout of at least ${VISIBILITY_TIMEOUT_FACTOR}x its consumer timeout`, () => {
+    const consumer = consumerOf(description);
+    const visibility = props(resource(g.json, ids().queue, 'AWS::SQS::Queue')).VisibilityTimeout;
+    expect(visibility).toBe(visibilityTimeoutFor(consumer));
+    expect(Number(visibility)).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * consumer.timeoutSeconds);
+  });
+
+  it('feeds its consumer: partial batch failures, batching and concurrency cap as described', () => {
+    const consumer = consumerOf(description);
+    if (!consumer.consumes) throw new Error('consumer without consumes');
+    g.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: getAtt(ids().queue, 'Arn'),
+      FunctionName: ref(fnId(consumer.id)),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: consumer.consumes.batchSize,
+      MaximumBatchingWindowInSeconds: consumer.consumes.maxBatchingWindowSeconds,
+      ScalingConfig: { MaximumConcurrency: consumer.consumes.maximumConcurrency },
+    });
+  });
+
+  it('alarms on any message in the DLQ and on an old oldest message', () => {
+    const { queue: queueId, dlq } = ids();
+    const topic = ref(logicalId(g.stack, g.stack.alarms.topic));
+    g.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(dlq, 'QueueName') }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topic],
+    });
+    g.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(queueId, 'QueueName') }],
+      Threshold: Match.anyValue(),
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topic],
+    });
+  });
+});
+
+describe.each(functions.map((f) => [f.id, f] as const))('function %s', (id, description) => {
+  it('runs Node.js 22 on arm64 with active tracing and the described timeout and memory', () => {
+    expect(props(resource(g.json, fnId(id), 'AWS::Lambda::Function'))).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Timeout: description.timeoutSeconds,
+      MemorySize: description.memoryMb,
+      Handler: 'index.handler',
+    });
+  });
+
+  it('logs to its own log group with retention', () => {
+    const logGroup = logicalId(g.stack, fn(id).logGroup);
+    expect(props(resource(g.json, fnId(id), 'AWS::Lambda::Function')).LoggingConfig).toMatchObject({ LogGroup: ref(logGroup) });
+    expect(props(resource(g.json, logGroup, 'AWS::Logs::LogGroup')).RetentionInDays).toBe(30);
+    expect(actionsOn(id, getAtt(logGroup, 'Arn'))).toEqual(expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents']));
+  });
+
+  it('has the common environment: table name, source maps, Powertools settings', () => {
+    expect(envOf(id)).toMatchObject({
+      TABLE_NAME: ref(tableId()),
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: 'renewal-gateway',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
+  });
+
+  it('uses a role of its own without managed policies (no account-wide log access)', () => {
+    const role = props(resource(g.json, logicalId(g.stack, fn(id).role), 'AWS::IAM::Role'));
+    expect(role.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('alarms on errors', () => {
+    g.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(fnId(id)) }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [ref(logicalId(g.stack, g.stack.alarms.topic))],
+    });
+  });
+});
+
+describe('environment and grants (wired together)', () => {
+  /** The secret a `<NAME>_SECRET_ARN` variable points at, checked to be a stack secret. */
+  const secretRef = (id: FunctionId, env: string): { Ref: string } => {
+    const value = envOf(id)[env];
+    expect(value, `${id} has ${env}`).toEqual({ Ref: expect.any(String) });
+    const secret = value as { Ref: string };
+    resource(g.json, secret.Ref, 'AWS::SecretsManager::Secret');
+    return secret;
+  };
+  const secretEnvs = (id: FunctionId) => Object.keys(envOf(id)).filter((k) => k.endsWith('_SECRET_ARN'));
+
+  it('intake: every provider queue URL with send, webhook secrets, table read/write', () => {
+    for (const q of queues) {
+      const queueId = logicalId(g.stack, queue(q.id).queue);
+      expect(envOf('intake')[q.urlEnv]).toEqual(ref(queueId));
+      expect(actionsOn('intake', getAtt(queueId, 'Arn'))).toContain('sqs:SendMessage');
+      expect(actionsOn('intake', getAtt(queueId, 'Arn'))).not.toContain('sqs:ReceiveMessage');
+    }
+    expect(secretEnvs('intake')).toEqual(['RENEWALS_WEBHOOK_SECRETS_SECRET_ARN']);
+    expect(actionsOn('intake', secretRef('intake', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN'))).toContain('secretsmanager:GetSecretValue');
+    expect(actionsOn('intake', getAtt(tableId(), 'Arn'))).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']),
+    );
+  });
+
+  it('status: read tokens and table read only; no queues', () => {
+    expect(secretEnvs('status')).toEqual(['RENEWALS_READ_TOKENS_SECRET_ARN']);
+    expect(actionsOn('status', secretRef('status', 'RENEWALS_READ_TOKENS_SECRET_ARN'))).toContain('secretsmanager:GetSecretValue');
+    const tableActions = actionsOn('status', getAtt(tableId(), 'Arn'));
+    expect(tableActions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    for (const write of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']) {
+      expect(tableActions).not.toContain(write);
+    }
+    expect(allActions('status').filter((a) => a.startsWith('sqs:'))).toEqual([]);
+    expect(Object.keys(envOf('status')).filter((k) => k.endsWith('_QUEUE_URL'))).toEqual([]);
+  });
+
+  it('consumer-pressone: its own queue (consume + re-send), base URL, API key, table read/write', () => {
+    const queueId = logicalId(g.stack, queue('PressOne').queue);
+    const env = envOf('consumer-pressone');
+    expect(env.PRESSONE_QUEUE_URL).toEqual(ref(queueId));
+    expect(env.PRESSONE_BASE_URL).toBe('https://api.pressone.co');
+    expect(secretEnvs('consumer-pressone')).toEqual(['PRESSONE_API_KEY_SECRET_ARN']);
+    expect(actionsOn('consumer-pressone', secretRef('consumer-pressone', 'PRESSONE_API_KEY_SECRET_ARN'))).toContain(
+      'secretsmanager:GetSecretValue',
+    );
+    expect(actionsOn('consumer-pressone', getAtt(queueId, 'Arn'))).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage']),
+    );
+    expect(actionsOn('consumer-pressone', getAtt(tableId(), 'Arn'))).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+    );
+  });
+
+  it('each secret is readable by exactly the functions whose environment names it', () => {
+    for (const [secretId] of resourcesOfType('AWS::SecretsManager::Secret')) {
+      for (const f of functions) {
+        const named = Object.values(envOf(f.id)).some((v) => JSON.stringify(v) === JSON.stringify(ref(secretId)));
+        const readable = actionsOn(f.id, ref(secretId)).includes('secretsmanager:GetSecretValue');
+        expect(readable, `${f.id} and secret ${secretId}`).toBe(named);
+      }
+    }
+  });
+
+  it('every queue URL in an environment comes with send permission on that queue', () => {
+    for (const f of functions) {
+      for (const q of queues) {
+        const url = envOf(f.id)[q.urlEnv];
+        const queueId = logicalId(g.stack, queue(q.id).queue);
+        const canSend = actionsOn(f.id, getAtt(queueId, 'Arn')).includes('sqs:SendMessage');
+        expect(canSend, `${f.id} and ${q.urlEnv}`).toBe(url !== undefined);
+      }
+    }
+  });
+
+  it('secrets: placeholders for credentials issued elsewhere, a generated read token', () => {
+    const secrets = resourcesOfType('AWS::SecretsManager::Secret').map(([, r]) => props(r));
+    expect(secrets).toHaveLength(3);
+    const readTokens = props(resource(g.json, secretRef('status', 'RENEWALS_READ_TOKENS_SECRET_ARN').Ref, 'AWS::SecretsManager::Secret'));
+    expect(readTokens.GenerateSecretString).toMatchObject({ ExcludePunctuation: true });
+    const placeholders: [FunctionId, string][] = [
+      ['intake', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN'],
+      ['consumer-pressone', 'PRESSONE_API_KEY_SECRET_ARN'],
+    ];
+    for (const [id, env] of placeholders) {
+      const secret = props(resource(g.json, secretRef(id, env).Ref, 'AWS::SecretsManager::Secret'));
+      expect(secret.SecretString).toBe(SECRET_PLACEHOLDER);
+    }
+  });
+});
+
+describe('HTTP API', () => {
+  const apiId = () => logicalId(g.stack, g.stack.api.api);
+
+  it('is an HTTP API (v2)', () => {
+    expect(props(resource(g.json, apiId(), 'AWS::ApiGatewayV2::Api')).ProtocolType).toBe('HTTP');
+  });
+
+  it.each(routes.map((r) => [routeKey(r), r] as const))('routes %s to its function (Lambda proxy, payload 2.0)', (key, route) => {
+    const found = resourcesOfType('AWS::ApiGatewayV2::Route').filter(([, r]) => props(r).RouteKey === key);
+    expect(found).toHaveLength(1);
+    const target = JSON.stringify(props(found[0]?.[1] ?? { Type: '' }).Target);
+    const integrationId = /"Ref":"([^"]+)"/.exec(target)?.[1];
+    expect(integrationId, `target of ${key}`).toBeDefined();
+    expect(props(resource(g.json, integrationId ?? '', 'AWS::ApiGatewayV2::Integration'))).toMatchObject({
+      ApiId: ref(apiId()),
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: getAtt(fnId(route.functionId), 'Arn'),
+      PayloadFormatVersion: '2.0',
+    });
+    // API Gateway may invoke the function for this route.
+    g.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: getAtt(fnId(route.functionId), 'Arn'),
+      Principal: 'apigateway.amazonaws.com',
+    });
+  });
+
+  it('has no routes beyond the described ones', () => {
+    expect(resourcesOfType('AWS::ApiGatewayV2::Route').map(([, r]) => props(r).RouteKey).sort()).toEqual(routes.map(routeKey).sort());
+  });
+
+  it('serves a $default stage with JSON access logs and throttling', () => {
+    const stage = props(resource(g.json, logicalId(g.stack, g.stack.api.stage), 'AWS::ApiGatewayV2::Stage'));
+    expect(stage).toMatchObject({
+      ApiId: ref(apiId()),
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    const logGroup = logicalId(g.stack, g.stack.api.accessLogGroup);
+    const settings = stage.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    expect(settings.DestinationArn).toEqual(getAtt(logGroup, 'Arn'));
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      latency: '$context.responseLatency',
+    });
+    expect(props(resource(g.json, logGroup, 'AWS::Logs::LogGroup')).RetentionInDays).toBe(30);
+  });
+});
+
+describe('alarm topic', () => {
+  it('is encrypted with a rotating key CloudWatch may use, and refuses non-TLS publishing', () => {
+    const topicId = logicalId(g.stack, g.stack.alarms.topic);
+    const keyId = logicalId(g.stack, g.stack.alarms.topicKey);
+    expect(props(resource(g.json, topicId, 'AWS::SNS::Topic')).KmsMasterKeyId).toEqual(getAtt(keyId, 'Arn'));
+    expect(props(resource(g.json, keyId, 'AWS::KMS::Key')).EnableKeyRotation).toBe(true);
+    g.template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+        ]),
+      },
+    });
+    g.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [ref(topicId)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+  });
+
+  it('every alarm notifies the topic when it fires and when it clears', () => {
+    const topic = ref(logicalId(g.stack, g.stack.alarms.topic));
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(queues.length * 2 + functions.length);
+    for (const [, alarm] of alarms) {
+      expect(props(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
+    }
+  });
+});
+
+describe('names and outputs', () => {
+  /** Properties that set a physical name; a literal value would collide between stages. */
+  const NAME_PROPERTIES = [
+    'TableName',
+    'QueueName',
+    'FunctionName',
+    'RoleName',
+    'LogGroupName',
+    'TopicName',
+    'AlarmName',
+    'Name',
+    'ApiName',
+    'AliasName',
+    'ManagedPolicyName',
+  ];
+
+  it('no resource has a hard-coded physical name (names are generated, or derived from the stage)', () => {
+    const offenders: string[] = [];
+    for (const [id, r] of Object.entries(g.json.Resources)) {
+      for (const key of NAME_PROPERTIES) {
+        const value = props(r)[key];
+        // References (Ref/GetAtt to a generated name) are fine; a literal must carry the stage.
+        if (typeof value === 'string' && !value.includes(g.stack.stackName)) offenders.push(`${id}.${key}=${value}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+    expect(resourcesOfType('AWS::DynamoDB::Table').every(([, r]) => props(r).TableName === undefined)).toBe(true);
+    expect(resourcesOfType('AWS::SQS::Queue').every(([, r]) => props(r).QueueName === undefined)).toBe(true);
+    expect(resourcesOfType('AWS::Lambda::Function').every(([, r]) => props(r).FunctionName === undefined)).toBe(true);
+  });
+
+  it('exports nothing by name and outputs the API URL, table name and queue URLs', () => {
+    const outputs = g.json.Outputs ?? {};
+    expect(Object.values(outputs).filter((o) => o.Export !== undefined)).toEqual([]);
+    expect(outputs.ApiUrl?.Value).toBeDefined();
+    expect(outputs.TableName?.Value).toEqual(ref(tableId()));
+    for (const q of queues) {
+      expect(outputs[`${q.id}QueueUrl`]?.Value).toEqual(ref(logicalId(g.stack, queue(q.id).queue)));
+      expect(outputs[`${q.id}DeadLetterQueueUrl`]?.Value).toEqual(ref(logicalId(g.stack, queue(q.id).deadLetterQueue)));
+    }
+  });
+
+  it('names the stack after the default stage', () => {
+    expect(g.stack.stackName).toBe('RenewalGateway-dev');
+  });
+});
+
+describe('bundles', () => {
+  /** Directory of a function's bundled asset in the cloud assembly. */
+  const assetDir = (id: FunctionId): string => {
+    const code = props(resource(g.json, fnId(id), 'AWS::Lambda::Function')).Code as { S3Key: string };
+    return join(g.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+  };
+  const sources = new Map<FunctionId, string[]>();
+  /** Every module in a bundle, from its source map (paths relative to the repository). */
+  const sourcesOf = (id: FunctionId): string[] => {
+    let list = sources.get(id);
+    if (!list) {
+      list = (JSON.parse(readFileSync(join(assetDir(id), 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+      sources.set(id, list);
+    }
+    return list;
+  };
+  const dependencies = Object.keys(
+    (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies,
+  );
+
+  it.each(functions.map((f) => [f.id] as const))('%s is one minified ES module with a require shim', (id) => {
+    const code = readFileSync(join(assetDir(id), 'index.mjs'), 'utf8');
+    expect(code.startsWith("import { createRequire as __gatewayCreateRequire } from 'node:module';")).toBe(true);
+    // An ES module exporting the handler (the runtime loads index.mjs as ESM) ...
+    expect(code).toMatch(/export\s*\{\s*\w+ as handler\s*\}/);
+    // ... minified: long lines on average (readable code averages well under 100 characters).
+    expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
+    expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
+  });
+
+  it.each(functions.map((f) => [f.id] as const))('%s bundles only the AWS SDK clients the project depends on', (id) => {
+    const sdkPackages = new Set(
+      sourcesOf(id)
+        .map((s) => /node_modules\/(@aws-sdk\/client-[^/]+)\//.exec(s)?.[1])
+        .filter((p): p is string => p !== undefined),
+    );
+    for (const pkg of sdkPackages) expect(dependencies, `${id} bundles ${pkg}`).toContain(pkg);
+    expect(sourcesOf(id).some((s) => s.includes('node_modules/aws-sdk/'))).toBe(false);
+    expect(sourcesOf(id).some((s) => s.includes('@aws-sdk/client-s3/'))).toBe(false);
+  });
+
+  it.each(functions.map((f) => [f.id] as const))('%s bundle stays under 3 MB (tree-shaken)', (id) => {
+    expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(3 * 1024 * 1024);
+  });
+
+  describe('cold start with the environment the stack gives', () => {
+    let server: Server;
+    let endpoint: string;
+    /** Secret values in the shapes the handlers accept (webhook secrets are whsec_<base64>). */
+    const fakeSecretValue = (secretId: string): string =>
+      secretId.includes('WEBHOOK') ? `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}` : 'local-test-value';
+
+    beforeAll(async () => {
+      // Stands in for Secrets Manager (AWS JSON protocol): the handlers fetch secrets at cold start.
+      server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        req.on('end', () => {
+          const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
+          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end(JSON.stringify({ ARN: SecretId, Name: SecretId, SecretString: fakeSecretValue(SecretId ?? '') }));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+
+    afterAll(async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    /** Template environment with references replaced by plausible local values. */
+    const localEnv = (id: FunctionId): Record<string, string> => {
+      const env: Record<string, string> = {};
+      for (const [key, value] of Object.entries(envOf(id))) {
+        if (typeof value === 'string') env[key] = value;
+        else if (key.endsWith('_SECRET_ARN')) env[key] = `arn:aws:secretsmanager:us-east-1:000000000000:secret:${key}`;
+        else if (key.endsWith('_QUEUE_URL')) env[key] = 'http://127.0.0.1:9/000000000000/queue';
+        else env[key] = `local-${key.toLowerCase()}`;
+      }
+      return env;
+    };
+
+    it.each(functions.map((f) => [f.id] as const))('%s loads under Node and exports a handler', async (id) => {
+      const url = new URL(`file://${join(assetDir(id), 'index.mjs')}`).href;
+      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          ['--enable-source-maps', '--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); process.stdout.write(typeof m.handler);`],
+          {
+            env: {
+              PATH: process.env.PATH ?? '',
+              ...localEnv(id),
+              AWS_REGION: 'us-east-1',
+              AWS_ACCESS_KEY_ID: 'local',
+              AWS_SECRET_ACCESS_KEY: 'local',
+              AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+              POWERTOOLS_LOG_LEVEL: 'ERROR',
+            },
+            stdio: ['ignore', 'pipe', 'pipe'],
+            timeout: 20_000,
+          },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('function');
+      expect(result.code).toBe(0);
+    });
+  });
+});
+
+describe('stage configuration from context', () => {
+  let prod: SynthesizedGateway;
+  beforeAll(() => {
+    // Same bundling inputs as the default synth: the asset cache makes this one cheap.
+    prod = synthGateway({ context: { stage: 'prod', pressoneBaseUrl: 'https://sandbox.pressone.example', retainData: 'false' } });
+  });
+  afterAll(() => prod?.dispose());
+
+  it('names the stack after the stage and uses the stage provider URL', () => {
+    expect(prod.stack.stackName).toBe('RenewalGateway-prod');
+    const consumer = prod.stack.functions.get('consumer-pressone');
+    if (!consumer) throw new Error('no consumer');
+    const fnResource = resource(prod.json, logicalId(prod.stack, consumer.fn), 'AWS::Lambda::Function');
+    expect(props(fnResource).Environment).toMatchObject({ Variables: { PRESSONE_BASE_URL: 'https://sandbox.pressone.example' } });
+  });
+
+  it('retainData=false makes a throwaway stage: the table is deletable', () => {
+    const table = resource(prod.json, logicalId(prod.stack, prod.stack.table.table), 'AWS::DynamoDB::Table');
+    expect(table.DeletionPolicy).toBe('Delete');
+    expect(props(table).DeletionProtectionEnabled).toBe(false);
+  });
+});
+
+describe('construct checks at synth time', () => {
+  const goodQueue = (): QueueDescription => ({ ...firstQueue(), id: 'Check' });
+  const sixTimes = () => Duration.seconds(visibilityTimeoutFor(consumerOf(firstQueue())));
+
+  it('rejects a stage name that cannot be part of resource names', () => {
+    expect(() => synthGateway({ context: { stage: 'Prod_1' } })).toThrow(/stage "Prod_1" must match/);
+  });
+
+  it('rejects a provider base URL that is not https', () => {
+    expect(() => synthGateway({ context: { pressoneBaseUrl: 'http://api.pressone.co' } })).toThrow(/must be https/);
+  });
+
+  it('ProviderQueue refuses fewer than 5 receives, and a DLQ that does not outlive the queue', () => {
+    const stack = new Stack();
+    const visibilityTimeout = sixTimes();
+    expect(() => new ProviderQueue(stack, 'A', { description: { ...goodQueue(), maxReceiveCount: 3 }, visibilityTimeout })).toThrow(
+      /maxReceiveCount/,
+    );
+    expect(
+      () => new ProviderQueue(stack, 'B', { description: { ...goodQueue(), retentionDays: 14, dlqRetentionDays: 14 }, visibilityTimeout }),
+    ).toThrow(/dlqRetentionDays/);
+    expect(() => new ProviderQueue(stack, 'C', { description: goodQueue(), visibilityTimeout })).not.toThrow();
+  });
+
+  it(`ProviderConsumer refuses a queue whose visibility timeout is under ${VISIBILITY_TIMEOUT_FACTOR}x its timeout`, () => {
+    const stack = new Stack();
+    const consumer = consumerOf(firstQueue());
+    // Visibility equal to the function timeout: the classic double-delivery misconfiguration.
+    const shortQueue = new ProviderQueue(stack, 'Q', {
+      description: firstQueue(),
+      visibilityTimeout: Duration.seconds(consumer.timeoutSeconds),
+    });
+    expect(() => new ProviderConsumer(stack, 'C', { description: consumer, queue: shortQueue })).toThrow(/visibility timeout/);
+  });
+
+  it('RenewalTable refuses an index described twice', () => {
+    const index = { name: 'x', partitionKey: 'a', sortKey: 'b' };
+    expect(() => new RenewalTable(new Stack(), 'T', { description: { ...system.table, indexes: [index, index] } })).toThrow(
+      /described twice/,
+    );
+  });
+});
