@@ -9,7 +9,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { functionDescription, system, type EnabledProvider, type FunctionDescription, type FunctionId } from '../shared/system';
+import { ENABLED_PROVIDERS, PROVIDER_CONFIG, functionDescription, system, type EnabledProvider, type FunctionDescription, type FunctionId } from '../shared/system';
 import type { Env } from '../shared/config';
 import { createIntakeHandler, loadIntakeDeps } from '../functions/intake/app';
 import { createStatusHandler, loadStatusDeps } from '../functions/status/app';
@@ -19,7 +19,6 @@ import { localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamo'
 import { startSqsServer, type SqsServer } from './sqs/server';
 import { startPoller, type Poller } from './sqs/poller';
 import { PressOneSandbox } from './sandboxes/pressone';
-import type { Sandbox } from './sandboxes/framework';
 import { startApiServer, type ApiServer, type HttpHandler } from './api-server';
 import { LOCAL_DEFAULTS } from './defaults';
 import { createQueues, createTable } from './resources';
@@ -48,16 +47,24 @@ export interface LocalStack {
   readonly sqsEndpoint: string;
   readonly tableName: string;
   readonly queues: Readonly<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string }>>;
-  readonly sandboxes: { readonly pressone: PressOneSandbox };
+  readonly sandboxes: { readonly [P in EnabledProvider]: ReturnType<(typeof SANDBOXES)[P]> };
   /** The configuration the functions run with (secrets included: for the banner and tests). */
   readonly env: Readonly<Record<string, string>>;
   readonly dynamo: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly sqsServer: SqsServer;
+  /** AWS requests made by the functions and pollers since start or the last reset, by command. */
+  requestCounts(): Record<string, number>;
+  resetRequestCounts(): void;
   stop(): Promise<void>;
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/** The sandbox standing in for each processed provider. */
+const SANDBOXES = {
+  pressone: (apiKey: string) => new PressOneSandbox({ apiKey }),
+} as const satisfies Record<EnabledProvider, (apiKey: string) => unknown>;
 
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const stoppers: Array<() => Promise<void>> = [];
@@ -84,13 +91,34 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       stoppers.push(() => dynamoLocal.stop());
       dynamoEndpoint = dynamoLocal.endpoint;
     }
-    const dynamo = localDynamoClient(dynamoEndpoint);
-    stoppers.push(async () => dynamo.destroy());
-
     const sqsServer = await startSqsServer({ port: options.sqsPort ?? LOCAL_DEFAULTS.LOCAL_SQS_PORT });
     stoppers.push(() => sqsServer.stop());
-    const sqs = new SQSClient({ endpoint: sqsServer.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
-    stoppers.push(async () => sqs.destroy());
+
+    // As in AWS, each function has its own clients. Every request they send (retries included) is
+    // counted as `<function> <Service>.<Command>`, which is what the benchmark reports per renewal.
+    const counts = new Map<string, number>();
+    const bump = (label: string, service: string, command = 'Unknown') => {
+      const key = `${label} ${service}.${command.replace(/Command$/, '')}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    };
+    const clientsFor = (label: string) => {
+      const dynamo = localDynamoClient(dynamoEndpoint);
+      const sqs = new SQSClient({ endpoint: sqsServer.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+      dynamo.middlewareStack.add((next, context) => (args) => (bump(label, 'DynamoDB', context.commandName), next(args)), {
+        step: 'finalizeRequest',
+        name: 'countRequests',
+      });
+      sqs.middlewareStack.add((next, context) => (args) => (bump(label, 'SQS', context.commandName), next(args)), {
+        step: 'finalizeRequest',
+        name: 'countRequests',
+      });
+      stoppers.push(async () => {
+        dynamo.destroy();
+        sqs.destroy();
+      });
+      return { dynamo, sqs };
+    };
+    const { dynamo, sqs } = clientsFor('local');
 
     const tableName = `${prefix}-renewals`;
     await createTable(dynamo, tableName);
@@ -98,13 +126,19 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
     const given = options.env ?? {};
     const pick = (name: string, fallback: string): string => given[name]?.trim() || fallback;
-    const pressoneKey = pick('PRESSONE_API_KEY', LOCAL_DEFAULTS.PRESSONE_API_KEY);
-    const pressoneSandbox = new PressOneSandbox({ apiKey: pressoneKey });
+    // One sandbox per processed provider, on consecutive ports, holding the configured key.
+    const providerEnv: Record<string, string> = {};
     const sandboxBase = options.sandboxPort ?? LOCAL_DEFAULTS.LOCAL_SANDBOX_PORT;
-    const sandboxes: Sandbox[] = [pressoneSandbox];
-    for (const [i, sandbox] of sandboxes.entries()) {
+    const sandboxes = {} as { [P in EnabledProvider]: ReturnType<(typeof SANDBOXES)[P]> };
+    for (const [i, provider] of ENABLED_PROVIDERS.entries()) {
+      const names = PROVIDER_CONFIG[provider];
+      const apiKey = pick(names.apiKeyEnv, LOCAL_DEFAULTS[names.apiKeyEnv]);
+      const sandbox = SANDBOXES[provider](apiKey);
       await sandbox.start({ port: sandboxBase === 0 ? 0 : sandboxBase + i });
       stoppers.push(() => sandbox.stop());
+      sandboxes[provider] = sandbox;
+      providerEnv[names.apiKeyEnv] = apiKey;
+      providerEnv[names.baseUrlEnv] = pick(names.baseUrlEnv, sandbox.url);
     }
 
     const env: Record<string, string> = {
@@ -112,19 +146,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       TABLE_NAME: tableName,
       RENEWALS_WEBHOOK_SECRETS: pick('RENEWALS_WEBHOOK_SECRETS', LOCAL_DEFAULTS.RENEWALS_WEBHOOK_SECRETS),
       RENEWALS_READ_TOKENS: pick('RENEWALS_READ_TOKENS', LOCAL_DEFAULTS.RENEWALS_READ_TOKENS),
-      PRESSONE_BASE_URL: pick('PRESSONE_BASE_URL', pressoneSandbox.url),
-      PRESSONE_API_KEY: pressoneKey,
+      ...providerEnv,
       ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, queues[q.provider].url])),
     };
-    const clients = { dynamo, sqs };
 
     const pollers: Poller[] = [];
     for (const fn of system.functions as readonly FunctionDescription[]) {
       if (!fn.consumes) continue;
       const provider = fn.id.replace('consumer-', '') as EnabledProvider;
-      const handler = createBatchHandler(await loadConsumerDeps(provider, env, clients, logger(fn.id)));
+      const handler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)));
       const poller = startPoller({
-        client: sqs,
+        // The event source mapping's own requests (receive, delete) are Lambda's, counted apart.
+        client: clientsFor(`${fn.id}-event-source`).sqs,
         queueUrl: queues[provider].url,
         queueArn: queues[provider].arn,
         handler,
@@ -143,11 +176,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
     const httpFunctions: Partial<Record<FunctionId, { handler: HttpHandler; timeoutMs: number }>> = {
       intake: {
-        handler: createIntakeHandler(await loadIntakeDeps(env, clients, logger('intake'))) as HttpHandler,
+        handler: createIntakeHandler(await loadIntakeDeps(env, clientsFor('intake'), logger('intake'))) as HttpHandler,
         timeoutMs: functionDescription('intake').timeoutSeconds * 1000,
       },
       status: {
-        handler: createStatusHandler(await loadStatusDeps(env, clients, logger('status'))) as HttpHandler,
+        handler: createStatusHandler(await loadStatusDeps(env, clientsFor('status'), logger('status'))) as HttpHandler,
         timeoutMs: functionDescription('status').timeoutSeconds * 1000,
       },
     };
@@ -165,11 +198,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       sqsEndpoint: sqsServer.endpoint,
       tableName,
       queues,
-      sandboxes: { pressone: pressoneSandbox },
+      sandboxes,
       env,
       dynamo,
       sqs,
       sqsServer,
+      requestCounts: () => Object.fromEntries([...counts].sort()),
+      resetRequestCounts: () => counts.clear(),
       stop,
     };
   } catch (error) {

@@ -1,0 +1,90 @@
+/**
+ * Lambda bundle size and cold-start module load per function, against a bare handler that imports
+ * only the same AWS SDK clients, both bundled the way the CDK stack bundles them (esbuild, ESM,
+ * minified, node22, SDK included and tree-shaken).
+ */
+import { build } from 'esbuild';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { system } from '../shared/system';
+import { fmt, median, table } from './stats';
+
+const CLIENTS: Record<string, string[]> = {
+  intake: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
+  status: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
+  consumer: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
+};
+
+const bundle = async (entry: string, outfile: string): Promise<number> => {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    mainFields: ['module', 'main'],
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'silent',
+    // The bare handlers are written to a temp folder; resolve their imports from this project.
+    nodePaths: [resolve('node_modules')],
+  });
+  return statSync(outfile).size;
+};
+
+/** Median ms to import the bundle in a fresh node process (module load + top-level init). */
+const loadMs = (file: string, runs = 5): number => {
+  const env = {
+    ...process.env,
+    AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    TABLE_NAME: 't',
+    PRESSONE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/q',
+    PRESSONE_BASE_URL: 'http://127.0.0.1:1',
+    PRESSONE_API_KEY: 'k',
+    RENEWALS_WEBHOOK_SECRETS: `whsec_${Buffer.from('bench-secret').toString('base64')}`,
+    RENEWALS_READ_TOKENS: 't',
+  };
+  const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); console.log(performance.now() - t);`;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+    if (out.status !== 0) throw new Error(`loading ${file} failed: ${out.stderr}`);
+    times.push(Number(out.stdout.trim()));
+  }
+  return median(times);
+};
+
+export const benchBundles = async (): Promise<void> => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+  try {
+    const rows: Array<Record<string, string>> = [];
+    for (const fn of system.functions) {
+      const kind = fn.id.startsWith('consumer-') ? 'consumer' : fn.id;
+      const clients = CLIENTS[kind] ?? [];
+      const bare = join(dir, `${fn.id}-bare.ts`);
+      writeFileSync(
+        bare,
+        `${clients.map((c) => `import { ${c.split(':')[0]} } from '${c.split(':')[1]}';`).join('\n')}\n` +
+          `const clients = [${clients.map((c) => `new ${c.split(':')[0]}({})`).join(', ')}];\n` +
+          `export const handler = async () => clients.length;\n`,
+      );
+      const real = await bundle(resolve(fn.entry), join(dir, `${fn.id}.mjs`));
+      const bareSize = await bundle(bare, join(dir, `${fn.id}-bare.mjs`));
+      rows.push({
+        function: fn.id,
+        'bundle KiB': fmt(real / 1024),
+        'bare KiB': fmt(bareSize / 1024),
+        'load ms (median of 5)': fmt(loadMs(join(dir, `${fn.id}.mjs`))),
+        'bare load ms': fmt(loadMs(join(dir, `${fn.id}-bare.mjs`))),
+      });
+    }
+    console.log('\nLambda bundles (esbuild ESM, minified, SDK v3 bundled and tree-shaken), module load in a fresh Node process:\n');
+    console.log(table(rows));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};

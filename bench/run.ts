@@ -1,0 +1,11 @@
+/** `npm run bench`: prints bundle and pipeline figures (DESIGN §8). `npm run bench -- bundles|pipeline` runs one. */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export {};
+
+const { benchBundles } = await import('./bundles');
+const { benchPipeline } = await import('./pipeline');
+
+const only = process.argv[2];
+if (!only || only === 'bundles') await benchBundles();
+if (!only || only === 'pipeline') await benchPipeline();
