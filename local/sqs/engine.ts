@@ -999,19 +999,7 @@ export class SqsEngine {
 
   private deleteMessageBatch(input: Json): Json {
     const queue = this.queueFromInput(input);
-    const successful: Json[] = [];
-    const failed: Json[] = [];
-    for (const entry of batchEntries(input)) {
-      const id = entry.Id as string;
-      try {
-        this.deleteByHandle(queue, requiredString(entry, 'ReceiptHandle'));
-        successful.push({ Id: id });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        failed.push(failedEntry(id, error));
-      }
-    }
-    return { Successful: successful, Failed: failed };
+    return eachBatchEntry(input, (entry) => this.deleteByHandle(queue, requiredString(entry, 'ReceiptHandle')));
   }
 
   /**
@@ -1050,23 +1038,30 @@ export class SqsEngine {
 
   private changeMessageVisibilityBatch(input: Json): Json {
     const queue = this.queueFromInput(input);
-    const successful: Json[] = [];
-    const failed: Json[] = [];
-    for (const entry of batchEntries(input)) {
-      const id = entry.Id as string;
-      try {
-        const handle = requiredString(entry, 'ReceiptHandle');
-        const timeout = optionalInteger(entry, 'VisibilityTimeout', 0, 43_200);
-        if (timeout === undefined) throw missingParameter('VisibilityTimeout');
-        this.changeVisibility(queue, handle, timeout);
-        successful.push({ Id: id });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        failed.push(failedEntry(id, error));
-      }
-    }
+    const result = eachBatchEntry(input, (entry) => {
+      const timeout = optionalInteger(entry, 'VisibilityTimeout', 0, 43_200);
+      if (timeout === undefined) throw missingParameter('VisibilityTimeout');
+      this.changeVisibility(queue, requiredString(entry, 'ReceiptHandle'), timeout);
+    });
     this.notify(queue);
     this.armTimer(queue);
-    return { Successful: successful, Failed: failed };
+    return result;
   }
 }
+
+/** Applies `apply` to each batch entry; SQS errors fail that entry only, as SQS reports them. */
+const eachBatchEntry = (input: Json, apply: (entry: Json) => void): Json => {
+  const successful: Json[] = [];
+  const failed: Json[] = [];
+  for (const entry of batchEntries(input)) {
+    const id = entry.Id as string;
+    try {
+      apply(entry);
+      successful.push({ Id: id });
+    } catch (error) {
+      if (!(error instanceof SqsError)) throw error;
+      failed.push(failedEntry(id, error));
+    }
+  }
+  return { Successful: successful, Failed: failed };
+};

@@ -19,6 +19,7 @@ import type { Logger } from '../logger';
 import { isTerminal, type Attempt, type QueuedRenewal } from '../domain/renewal';
 import { decide, type RetryPolicy } from '../domain/retry';
 import { sanitizeText, maskEmail } from '../domain/sanitize';
+import { SECRET_PARAMS } from '../domain/canonical';
 import type { RenewalQueue } from '../adapters/queue';
 import type { RenewalStore } from '../adapters/renewal-store';
 import type { HttpCaller } from '../adapters/http-call';
@@ -103,7 +104,8 @@ export const processRenewal = async (message: QueuedRenewal, owner: string, deps
   const result = await deps.call(request, deps.callTimeoutMs);
   const classification = deps.provider.classify(result);
   const decision = decide(classification, attemptNumber, deps.provider.idempotentCall, deps.retry, deps.random);
-  const secrets = [deps.credentials.apiKey, ...Object.values(message.params).filter((v): v is string => typeof v === 'string' && v.length > 16)];
+  // Whatever the provider echoes back, our credential and the customer's token never get stored.
+  const secrets = [deps.credentials.apiKey, ...SECRET_PARAMS.map((k) => message.params[k]).filter((v): v is string => typeof v === 'string')];
   const attempt: Attempt = {
     number: attemptNumber,
     startedAt: startedAt.toISOString(),
