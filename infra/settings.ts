@@ -81,7 +81,7 @@ export interface ProviderSettings {
 /** From the shared description, so the consumer and the stack agree on every name. */
 export const providerSettings = (provider: EnabledProvider): ProviderSettings => {
   const names = PROVIDER_CONFIG[provider];
-  return { baseUrlEnv: names.baseUrlEnv, defaultBaseUrl: names.defaultBaseUrl, secrets: [names.apiKeyEnv] };
+  return { baseUrlEnv: names.baseUrlEnv, defaultBaseUrl: names.defaultBaseUrl, secrets: names.secretEnvs };
 };
 
 /** Function logs: long enough to investigate a monthly billing cycle, short enough to stay cheap. */

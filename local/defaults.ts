@@ -10,4 +10,15 @@ export const LOCAL_DEFAULTS = {
   RENEWALS_WEBHOOK_SECRETS: `whsec_${Buffer.from('local-development-webhook-secret').toString('base64')}`,
   RENEWALS_READ_TOKENS: 'local-read-token',
   PRESSONE_API_KEY: 'local-pressone-key',
+  PELCRO_API_KEY: 'local-pelcro-key',
+  PUNCHH_ADMIN_KEY: 'local-punchh-admin-key',
+  DIGITALRIVER_API_KEY: 'local-digitalriver-key',
+  DIGITALRIVER_API_SECRET: 'local-digitalriver-secret',
 } as const;
+
+/** The local default of a provider secret (every provider secret has one). */
+export const localSecretDefault = (name: string): string => {
+  const value = (LOCAL_DEFAULTS as Record<string, string | number>)[name];
+  if (typeof value !== 'string') throw new Error(`no local default for ${name}`);
+  return value;
+};

@@ -20,7 +20,7 @@ import { startSqsServer, type SqsServer } from './sqs/server';
 import { startPoller, type Poller } from './sqs/poller';
 import { PressOneSandbox } from './sandboxes/pressone';
 import { startApiServer, type ApiServer, type HttpHandler } from './api-server';
-import { LOCAL_DEFAULTS } from './defaults';
+import { LOCAL_DEFAULTS, localSecretDefault } from './defaults';
 import { createQueues, createTable } from './resources';
 
 export interface LocalStackOptions {
@@ -63,8 +63,8 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as 
 
 /** The sandbox standing in for each processed provider. */
 const SANDBOXES = {
-  pressone: (apiKey: string) => new PressOneSandbox({ apiKey }),
-} as const satisfies Record<EnabledProvider, (apiKey: string) => unknown>;
+  pressone: (secrets: Readonly<Record<string, string>>) => new PressOneSandbox({ apiKey: secrets.PRESSONE_API_KEY ?? '' }),
+} as const satisfies Record<EnabledProvider, (secrets: Readonly<Record<string, string>>) => unknown>;
 
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const stoppers: Array<() => Promise<void>> = [];
@@ -132,12 +132,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const sandboxes = {} as { [P in EnabledProvider]: ReturnType<(typeof SANDBOXES)[P]> };
     for (const [i, provider] of ENABLED_PROVIDERS.entries()) {
       const names = PROVIDER_CONFIG[provider];
-      const apiKey = pick(names.apiKeyEnv, LOCAL_DEFAULTS[names.apiKeyEnv]);
-      const sandbox = SANDBOXES[provider](apiKey);
+      const secrets = Object.fromEntries(names.secretEnvs.map((n) => [n, pick(n, localSecretDefault(n))]));
+      const sandbox = SANDBOXES[provider](secrets);
       await sandbox.start({ port: sandboxBase === 0 ? 0 : sandboxBase + i });
       stoppers.push(() => sandbox.stop());
       sandboxes[provider] = sandbox;
-      providerEnv[names.apiKeyEnv] = apiKey;
+      Object.assign(providerEnv, secrets);
       providerEnv[names.baseUrlEnv] = pick(names.baseUrlEnv, sandbox.url);
     }
 

@@ -16,19 +16,57 @@ export type EnabledProvider = (typeof ENABLED_PROVIDERS)[number];
 export const isEnabledProvider = (p: Provider): p is EnabledProvider =>
   (ENABLED_PROVIDERS as readonly Provider[]).includes(p);
 
-/** Configuration names of each processed provider (DESIGN §4.5), read by the consumer and wired by CDK. */
+/** Configuration names of each provider (DESIGN §4.5), read by its consumer and wired by CDK. */
 export interface ProviderConfigNames {
   /** Environment variable holding the provider's base URL. */
   readonly baseUrlEnv: string;
   /** Production base URL (locally the sandbox's URL is used unless the variable is set). */
   readonly defaultBaseUrl: string;
-  /** The credential the consumer sends (a secret: Secrets Manager in AWS). */
-  readonly apiKeyEnv: string;
+  /** Credentials the consumer sends: secrets (Secrets Manager in AWS). */
+  readonly secretEnvs: readonly string[];
+  /** Other settings the provider module reads (optional variables). */
+  readonly settingEnvs: readonly string[];
+  /** Request rate the gateway keeps to, e.g. `120/60s`; none when the provider publishes none. */
+  readonly rateLimitEnv: string;
+  readonly defaultRateLimit?: string;
 }
 
 export const PROVIDER_CONFIG = {
-  pressone: { baseUrlEnv: 'PRESSONE_BASE_URL', defaultBaseUrl: 'https://api.pressone.co', apiKeyEnv: 'PRESSONE_API_KEY' },
-} as const satisfies Record<EnabledProvider, ProviderConfigNames>;
+  pressone: {
+    baseUrlEnv: 'PRESSONE_BASE_URL',
+    defaultBaseUrl: 'https://api.pressone.co',
+    secretEnvs: ['PRESSONE_API_KEY'],
+    settingEnvs: [],
+    rateLimitEnv: 'PRESSONE_RATE_LIMIT',
+  },
+  pelcro: {
+    baseUrlEnv: 'PELCRO_BASE_URL',
+    defaultBaseUrl: 'https://www.pelcro.com',
+    secretEnvs: ['PELCRO_API_KEY'],
+    settingEnvs: [],
+    rateLimitEnv: 'PELCRO_RATE_LIMIT',
+    // "120 calls per minute per account, all endpoints" (PROVIDERS.md).
+    defaultRateLimit: '120/60s',
+  },
+  punchh: {
+    baseUrlEnv: 'PUNCHH_BASE_URL',
+    // Punchh issues a host per brand; deployments set theirs (-c punchhBaseUrl=…).
+    defaultBaseUrl: 'https://sandbox.punchh.com',
+    secretEnvs: ['PUNCHH_ADMIN_KEY'],
+    settingEnvs: [],
+    rateLimitEnv: 'PUNCHH_RATE_LIMIT',
+  },
+  digitalriver: {
+    baseUrlEnv: 'DIGITALRIVER_BASE_URL',
+    defaultBaseUrl: 'https://api.digitalriver.com',
+    secretEnvs: ['DIGITALRIVER_API_KEY', 'DIGITALRIVER_API_SECRET'],
+    // Which header carries `Basic base64(key:secret)`: `authorization` (default) or `token`.
+    settingEnvs: ['DIGITALRIVER_AUTH_HEADER'],
+    rateLimitEnv: 'DIGITALRIVER_RATE_LIMIT',
+    // 100 requests/s per key in production (10/s in evaluation: set DIGITALRIVER_RATE_LIMIT=10/1s).
+    defaultRateLimit: '100/1s',
+  },
+} as const satisfies Record<Provider, ProviderConfigNames>;
 
 export interface TableIndex {
   readonly name: string;

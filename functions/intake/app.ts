@@ -14,7 +14,7 @@ import { system } from '../../shared/system';
 import { badRequest, notFound, payloadTooLarge, unprocessable, unsupportedMediaType } from '../../shared/http/problem';
 import { header, jsonResponse, problemDocuments, rawBody } from '../../shared/http/middleware';
 import { createWebhookVerifier, type WebhookVerifier } from '../../shared/http/auth';
-import { INTAKE_ROUTES } from '../../shared/intake/routes';
+import { INTAKE_ROUTES, nativeRequest } from '../../shared/intake/routes';
 import { acceptRenewal, type AcceptDeps } from '../../shared/intake/accept';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -54,7 +54,7 @@ export const createIntakeHandler = (deps: IntakeDeps) =>
       } catch (error) {
         throw badRequest(`The body is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}.`);
       }
-      const normalized = normalize(body, event);
+      const normalized = normalize(nativeRequest(event, body));
       if (!normalized.ok) throw unprocessable(normalized.errors);
 
       const accepted = await acceptRenewal(normalized.value, idempotencyKey, deps);

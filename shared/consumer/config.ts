@@ -31,7 +31,11 @@ export const loadConsumerDeps = async (
     store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
     queue: new SqsRenewalQueue(clients.sqs, requireEnv(env, queueFor(provider).urlEnv)),
     provider: PROVIDER_MODULES[provider],
-    credentials: { baseUrl: requireUrl(env, names.baseUrlEnv), apiKey: await resolveSecret(env, names.apiKeyEnv) },
+    config: {
+      baseUrl: requireUrl(env, names.baseUrlEnv),
+      secrets: Object.fromEntries(await Promise.all(names.secretEnvs.map(async (n) => [n, await resolveSecret(env, n)] as const))),
+      settings: Object.fromEntries(names.settingEnvs.map((n) => [n, env[n]?.trim() || undefined])),
+    },
     call: fetchCall,
     callTimeoutMs,
     // The lease outlives the function: while the holder can still be running, nobody else calls.

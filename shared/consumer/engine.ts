@@ -23,14 +23,14 @@ import { SECRET_PARAMS } from '../domain/canonical';
 import type { RenewalQueue } from '../adapters/queue';
 import type { RenewalStore } from '../adapters/renewal-store';
 import type { HttpCaller } from '../adapters/http-call';
-import type { ProviderCredentials, ProviderModule } from '../providers/types';
+import type { ProviderConfig, ProviderModule } from '../providers/types';
 
 export interface ConsumerDeps {
   readonly store: RenewalStore;
   /** The provider's own queue, for deferred copies. */
   readonly queue: RenewalQueue;
   readonly provider: ProviderModule;
-  readonly credentials: ProviderCredentials;
+  readonly config: ProviderConfig;
   readonly call: HttpCaller;
   readonly callTimeoutMs: number;
   /** Longer than the function can run, so a live holder never loses its lease. */
@@ -99,13 +99,13 @@ export const processRenewal = async (message: QueuedRenewal, owner: string, deps
     attemptNumber += 1;
   }
 
-  const request = deps.provider.buildRequest(message, deps.credentials);
+  const request = deps.provider.buildRequest(message, deps.config);
   const startedAt = new Date();
   const result = await deps.call(request, deps.callTimeoutMs);
   const classification = deps.provider.classify(result);
   const decision = decide(classification, attemptNumber, deps.provider.idempotentCall, deps.retry, deps.random);
   // Whatever the provider echoes back, our credential and the customer's token never get stored.
-  const secrets = [deps.credentials.apiKey, ...SECRET_PARAMS.map((k) => message.params[k]).filter((v): v is string => typeof v === 'string')];
+  const secrets = [...Object.values(deps.config.secrets), ...SECRET_PARAMS.map((k) => message.params[k]).filter((v): v is string => typeof v === 'string')];
   const attempt: Attempt = {
     number: attemptNumber,
     startedAt: startedAt.toISOString(),

@@ -1,18 +1,23 @@
 /**
  * How each write route's body becomes a canonical request. Provider-native routes validate the
- * provider's own body first (errors name the provider's fields), then normalize.
+ * provider's own request first (errors name the provider's fields), then normalize.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { issuesToFieldErrors, parseCanonicalRequest, type CanonicalRequest, type ValidationResult } from '../domain/canonical';
-import { normalizePressone, pressoneRenewBody } from '../providers/pressone';
-
-export type Normalizer = (body: unknown, event: APIGatewayProxyEventV2) => ValidationResult<CanonicalRequest>;
+import { parseCanonicalRequest } from '../domain/canonical';
+import { normalizePressone } from '../providers/pressone';
+import type { NativeRequest, Normalizer } from '../providers/types';
 
 export const INTAKE_ROUTES: Readonly<Record<string, Normalizer>> = {
-  'POST /v1/renewals': (body) => parseCanonicalRequest(body),
-  'POST /v1/providers/pressone/renew-number': (body) => {
-    const parsed = pressoneRenewBody.safeParse(body);
-    if (!parsed.success) return { ok: false, errors: issuesToFieldErrors(parsed.error.issues) };
-    return parseCanonicalRequest(normalizePressone(parsed.data));
-  },
+  'POST /v1/renewals': ({ body }) => parseCanonicalRequest(body),
+  'POST /v1/providers/pressone/renew-number': normalizePressone,
 };
+
+const lowercased = (headers: APIGatewayProxyEventV2['headers'] | undefined): Record<string, string | undefined> =>
+  Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+
+export const nativeRequest = (event: APIGatewayProxyEventV2, body: unknown): NativeRequest => ({
+  body,
+  query: event.queryStringParameters ?? {},
+  path: event.pathParameters ?? {},
+  headers: lowercased(event.headers),
+});

@@ -6,19 +6,20 @@ import { z } from 'zod';
 import type { CanonicalRequest } from '../domain/canonical';
 import { sanitizeText } from '../domain/sanitize';
 import { classifyNetwork, parseJson, parseRetryAfter } from './http-status';
-import type { CallResult, Classification, ProviderModule } from './types';
+import { issuesToFieldErrors, parseCanonicalRequest } from '../domain/canonical';
+import type { CallResult, Classification, Normalizer, ProviderModule } from './types';
 
 /** The body PressOne itself takes; the drop-in route accepts exactly this. */
 export const pressoneRenewBody = z.strictObject({
   email: z.email('must be the email the number was claimed with'),
 });
 
-export const normalizePressone = (body: z.output<typeof pressoneRenewBody>): CanonicalRequest => ({
-  provider: 'pressone',
-  operation: 'renew',
-  subscription: body.email,
-  params: {},
-});
+export const normalizePressone: Normalizer = ({ body }) => {
+  const parsed = pressoneRenewBody.safeParse(body);
+  if (!parsed.success) return { ok: false, errors: issuesToFieldErrors(parsed.error.issues) };
+  const canonical: CanonicalRequest = { provider: 'pressone', operation: 'renew', subscription: parsed.data.email, params: {} };
+  return parseCanonicalRequest(canonical);
+};
 
 export const RENEW_PATH = '/api/third-party/partner/renew-number/';
 
@@ -67,7 +68,8 @@ export const classifyPressone = (result: CallResult): Classification => {
 
 export const pressone: ProviderModule = {
   idempotentCall: false,
-  buildRequest(renewal, { baseUrl, apiKey }) {
+  buildRequest(renewal, { baseUrl, secrets }) {
+    const apiKey = secrets.PRESSONE_API_KEY ?? '';
     return {
       method: 'POST',
       url: `${baseUrl.replace(/\/+$/, '')}${RENEW_PATH}`,

@@ -1,8 +1,10 @@
 /**
- * What every provider module gives the consumer: how to turn a queued renewal into an HTTP call,
- * and how to read the answer. Both are pure so they are unit-tested response by response.
+ * What every provider module gives the gateway: how to read the provider's own request shape,
+ * how to turn a queued renewal into the provider call, and how to read the answer. All pure, so
+ * they are unit-tested request by request and response by response.
  */
 import type { QueuedRenewal } from '../domain/renewal';
+import type { CanonicalRequest, ValidationResult } from '../domain/canonical';
 
 export interface OutgoingRequest {
   readonly method: 'POST' | 'GET';
@@ -45,14 +47,42 @@ export interface Classification {
   readonly retryAfterSeconds?: number;
 }
 
-export interface ProviderCredentials {
+/** A provider's configuration, read once at cold start by the names in shared/system.ts. */
+export interface ProviderConfig {
   readonly baseUrl: string;
-  readonly apiKey: string;
+  /** Secret values by configuration name, e.g. `{ PELCRO_API_KEY: '…' }`. */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Other settings by configuration name, e.g. `{ DIGITALRIVER_AUTH_HEADER: 'token' }`. */
+  readonly settings: Readonly<Record<string, string | undefined>>;
 }
 
+/** What a confirmation read says about an attempt whose outcome was unknown. */
+export type Confirmation = 'renewed' | 'not-renewed' | 'unknown';
+
 export interface ProviderModule {
-  /** True when repeating the call cannot apply it twice (sets an absolute value). */
+  /** True when repeating the call cannot apply it twice (it sets an absolute value). */
   readonly idempotentCall: boolean;
-  buildRequest(renewal: QueuedRenewal, credentials: ProviderCredentials): OutgoingRequest;
+  buildRequest(renewal: QueuedRenewal, config: ProviderConfig): OutgoingRequest;
   classify(result: CallResult): Classification;
+  /**
+   * The period a renewal covers, when the request says (Punchh: its term). Two renewals of one
+   * subscription for one period call the provider once, whatever their idempotency keys.
+   */
+  periodOf?(renewal: QueuedRenewal): string | undefined;
+  /** A read API that can tell whether an ambiguous attempt renewed (PressOne: List User). */
+  readonly confirmation?: {
+    buildRequest(renewal: QueuedRenewal, config: ProviderConfig): OutgoingRequest;
+    interpret(result: CallResult, attemptStartedAt: Date): Confirmation;
+  };
 }
+
+/** An incoming provider-native request, as intake sees it (headers lowercased). */
+export interface NativeRequest {
+  readonly body: unknown;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly path: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** Validates a provider's own request shape (errors name its fields) and normalizes it. */
+export type Normalizer = (request: NativeRequest) => ValidationResult<CanonicalRequest>;

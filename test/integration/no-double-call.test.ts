@@ -36,7 +36,7 @@ beforeAll(async () => {
     store: new RenewalStore(dynamo, t.tableName),
     queue: new SqsRenewalQueue(sqs, queueUrl),
     provider: pressone,
-    credentials: { baseUrl: sandbox.url, apiKey: 'key-1' },
+    config: { baseUrl: sandbox.url, secrets: { PRESSONE_API_KEY: 'key-1' }, settings: {} },
     call: fetchCall,
     callTimeoutMs: 2_000,
     leaseMs: 35_000,
@@ -115,7 +115,7 @@ describe('no second call for one idempotency key', () => {
     const claim = await deps.store.claim(message.id, 'dies-after-call', new Date(), 300);
     expect(claim.claimed).toBe(true);
     // It called PressOne, which renewed, and then the process died.
-    const call = await fetchCall(pressone.buildRequest(message, deps.credentials), 2_000);
+    const call = await fetchCall(pressone.buildRequest(message, deps.config), 2_000);
     expect(call.kind === 'response' && call.status).toBe(200);
     await new Promise((r) => setTimeout(r, 400));
     // Redelivery after the visibility timeout: no blind second renewal.

@@ -14,7 +14,7 @@ const response = (status: number, body: unknown = '', headers: Record<string, st
 
 describe('PressOne request', () => {
   it('posts {email} to the renew-number path with its trailing slash and both auth headers', () => {
-    const req = pressone.buildRequest(renewal, { baseUrl: 'https://api.pressone.co/', apiKey: 'key-123' });
+    const req = pressone.buildRequest(renewal, { baseUrl: 'https://api.pressone.co/', secrets: { PRESSONE_API_KEY: 'key-123' }, settings: {} });
     expect(req).toEqual({
       method: 'POST',
       url: 'https://api.pressone.co/api/third-party/partner/renew-number/',
@@ -29,7 +29,7 @@ describe('PressOne request', () => {
   });
 
   it('keeps a path prefix in the base URL', () => {
-    expect(pressone.buildRequest(renewal, { baseUrl: 'http://127.0.0.1:9000/sandbox', apiKey: 'k' }).url).toBe(
+    expect(pressone.buildRequest(renewal, { baseUrl: 'http://127.0.0.1:9000/sandbox', secrets: { PRESSONE_API_KEY: 'k' }, settings: {} }).url).toBe(
       'http://127.0.0.1:9000/sandbox/api/third-party/partner/renew-number/',
     );
   });
