@@ -4,14 +4,20 @@
  * Access patterns (one table, see system.table):
  *   pk = RENEWAL#<id>, sk = RENEWAL            get a renewal; create it (conditional: key unused);
  *                                              claim it (conditional: due and not leased); complete it
+ *   pk = PERIOD#<provider>#<period>, sk = PERIOD   which renewal holds a subscription's period (Punchh
+ *                                              term): taken with the claim in one transaction,
+ *                                              released when that renewal fails for good
+ *   pk = RATE#<provider>, sk = RATE            a provider's rate limiter state (rate-limiter.ts)
  *   gsi1pk = SUB#<provider>#<subscription>,     list a subscription's renewals, newest first
  *   gsi1sk = <createdAt>#<id>                   (bySubscription index, cursor-paginated)
  *
  * Costs per renewal: intake 1 write (create); consumer 2 writes on the success path (claim,
- * complete). Records never expire: the record is what makes a redrive days later harmless.
+ * complete); with a period, the claim is a two-item transaction preceded by one consistent read.
+ * Records never expire: the record is what makes a redrive days later harmless.
  */
 import {
   ConditionalCheckFailedException,
+  TransactionCanceledException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -21,6 +27,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Attempt, RenewalRecord, RenewalStatus } from '../domain/renewal';
@@ -30,6 +37,10 @@ const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
 const subscriptionKey = (provider: Provider, subscription: string) => `SUB#${provider}#${subscription}`;
 
 const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
+
+/** Due (queued, or a retry whose time has come) and not leased, or leased by a holder whose lease expired. */
+const CLAIMABLE =
+  'attribute_exists(pk) AND ((#s IN (:queued, :retry) AND (attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now)) OR (#s = :inprog AND leaseExpiresAt < :nowMs))';
 
 const toRecord = (item: Record<string, unknown>): RenewalRecord => {
   const copy: Record<string, unknown> = { ...item };
@@ -46,12 +57,17 @@ export type ClaimResult =
       readonly interrupted: boolean;
       readonly previous: RenewalRecord;
     }
-  | { readonly claimed: false; readonly current: RenewalRecord | undefined };
+  | { readonly claimed: false; readonly current: RenewalRecord | undefined }
+  /** Another renewal holds this subscription's period: the provider must not be called again. */
+  | { readonly claimed: false; readonly periodHeldBy: string };
+
+const periodKey = (provider: Provider, period: string) => ({ pk: `PERIOD#${provider}#${period}`, sk: 'PERIOD' });
 
 export interface Completion {
   readonly status: RenewalStatus;
   readonly reason: string;
-  readonly attempt: Attempt;
+  /** Attempts to append: the provider call made, and any interrupted one before it (may be none). */
+  readonly attempts: readonly Attempt[];
   readonly nextAttemptAt?: string;
 }
 
@@ -122,29 +138,26 @@ export class RenewalStore {
    * whose time has come) or when a previous holder's lease has expired (it crashed or timed out).
    * Exactly one of any number of concurrent claimers wins.
    */
-  async claim(id: string, owner: string, now: Date, leaseMs: number): Promise<ClaimResult> {
+  async claim(id: string, owner: string, now: Date, leaseMs: number, period?: { provider: Provider; period: string }): Promise<ClaimResult> {
+    const claim = {
+      TableName: this.tableName,
+      Key: renewalKey(id),
+      UpdateExpression: 'SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now REMOVE nextAttemptAt',
+      ConditionExpression: CLAIMABLE,
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':inprog': 'in_progress',
+        ':queued': 'queued',
+        ':retry': 'retry_scheduled',
+        ':owner': owner,
+        ':exp': now.getTime() + leaseMs,
+        ':now': now.toISOString(),
+        ':nowMs': now.getTime(),
+      },
+    };
+    if (period) return this.claimWithPeriod(id, claim, period);
     try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: renewalKey(id),
-          UpdateExpression: 'SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now REMOVE nextAttemptAt',
-          ConditionExpression:
-            'attribute_exists(pk) AND ((#s IN (:queued, :retry) AND (attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now)) OR (#s = :inprog AND leaseExpiresAt < :nowMs))',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':inprog': 'in_progress',
-            ':queued': 'queued',
-            ':retry': 'retry_scheduled',
-            ':owner': owner,
-            ':exp': now.getTime() + leaseMs,
-            ':now': now.toISOString(),
-            ':nowMs': now.getTime(),
-          },
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      const out = await this.doc.send(new UpdateCommand({ ...claim, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
       const previous = toRecord(out.Attributes ?? {});
       return { claimed: true, interrupted: previous.status === 'in_progress', previous };
     } catch (error) {
@@ -156,11 +169,109 @@ export class RenewalStore {
   }
 
   /**
+   * The claim and the period lock in one transaction. A transaction returns no old values, so the
+   * record is read first and the claim is made conditional on it being unchanged since.
+   */
+  private async claimWithPeriod(
+    id: string,
+    claim: { TableName: string; Key: Record<string, string>; UpdateExpression: string; ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> },
+    { provider, period }: { provider: Provider; period: string },
+  ): Promise<ClaimResult> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const previous = await this.get(id);
+      if (!previous) return { claimed: false, current: undefined };
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  ...claim,
+                  ConditionExpression: `(${claim.ConditionExpression}) AND updatedAt = :seen`,
+                  ExpressionAttributeValues: { ...claim.ExpressionAttributeValues, ':seen': previous.updatedAt },
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...periodKey(provider, period), renewalId: id, takenAt: claim.ExpressionAttributeValues[':now'] },
+                  ConditionExpression: 'attribute_not_exists(pk) OR renewalId = :id OR released = :true',
+                  ExpressionAttributeValues: { ':id': id, ':true': true },
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+            ],
+          }),
+        );
+        return { claimed: true, interrupted: previous.status === 'in_progress', previous };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const [renewalReason, lockReason] = error.CancellationReasons ?? [];
+        if (renewalReason?.Code === 'ConditionalCheckFailed') {
+          const current = renewalReason.Item ? toRecord(unmarshall(renewalReason.Item)) : undefined;
+          // Changed between the read and the write by another claimer: look again.
+          if (current && current.updatedAt !== previous.updatedAt) continue;
+          return { claimed: false, current };
+        }
+        if (lockReason?.Code === 'ConditionalCheckFailed') {
+          const holder = lockReason.Item ? unmarshall(lockReason.Item).renewalId : undefined;
+          if (typeof holder === 'string') return { claimed: false, periodHeldBy: holder };
+          continue;
+        }
+        if (renewalReason?.Code === 'TransactionConflict' || lockReason?.Code === 'TransactionConflict') continue;
+        throw error;
+      }
+    }
+    throw new Error(`renewal ${id}: could not claim under contention`);
+  }
+
+  /** Lets a later renewal take the period: this one failed for good and renewed nothing. */
+  async releasePeriod(id: string, provider: Provider, period: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: periodKey(provider, period),
+          UpdateExpression: 'SET released = :true',
+          ConditionExpression: 'renewalId = :id',
+          ExpressionAttributeValues: { ':true': true, ':id': id },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * Ends a renewal that must not call the provider because another renewal holds its period.
+   * Only from a waiting status: a renewal being worked on is left to its worker.
+   */
+  async completeWithoutCall(id: string, now: Date, status: RenewalStatus, reason: string, duplicateOf: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          UpdateExpression: 'SET #s = :status, statusReason = :reason, duplicateOf = :dup, updatedAt = :now REMOVE nextAttemptAt',
+          ConditionExpression: '#s IN (:queued, :retry)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':status': status, ':reason': reason, ':dup': duplicateOf, ':now': now.toISOString(), ':queued': 'queued', ':retry': 'retry_scheduled' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
    * Records the attempt(s) and the new status, releasing the lease. Fenced by the lease owner; a
    * holder that lost its lease still appends its attempt (the call happened) but leaves the status.
    */
-  async complete(id: string, owner: string, now: Date, completion: Completion, extraAttempts: readonly Attempt[] = []): Promise<{ fenced: boolean }> {
-    const attempts = [...extraAttempts, completion.attempt];
+  async complete(id: string, owner: string, now: Date, completion: Completion): Promise<{ fenced: boolean }> {
+    const attempts = completion.attempts;
     try {
       await this.doc.send(
         new UpdateCommand({

@@ -2,28 +2,32 @@
  * Performs one queued renewal, at most one provider call per claim (DESIGN §5.2, §5.3).
  *
  *  1. not yet due (notBefore)          → re-queue with a delay, acknowledge this copy
- *  2. claim the record (conditional write with a lease)
+ *  2. claim the record (conditional write with a lease; with the period lock when the renewal
+ *     covers a known period)
  *       lost: already finished         → acknowledge (duplicate delivery or redrive)
  *             leased by another worker → re-queue for when the lease ends
  *             retry not due yet        → re-queue for its time
+ *             period held by another   → end pointing at it, or wait for it to finish
  *             no record                → acknowledge: intake undid it and answered 5xx
- *  3. claimed over an expired lease: the earlier holder died mid-attempt. For a call that is not
- *     safe to repeat, the provider may already have renewed, so stop at needs_attention.
- *  4. call, classify, decide; record the attempt and the status (releases the lease)
+ *  3. the previous attempt may have taken effect (it was interrupted, or its answer was
+ *     ambiguous) and the call is not safe to repeat: ask the provider's read API first; without
+ *     one, stop at needs_attention
+ *  4. wait for the rate-limit slot, call, classify (confirming an ambiguous answer where the
+ *     provider can), decide; record the attempt and the status (releases the lease)
  *  5. retry_scheduled → re-queue with the backoff delay
  *
  * Re-queueing sends a fresh delayed copy and acknowledges the current one, so waiting never
  * counts toward the queue's maxReceiveCount; only crashes and timeouts move a message to the DLQ.
  */
 import type { Logger } from '../logger';
-import { isTerminal, type Attempt, type QueuedRenewal } from '../domain/renewal';
-import { decide, type RetryPolicy } from '../domain/retry';
+import { isTerminal, type Attempt, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
+import { decide, type Decision, type RetryPolicy } from '../domain/retry';
 import { sanitizeText, maskEmail } from '../domain/sanitize';
 import { SECRET_PARAMS } from '../domain/canonical';
 import type { RenewalQueue } from '../adapters/queue';
 import type { RenewalStore } from '../adapters/renewal-store';
 import type { HttpCaller } from '../adapters/http-call';
-import type { ProviderConfig, ProviderModule } from '../providers/types';
+import type { Classification, Confirmation, ProviderConfig, ProviderModule } from '../providers/types';
 
 export interface ConsumerDeps {
   readonly store: RenewalStore;
@@ -47,9 +51,23 @@ export type RenewalResult =
   | { readonly kind: 'skipped'; readonly why: string };
 
 const secondsUntil = (atMs: number, now: Date): number => Math.max(1, Math.ceil((atMs - now.getTime()) / 1000));
+const sleepUntil = (atMs: number): Promise<void> => {
+  const ms = atMs - Date.now();
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+};
 
-export const processRenewal = async (message: QueuedRenewal, owner: string, deps: ConsumerDeps): Promise<RenewalResult> => {
-  const now = deps.now?.() ?? new Date();
+/** How long a renewal waits before looking again at the renewal that holds its period. */
+const PERIOD_HOLDER_RECHECK_SECONDS = 30;
+
+export const processRenewal = async (
+  message: QueuedRenewal,
+  owner: string,
+  deps: ConsumerDeps,
+  /** Rate-limit slot (epoch ms) reserved for this renewal's call, if the provider is limited. */
+  slotAt?: number,
+): Promise<RenewalResult> => {
+  const clock = () => deps.now?.() ?? new Date();
+  const now = clock();
   const log = deps.logger;
   const defer = async (delaySeconds: number, why: string): Promise<RenewalResult> => {
     await deps.queue.send(message, delaySeconds);
@@ -61,8 +79,10 @@ export const processRenewal = async (message: QueuedRenewal, owner: string, deps
     return defer(secondsUntil(Date.parse(message.notBefore), now), 'notBefore in the future');
   }
 
-  const claim = await deps.store.claim(message.id, owner, now, deps.leaseMs);
+  const period = deps.provider.periodOf?.(message);
+  const claim = await deps.store.claim(message.id, owner, now, deps.leaseMs, period ? { provider: message.provider, period } : undefined);
   if (!claim.claimed) {
+    if ('periodHeldBy' in claim) return periodHeldElsewhere(message, claim.periodHeldBy, deps, defer);
     const current = claim.current;
     if (!current) {
       log.warn('queued renewal has no record; intake withdrew it', { renewalId: message.id });
@@ -76,68 +96,137 @@ export const processRenewal = async (message: QueuedRenewal, owner: string, deps
     throw new Error(`renewal ${message.id} could not be claimed in status ${current.status}`);
   }
 
-  let attemptNumber = claim.previous.attempts.length + 1;
-  const extraAttempts: Attempt[] = [];
+  // From here on this worker holds the lease: every path ends in complete().
+  const secrets = [
+    ...Object.values(deps.config.secrets),
+    ...SECRET_PARAMS.map((k) => message.params[k]).filter((v): v is string => typeof v === 'string'),
+  ];
+  const finish = async (decision: Decision, attempts: readonly Attempt[]): Promise<RenewalResult> => {
+    const finishedAt = clock();
+    const nextAttemptAt = decision.status === 'retry_scheduled' ? new Date(finishedAt.getTime() + decision.delayMs).toISOString() : undefined;
+    const { fenced } = await deps.store.complete(message.id, owner, finishedAt, {
+      status: decision.status,
+      reason: sanitizeText(decision.reason, secrets),
+      attempts,
+      ...(nextAttemptAt ? { nextAttemptAt } : {}),
+    });
+    const attempt = attempts.at(-1);
+    log.info('renewal attempt recorded', {
+      renewalId: message.id,
+      provider: message.provider,
+      operation: message.operation,
+      subscription: maskEmail(message.subscription),
+      attempt: attempt?.number,
+      httpStatus: attempt?.httpStatus,
+      errorClass: attempt?.errorClass,
+      confirmation: attempt?.confirmation,
+      status: decision.status,
+      latencyMs: attempt?.latencyMs,
+      fenced,
+    });
+    if (fenced) return { kind: 'completed', status: 'lease lost' };
+    // Failed for good: the period was not renewed, so a later renewal may take it.
+    if (decision.status === 'failed' && period) await deps.store.releasePeriod(message.id, message.provider, period);
+    if (decision.status === 'retry_scheduled') await deps.queue.send(message, Math.max(1, Math.ceil(decision.delayMs / 1000)));
+    return { kind: 'completed', status: decision.status };
+  };
+
+  const previous = claim.previous;
+  let attemptNumber = previous.attempts.length + 1;
+  const earlier: Attempt[] = [];
+  // The last call may have taken effect: it was cut off (the holder died) or answered ambiguously.
+  let since = previous.attempts.at(-1)?.errorClass === 'ambiguous' ? new Date(previous.attempts.at(-1)?.startedAt ?? previous.updatedAt) : undefined;
   if (claim.interrupted) {
-    const interrupted: Attempt = {
-      number: attemptNumber,
-      startedAt: claim.previous.updatedAt,
+    earlier.push({
+      number: attemptNumber++,
+      startedAt: previous.updatedAt,
       latencyMs: 0,
       errorClass: 'interrupted',
       message: 'the worker holding this renewal stopped (crash or timeout) before recording an outcome',
-    };
-    if (!deps.provider.idempotentCall) {
-      await deps.store.complete(message.id, owner, now, {
-        status: 'needs_attention',
-        reason: 'an earlier attempt was interrupted after it may have reached the provider; confirm at the provider before renewing again',
-        attempt: interrupted,
-      });
-      log.error('interrupted attempt on a call that is not safe to repeat', { renewalId: message.id });
-      return { kind: 'completed', status: 'needs_attention' };
-    }
-    extraAttempts.push(interrupted);
-    attemptNumber += 1;
+    });
+    since = new Date(previous.updatedAt);
   }
 
+  if (since && !deps.provider.idempotentCall) {
+    const confirmation = await confirm(message, since, deps);
+    // An interrupted attempt carries what the read API said; after an ambiguous one the
+    // confirmation is the reason for the status (that attempt is already recorded).
+    const noted = earlier.map((a) => ({ ...a, confirmation }));
+    if (confirmation === 'renewed') {
+      return finish({ status: 'succeeded', reason: 'the provider’s read API shows the earlier attempt renewed' }, noted);
+    }
+    if (confirmation === 'unknown') {
+      return finish(
+        {
+          status: 'needs_attention',
+          reason: deps.provider.confirmation
+            ? 'an earlier attempt may have reached the provider and its read API could not tell; confirm at the provider before renewing again'
+            : 'an earlier attempt was interrupted after it may have reached the provider; confirm at the provider before renewing again',
+        },
+        noted,
+      );
+    }
+    earlier.splice(0, earlier.length, ...noted);
+  }
+
+  if (slotAt !== undefined) await sleepUntil(slotAt);
   const request = deps.provider.buildRequest(message, deps.config);
-  const startedAt = new Date();
+  const startedAt = clock();
   const result = await deps.call(request, deps.callTimeoutMs);
-  const classification = deps.provider.classify(result);
+  const answered = deps.provider.classify(result);
+  let classification: Classification = answered;
+  let confirmation: Confirmation | undefined;
+  if (classification.class === 'ambiguous' && !deps.provider.idempotentCall && deps.provider.confirmation) {
+    confirmation = await confirm(message, startedAt, deps);
+    if (confirmation === 'renewed') classification = { ...classification, class: 'success' };
+    // The read API says nothing happened: retrying is safe; the retry confirms again first.
+    else if (confirmation === 'not-renewed') classification = { ...classification, class: 'retryable' };
+  }
   const decision = decide(classification, attemptNumber, deps.provider.idempotentCall, deps.retry, deps.random);
-  // Whatever the provider echoes back, our credential and the customer's token never get stored.
-  const secrets = [...Object.values(deps.config.secrets), ...SECRET_PARAMS.map((k) => message.params[k]).filter((v): v is string => typeof v === 'string')];
   const attempt: Attempt = {
     number: attemptNumber,
     startedAt: startedAt.toISOString(),
     latencyMs: result.latencyMs,
-    errorClass: classification.class,
+    // The class the provider's answer had; a confirmation is recorded beside it.
+    errorClass: answered.class,
     message: sanitizeText(classification.message, secrets),
     ...(classification.httpStatus !== undefined ? { httpStatus: classification.httpStatus } : {}),
     ...(classification.retryAfterSeconds !== undefined ? { retryAfterSeconds: classification.retryAfterSeconds } : {}),
+    ...(confirmation ? { confirmation } : {}),
   };
-  const finishedAt = deps.now?.() ?? new Date();
-  const nextAttemptAt = decision.status === 'retry_scheduled' ? new Date(finishedAt.getTime() + decision.delayMs).toISOString() : undefined;
-  const { fenced } = await deps.store.complete(
-    message.id,
-    owner,
-    finishedAt,
-    { status: decision.status, reason: sanitizeText(decision.reason, secrets), attempt, ...(nextAttemptAt ? { nextAttemptAt } : {}) },
-    extraAttempts,
-  );
-  log.info('renewal attempt recorded', {
-    renewalId: message.id,
-    provider: message.provider,
-    subscription: maskEmail(message.subscription),
-    attempt: attemptNumber,
-    httpStatus: classification.httpStatus,
-    errorClass: classification.class,
-    status: decision.status,
-    latencyMs: result.latencyMs,
-    fenced,
-  });
-  if (fenced) return { kind: 'completed', status: 'lease lost' };
-  if (decision.status === 'retry_scheduled') {
-    await deps.queue.send(message, Math.max(1, Math.ceil(decision.delayMs / 1000)));
+  return finish(decision, [...earlier, attempt]);
+};
+
+/** Asks the provider's read API whether the renewal happened since `since`. */
+const confirm = async (message: QueuedRenewal, since: Date, deps: ConsumerDeps): Promise<Confirmation> => {
+  const confirmation = deps.provider.confirmation;
+  if (!confirmation) return 'unknown';
+  const result = await deps.call(confirmation.buildRequest(message, deps.config), deps.callTimeoutMs);
+  return confirmation.interpret(result, message, since);
+};
+
+/**
+ * Another renewal of this subscription holds the period. If it renewed, this one points at it
+ * and ends without a call; if it is still working, this one looks again later.
+ */
+const periodHeldElsewhere = async (
+  message: QueuedRenewal,
+  holderId: string,
+  deps: ConsumerDeps,
+  defer: (delaySeconds: number, why: string) => Promise<RenewalResult>,
+): Promise<RenewalResult> => {
+  const holder: RenewalRecord | undefined = await deps.store.get(holderId);
+  const now = deps.now?.() ?? new Date();
+  const end = async (status: 'succeeded' | 'needs_attention', reason: string): Promise<RenewalResult> => {
+    const done = await deps.store.completeWithoutCall(message.id, now, status, reason, holderId);
+    deps.logger.info('renewal covered by another renewal of the same period', { renewalId: message.id, duplicateOf: holderId, status });
+    return done ? { kind: 'completed', status } : { kind: 'skipped', why: 'changed meanwhile' };
+  };
+  if (holder && (holder.status === 'succeeded' || holder.status === 'accepted')) {
+    return end('succeeded', `renewal ${holderId} already renewed this subscription for this period`);
   }
-  return { kind: 'completed', status: decision.status };
+  if (!holder || holder.status === 'needs_attention') {
+    return end('needs_attention', `renewal ${holderId} holds this period and needs attention; resolve it first`);
+  }
+  return defer(PERIOD_HOLDER_RECHECK_SECONDS, `period held by ${holderId}`);
 };

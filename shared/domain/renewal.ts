@@ -23,6 +23,8 @@ export interface Attempt {
   /** Sanitized provider message or reason. */
   readonly message: string;
   readonly retryAfterSeconds?: number;
+  /** What the provider's read API said about an outcome that was not known (PressOne List User). */
+  readonly confirmation?: 'renewed' | 'not-renewed' | 'unknown';
 }
 
 export interface RenewalRecord {
@@ -38,6 +40,8 @@ export interface RenewalRecord {
   readonly notBefore?: string;
   readonly status: RenewalStatus;
   readonly statusReason?: string;
+  /** Set when another renewal of the same subscription and period did (or does) the work. */
+  readonly duplicateOf?: string;
   readonly attempts: readonly Attempt[];
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -135,6 +139,7 @@ export const toResource = (r: RenewalRecord) => ({
   params: r.params,
   status: r.status,
   ...(r.statusReason ? { statusReason: r.statusReason } : {}),
+  ...(r.duplicateOf ? { duplicateOf: r.duplicateOf } : {}),
   idempotencyKey: r.idempotencyKey,
   ...(r.notBefore ? { notBefore: r.notBefore } : {}),
   ...(r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt } : {}),

@@ -7,7 +7,8 @@ import type { CanonicalRequest } from '../domain/canonical';
 import { sanitizeText } from '../domain/sanitize';
 import { classifyNetwork, parseJson, parseRetryAfter } from './http-status';
 import { issuesToFieldErrors, parseCanonicalRequest } from '../domain/canonical';
-import type { CallResult, Classification, Normalizer, ProviderModule } from './types';
+import type { CallResult, Classification, Confirmation, Normalizer, OutgoingRequest, ProviderConfig, ProviderModule } from './types';
+import type { QueuedRenewal } from '../domain/renewal';
 
 /** The body PressOne itself takes; the drop-in route accepts exactly this. */
 export const pressoneRenewBody = z.strictObject({
@@ -22,6 +23,55 @@ export const normalizePressone: Normalizer = ({ body }) => {
 };
 
 export const RENEW_PATH = '/api/third-party/partner/renew-number/';
+export const LIST_USER_PATH = '/api/third-party/partner/user/';
+
+const baseOf = (config: ProviderConfig): string => config.baseUrl.replace(/\/+$/, '');
+
+const authHeaders = (config: ProviderConfig): Record<string, string> => {
+  const apiKey = config.secrets.PRESSONE_API_KEY ?? '';
+  return {
+    accept: 'application/json',
+    // The docs require an Authorization header without showing it; PressOne's SDKs send both.
+    authorization: `Bearer ${apiKey}`,
+    'pressone-x-api-key': apiKey,
+  };
+};
+
+/**
+ * List User's answer. PressOne does not publish the subscription fields; these are the ones the
+ * sandbox models (and the only ones read): a renewal time newer than the attempt means renewed.
+ */
+const listUserAnswer = z.looseObject({
+  data: z.array(
+    z.looseObject({
+      email: z.string(),
+      subscription: z.looseObject({ last_renewed_at: z.string().nullable().optional() }).nullable().optional(),
+    }),
+  ),
+});
+
+/** Provider and gateway clocks differ: a renewal this close before the attempt counts as it. */
+export const CONFIRM_CLOCK_SKEW_MS = 5 * 60_000;
+
+export const interpretListUser = (result: CallResult, renewal: QueuedRenewal, attemptStartedAt: Date): Confirmation => {
+  const renewalEmail = renewal.subscription;
+  if (result.kind !== 'response' || result.status !== 200) return 'unknown';
+  const parsed = listUserAnswer.safeParse(parseJson(result.body));
+  if (!parsed.success) return 'unknown';
+  const user = parsed.data.data.find((u) => u.email.toLowerCase() === renewalEmail.toLowerCase());
+  if (!user?.subscription || user.subscription.last_renewed_at === undefined) return 'unknown';
+  const last = user.subscription.last_renewed_at;
+  if (last === null) return 'not-renewed';
+  const at = Date.parse(last);
+  if (Number.isNaN(at)) return 'unknown';
+  return at >= attemptStartedAt.getTime() - CONFIRM_CLOCK_SKEW_MS ? 'renewed' : 'not-renewed';
+};
+
+const listUserRequest = (renewal: QueuedRenewal, config: ProviderConfig): OutgoingRequest => ({
+  method: 'GET',
+  url: `${baseOf(config)}${LIST_USER_PATH}?email=${encodeURIComponent(renewal.subscription)}`,
+  headers: authHeaders(config),
+});
 
 const pressoneAnswer = z.looseObject({
   message: z.string().optional(),
@@ -68,20 +118,14 @@ export const classifyPressone = (result: CallResult): Classification => {
 
 export const pressone: ProviderModule = {
   idempotentCall: false,
-  buildRequest(renewal, { baseUrl, secrets }) {
-    const apiKey = secrets.PRESSONE_API_KEY ?? '';
+  buildRequest(renewal, config) {
     return {
       method: 'POST',
-      url: `${baseUrl.replace(/\/+$/, '')}${RENEW_PATH}`,
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json',
-        // The docs require an Authorization header without showing it; PressOne's SDKs send both.
-        authorization: `Bearer ${apiKey}`,
-        'pressone-x-api-key': apiKey,
-      },
+      url: `${baseOf(config)}${RENEW_PATH}`,
+      headers: { 'content-type': 'application/json', ...authHeaders(config) },
       body: JSON.stringify({ email: renewal.subscription }),
     };
   },
   classify: classifyPressone,
+  confirmation: { buildRequest: listUserRequest, interpret: interpretListUser },
 };

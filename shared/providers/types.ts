@@ -72,7 +72,7 @@ export interface ProviderModule {
   /** A read API that can tell whether an ambiguous attempt renewed (PressOne: List User). */
   readonly confirmation?: {
     buildRequest(renewal: QueuedRenewal, config: ProviderConfig): OutgoingRequest;
-    interpret(result: CallResult, attemptStartedAt: Date): Confirmation;
+    interpret(result: CallResult, renewal: QueuedRenewal, attemptStartedAt: Date): Confirmation;
   };
 }
 

@@ -91,7 +91,7 @@ describe('no second call for one idempotency key', () => {
     expect(renewCalls()).toHaveLength(1);
   });
 
-  it('when a consumer dies after claiming: nobody calls while its lease runs, and after it ends the renewal stops at needs_attention', async () => {
+  it('when a consumer dies after claiming: nobody calls while its lease runs; after it, List User shows no renewal, so one call is made', async () => {
     const message = await accepted();
     // The dead consumer: claimed with a short lease, then never completed.
     const dead = await deps.store.claim(message.id, 'dead-worker', new Date(), 400);
@@ -102,15 +102,17 @@ describe('no second call for one idempotency key', () => {
     expect(renewCalls()).toHaveLength(0);
 
     await new Promise((r) => setTimeout(r, 500));
-    const after = await processRenewal(message, 'w-after', deps);
-    expect(after).toEqual({ kind: 'completed', status: 'needs_attention' });
-    expect(renewCalls()).toHaveLength(0);
+    expect(await processRenewal(message, 'w-after', deps)).toEqual({ kind: 'completed', status: 'succeeded' });
+    expect(renewCalls()).toHaveLength(1);
+    expect(sandbox.renewalsFor(message.subscription)).toBe(1);
     const record = await deps.store.get(message.id);
-    expect(record?.status).toBe('needs_attention');
-    expect(record?.attempts.map((a) => a.errorClass)).toEqual(['interrupted']);
+    expect(record?.attempts.map((a) => [a.errorClass, a.confirmation])).toEqual([
+      ['interrupted', 'not-renewed'],
+      ['success', undefined],
+    ]);
   });
 
-  it('when a consumer dies after the provider renewed but before recording it', async () => {
+  it('when a consumer dies after the provider renewed but before recording it: List User shows the renewal, no second call', async () => {
     const message = await accepted();
     const claim = await deps.store.claim(message.id, 'dies-after-call', new Date(), 300);
     expect(claim.claimed).toBe(true);
@@ -118,9 +120,57 @@ describe('no second call for one idempotency key', () => {
     const call = await fetchCall(pressone.buildRequest(message, deps.config), 2_000);
     expect(call.kind === 'response' && call.status).toBe(200);
     await new Promise((r) => setTimeout(r, 400));
-    // Redelivery after the visibility timeout: no blind second renewal.
-    expect(await processRenewal(message, 'redelivered', deps)).toEqual({ kind: 'completed', status: 'needs_attention' });
+    // Redelivery after the visibility timeout: confirmed, not renewed again.
+    expect(await processRenewal(message, 'redelivered', deps)).toEqual({ kind: 'completed', status: 'succeeded' });
     expect(sandbox.renewalsFor(message.subscription)).toBe(1);
+    expect(renewCalls()).toHaveLength(1);
+    const record = await deps.store.get(message.id);
+    expect(record?.attempts.map((a) => [a.errorClass, a.confirmation])).toEqual([['interrupted', 'renewed']]);
+  });
+
+  it('without a read API, an interrupted attempt stops at needs_attention and nothing is called', async () => {
+    const message = await accepted();
+    const blind = { ...deps, provider: { ...pressone, confirmation: undefined } };
+    await deps.store.claim(message.id, 'dead-worker', new Date(), 1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await processRenewal(message, 'w', blind)).toEqual({ kind: 'completed', status: 'needs_attention' });
+    expect(renewCalls()).toHaveLength(0);
+  });
+
+  it('an answer lost after PressOne renewed (reset after effect) is confirmed as renewed, never repeated', async () => {
+    const message = await accepted();
+    sandbox.injectFaults({ kind: 'reset-after-effect', path: 'renew-number' });
+    expect(await processRenewal(message, 'w1', deps)).toEqual({ kind: 'completed', status: 'succeeded' });
+    expect(sandbox.renewalsFor(message.subscription)).toBe(1);
+    expect(renewCalls()).toHaveLength(1);
+    const record = await deps.store.get(message.id);
+    expect(record?.attempts.map((a) => [a.errorClass, a.confirmation])).toEqual([['ambiguous', 'renewed']]);
+  });
+
+  it('a connection reset before PressOne acted is confirmed as not renewed, retried, and renewed once', async () => {
+    const message = await accepted();
+    sandbox.injectFaults({ kind: 'reset', path: 'renew-number' });
+    expect(await processRenewal(message, 'w1', deps)).toEqual({ kind: 'completed', status: 'retry_scheduled' });
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await processRenewal(message, 'w2', deps)).toEqual({ kind: 'completed', status: 'succeeded' });
+    expect(sandbox.renewalsFor(message.subscription)).toBe(1);
+    const record = await deps.store.get(message.id);
+    expect(record?.attempts.map((a) => [a.errorClass, a.confirmation])).toEqual([
+      ['ambiguous', 'not-renewed'],
+      ['success', undefined],
+    ]);
+  });
+
+  it('an ambiguous answer that List User cannot settle ends needs_attention', async () => {
+    const message = await accepted();
+    sandbox.injectFaults([
+      { kind: 'status', status: 502, path: 'renew-number' },
+      { kind: 'status', status: 500, path: '/partner/user/' },
+    ]);
+    expect(await processRenewal(message, 'w1', deps)).toEqual({ kind: 'completed', status: 'needs_attention' });
+    expect(renewCalls()).toHaveLength(1);
+    const record = await deps.store.get(message.id);
+    expect(record?.attempts.map((a) => [a.errorClass, a.httpStatus, a.confirmation])).toEqual([['ambiguous', 502, 'unknown']]);
   });
 
   it('retries a 503 only after recording it, with one call per attempt', async () => {

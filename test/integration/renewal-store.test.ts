@@ -36,7 +36,7 @@ describe('RenewalStore against DynamoDB Local', () => {
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => store.claim(record.id, `owner-${i}`, new Date(), 30_000)));
     expect(results.filter((r) => r.claimed)).toHaveLength(1);
     const losers = results.filter((r) => !r.claimed);
-    expect(losers.every((r) => !r.claimed && r.current?.status === 'in_progress')).toBe(true);
+    expect(losers.every((r) => !r.claimed && 'current' in r && r.current?.status === 'in_progress')).toBe(true);
   });
 
   it('hands an expired lease to a new claimer and marks it interrupted', async () => {
@@ -54,12 +54,12 @@ describe('RenewalStore against DynamoDB Local', () => {
     await store.create(record);
     await store.claim(record.id, 'w1', new Date(), 30_000);
     const later = new Date(Date.now() + 60_000).toISOString();
-    await store.complete(record.id, 'w1', new Date(), { status: 'retry_scheduled', reason: 'busy', attempt: attempt(1), nextAttemptAt: later });
+    await store.complete(record.id, 'w1', new Date(), { status: 'retry_scheduled', reason: 'busy', attempts: [attempt(1)], nextAttemptAt: later });
     const notDue = await store.claim(record.id, 'w2', new Date(), 30_000);
     expect(notDue.claimed).toBe(false);
     const due = await store.claim(record.id, 'w2', new Date(Date.now() + 61_000), 30_000);
     expect(due.claimed).toBe(true);
-    await store.complete(record.id, 'w2', new Date(), { status: 'succeeded', reason: 'ok', attempt: attempt(2) });
+    await store.complete(record.id, 'w2', new Date(), { status: 'succeeded', reason: 'ok', attempts: [attempt(2)] });
     const done = await store.claim(record.id, 'w3', new Date(Date.now() + 120_000), 30_000);
     expect(done.claimed).toBe(false);
     const stored = await store.get(record.id);
@@ -74,8 +74,8 @@ describe('RenewalStore against DynamoDB Local', () => {
     await store.claim(record.id, 'slow', new Date(), 1);
     await new Promise((r) => setTimeout(r, 20));
     await store.claim(record.id, 'fast', new Date(), 30_000);
-    await store.complete(record.id, 'fast', new Date(), { status: 'needs_attention', reason: 'interrupted', attempt: { ...attempt(1), errorClass: 'interrupted' } });
-    const late = await store.complete(record.id, 'slow', new Date(), { status: 'succeeded', reason: 'ok', attempt: attempt(1) });
+    await store.complete(record.id, 'fast', new Date(), { status: 'needs_attention', reason: 'interrupted', attempts: [{ ...attempt(1), errorClass: 'interrupted' }] });
+    const late = await store.complete(record.id, 'slow', new Date(), { status: 'succeeded', reason: 'ok', attempts: [attempt(1)] });
     expect(late.fenced).toBe(true);
     const stored = await store.get(record.id);
     expect(stored?.status).toBe('needs_attention');

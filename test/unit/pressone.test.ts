@@ -63,3 +63,30 @@ describe('PressOne classification, response by response', () => {
     expect(pressone.classify(response(404, { message: 'No user jane.doe@example.com' })).message).toBe('No user j***@example.com');
   });
 });
+
+describe('PressOne List User confirmation', () => {
+  const since = new Date('2026-11-21T12:00:00Z');
+  const list = (sub: unknown, email = 'jane@example.com') => response(200, { message: 'ok', success: true, data: [{ email, subscription: sub }] });
+  const interpret = pressone.confirmation!.interpret;
+
+  it('asks List User for the renewal’s email with both auth headers', () => {
+    const req = pressone.confirmation!.buildRequest({ ...renewal, subscription: 'j+1@example.com' }, { baseUrl: 'https://api.pressone.co', secrets: { PRESSONE_API_KEY: 'k' }, settings: {} });
+    expect(req).toMatchObject({ method: 'GET', url: 'https://api.pressone.co/api/third-party/partner/user/?email=j%2B1%40example.com' });
+    expect(req.headers).toMatchObject({ authorization: 'Bearer k', 'pressone-x-api-key': 'k' });
+  });
+
+  it.each<[string, CallResult, string]>([
+    ['renewed after the attempt started', list({ last_renewed_at: '2026-11-21T12:00:01Z' }), 'renewed'],
+    ['renewed within the clock-skew allowance', list({ last_renewed_at: '2026-11-21T11:58:00Z' }), 'renewed'],
+    ['last renewed long before', list({ last_renewed_at: '2026-10-21T12:00:00Z' }), 'not-renewed'],
+    ['never renewed', list({ last_renewed_at: null }), 'not-renewed'],
+    ['email matched case-insensitively', list({ last_renewed_at: '2026-11-21T12:00:01Z' }, 'Jane@Example.com'), 'renewed'],
+    ['no such user', list({ last_renewed_at: null }, 'other@example.com'), 'unknown'],
+    ['no subscription field', list(undefined), 'unknown'],
+    ['unreadable time', list({ last_renewed_at: 'soon' }), 'unknown'],
+    ['an error status', response(500, 'oops'), 'unknown'],
+    ['no answer', { kind: 'no-answer', code: 'TIMEOUT', latencyMs: 1 }, 'unknown'],
+  ])('%s → %s', (_name, result, expected) => {
+    expect(interpret(result, renewal, since)).toBe(expected);
+  });
+});
