@@ -1,10 +1,12 @@
 /**
- * The SQS batch side of a consumer: parses each record at the boundary and reports partial batch
- * failures, so one bad or failing record never makes Lambda redeliver the others.
+ * The SQS batch side of a consumer: parses each record at the boundary, reserves rate-limit slots
+ * for the batch in one write, and reports partial batch failures, so one bad or failing record
+ * never makes Lambda redeliver the others.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { queuedRenewalSchema } from '../domain/renewal';
+import { queuedRenewalSchema, type QueuedRenewal } from '../domain/renewal';
+import type { Limiter } from '../adapters/rate-limiter';
 import { processRenewal, type ConsumerDeps } from './engine';
 
 export class PoisonMessageError extends Error {
@@ -14,20 +16,53 @@ export class PoisonMessageError extends Error {
   }
 }
 
-export const createBatchHandler = (deps: ConsumerDeps) => {
+export interface BatchDeps extends ConsumerDeps {
+  /** The provider's request rate, shared by every consumer instance; absent when unlimited. */
+  readonly limiter?: Limiter;
+  /** How long a call may wait for its slot and still finish before the function times out. */
+  readonly maxSlotWaitMs: number;
+}
+
+type Parsed = { readonly message: QueuedRenewal } | { readonly poison: string };
+
+const parse = (record: SQSRecord): Parsed => {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    return { poison: 'body is not JSON' };
+  }
+  const parsed = queuedRenewalSchema.safeParse(body);
+  return parsed.success ? { message: parsed.data } : { poison: parsed.error.issues.map((i) => i.path.join('.')).join(', ') };
+};
+
+export const createBatchHandler = (deps: BatchDeps) => {
   const processor = new BatchProcessor(EventType.SQS);
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const parsed = new Map(event.Records.map((r) => [r.messageId, parse(r)] as const));
+    // Over the limit, a renewal waits: it is re-queued for when slots free up, acknowledged, and
+    // neither fails nor counts as an attempt.
+    const slots = new Map<string, number>();
+    const waits = new Map<string, number>();
+    if (deps.limiter) {
+      const ids = [...parsed].filter(([, p]) => 'message' in p).map(([id]) => id);
+      const reservation = await deps.limiter.reserve(ids.length, deps.maxSlotWaitMs);
+      ids.forEach((id, i) => {
+        const slot = reservation.slots[i];
+        if (slot !== undefined) slots.set(id, slot);
+        else waits.set(id, reservation.retryInMs);
+      });
+    }
     const recordHandler = async (record: SQSRecord): Promise<void> => {
-      let body: unknown;
-      try {
-        body = JSON.parse(record.body);
-      } catch {
-        throw new PoisonMessageError(record.messageId, 'body is not JSON');
+      const p = parsed.get(record.messageId);
+      if (!p || 'poison' in p) throw new PoisonMessageError(record.messageId, p && 'poison' in p ? p.poison : 'missing');
+      const wait = waits.get(record.messageId);
+      if (wait !== undefined) {
+        await deps.queue.send(p.message, Math.max(1, Math.ceil(wait / 1000)));
+        return;
       }
-      const parsed = queuedRenewalSchema.safeParse(body);
-      if (!parsed.success) throw new PoisonMessageError(record.messageId, parsed.error.issues.map((i) => i.path.join('.')).join(', '));
       // The lease owner is this invocation and message: unique per attempt, visible in the record.
-      await processRenewal(parsed.data, `${context.awsRequestId}/${record.messageId}`, deps);
+      await processRenewal(p.message, `${context.awsRequestId}/${record.messageId}`, deps, slots.get(record.messageId));
     };
     // A batch where every record failed is reported like any other, not thrown.
     return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });

@@ -7,10 +7,11 @@ import { RenewalStore } from '../adapters/renewal-store';
 import { SqsRenewalQueue } from '../adapters/queue';
 import { fetchCall } from '../adapters/http-call';
 import { DEFAULT_RETRY_POLICY } from '../domain/retry';
-import { PROVIDER_CONFIG, functionDescription, queueFor, type EnabledProvider } from '../system';
+import { PROVIDER_CONFIG, functionDescription, queueFor, type EnabledProvider, type ProviderConfigNames } from '../system';
 import { pressone } from '../providers/pressone';
 import type { ProviderModule } from '../providers/types';
-import type { ConsumerDeps } from './engine';
+import type { BatchDeps } from './batch';
+import { DynamoRateLimiter, parseRateLimit } from '../adapters/rate-limiter';
 
 const PROVIDER_MODULES: Record<EnabledProvider, ProviderModule> = { pressone };
 
@@ -19,16 +20,24 @@ export const loadConsumerDeps = async (
   env: Env,
   clients: { dynamo: DynamoDBClient; sqs: SQSClient },
   logger: Logger,
-): Promise<ConsumerDeps> => {
-  const names = PROVIDER_CONFIG[provider];
+): Promise<BatchDeps> => {
+  const names: ProviderConfigNames = PROVIDER_CONFIG[provider];
   const fn = functionDescription(`consumer-${provider}`);
   const functionTimeoutMs = fn.timeoutSeconds * 1000;
   const callTimeoutMs = optionalInt(env, 'PROVIDER_CALL_TIMEOUT_MS', 10_000, 100);
   if (callTimeoutMs >= functionTimeoutMs) {
     throw new ConfigError(`PROVIDER_CALL_TIMEOUT_MS (${callTimeoutMs}) must be below the function timeout (${functionTimeoutMs} ms)`);
   }
+  const tableName = requireEnv(env, 'TABLE_NAME');
+  const rateSetting = env[names.rateLimitEnv]?.trim() || names.defaultRateLimit;
+  const rate = rateSetting && rateSetting !== 'off' ? parseRateLimit(rateSetting, names.rateLimitEnv) : undefined;
+  // Each call must get its slot early enough to finish before the function is stopped.
+  const maxSlotWaitMs = functionTimeoutMs - callTimeoutMs - 5_000;
+  if (rate && maxSlotWaitMs <= 0) throw new ConfigError(`PROVIDER_CALL_TIMEOUT_MS leaves no time to wait for ${provider}'s rate limit`);
   return {
-    store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
+    store: new RenewalStore(clients.dynamo, tableName),
+    ...(rate ? { limiter: new DynamoRateLimiter(clients.dynamo, tableName, provider, rate) } : {}),
+    maxSlotWaitMs: Math.max(0, maxSlotWaitMs),
     queue: new SqsRenewalQueue(clients.sqs, requireEnv(env, queueFor(provider).urlEnv)),
     provider: PROVIDER_MODULES[provider],
     config: {
