@@ -38,7 +38,8 @@ const nonEmpty = () => z.string().min(1, 'must not be empty');
 const queryInt = () =>
   z
     .string(required)
-    .regex(/^[1-9][0-9]{0,9}$/, 'must be a positive integer')
+    // Abort here: a non-number has nothing else to say about its size.
+    .regex(/^[1-9][0-9]{0,9}$/, { message: 'must be a positive integer', abort: true })
     .refine((s) => Number(s) <= INT32_MAX, `must be at most ${INT32_MAX} (int32)`)
     .transform(Number);
 
@@ -209,7 +210,7 @@ export const CORE_RENEW_PATH = '/api/v1/core/subscriptions/renew';
 
 /** Joins a base URL (maybe with a path prefix and a trailing slash) and an absolute path. */
 const urlFor = (baseUrl: string, path: string, query: Readonly<Record<string, number>>): string => {
-  const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+  const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
   return `${baseUrl.replace(/\/+$/, '')}${path}?${search.toString()}`;
 };
 
