@@ -18,6 +18,10 @@
  *   DELETE /_sandbox/faults   → 204
  *   POST   /_sandbox/reset    → 204 (journal, faults and provider state back to the start)
  * plus whatever admin routes the provider adds (also under `/_sandbox/`).
+ *
+ * Route paths match exactly, except that a whole segment written `{name}` matches any one
+ * non-empty segment and is handed to the handler, decoded, as `request.params.name` (providers
+ * such as Digital River put ids in the path).
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -123,6 +127,13 @@ export interface SandboxRequest {
   readonly method: string;
   /** Path without the query string, exactly as sent (no trailing-slash normalisation). */
   readonly path: string;
+  /** Values of the route's `{name}` segments, percent-decoded; absent when the route has none. */
+  readonly params?: Readonly<Record<string, string>>;
+  /**
+   * The client's IP as the socket reports it (IPv4-mapped IPv6 addresses unwrapped), for
+   * providers whose behaviour depends on the caller's address (Punchh's IP lockout).
+   */
+  readonly remoteAddress?: string;
   readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string>>;
   readonly rawBody: string;
@@ -133,6 +144,11 @@ export interface SandboxResponse {
   readonly status: number;
   /** Serialized as JSON; absent = no body. */
   readonly body?: unknown;
+  /**
+   * A non-JSON body sent as is (content-type text/plain unless `headers` set one), for providers
+   * that answer some errors in plain text; ignored when `body` is set.
+   */
+  readonly text?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -140,7 +156,10 @@ export type RouteHandler = (request: SandboxRequest) => SandboxResponse | Promis
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Exact path match: providers differ on trailing slashes and the sandbox must not paper over that. */
+  /**
+   * Exact path match: providers differ on trailing slashes and the sandbox must not paper over that.
+   * A segment written `{name}` matches any one non-empty segment (see `SandboxRequest.params`).
+   */
   readonly path: string;
   readonly handler: RouteHandler;
 }
@@ -325,6 +344,7 @@ export class Sandbox {
       headers: flattenHeaders(req),
       rawBody: body.text,
       json: parseJson(body.text),
+      ...(req.socket.remoteAddress !== undefined ? { remoteAddress: unmapIPv4(req.socket.remoteAddress) } : {}),
     };
 
     if (request.path.startsWith(ADMIN_PREFIX) || request.path === ADMIN_PREFIX.slice(0, -1)) {
@@ -434,15 +454,19 @@ export class Sandbox {
     request: SandboxRequest,
     errorBody: (status: number, message: string) => unknown,
   ): Promise<SandboxResponse> {
-    const onPath = routes.filter((route) => route.path === request.path);
-    const route = onPath.find((candidate) => candidate.method === request.method);
-    if (!route) {
+    const onPath = routes.flatMap((route) => {
+      const params = matchPath(route.path, request.path);
+      return params ? [{ route, params }] : [];
+    });
+    const found = onPath.find((candidate) => candidate.route.method === request.method);
+    if (!found) {
       if (onPath.length === 0) return { status: 404, body: errorBody(404, 'Not found') };
-      const allow = onPath.map((candidate) => candidate.method).join(', ');
+      const allow = onPath.map((candidate) => candidate.route.method).join(', ');
       return { status: 405, body: errorBody(405, `Method "${request.method}" not allowed.`), headers: { allow } };
     }
+    const { route, params } = found;
     try {
-      return await route.handler(request);
+      return await route.handler(Object.keys(params).length > 0 ? { ...request, params } : request);
     } catch (error) {
       // A sandbox bug must be visible to whoever runs it, but answered like a provider 500.
       console.error(`${this.provider} sandbox: ${request.method} ${request.path} failed`, error);
@@ -478,6 +502,37 @@ export class Sandbox {
 }
 
 // ── HTTP helpers ────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Matches a route path against a request path: literal segments exactly, `{name}` segments any one
+ * non-empty segment. Returns the decoded parameters, or undefined when the path does not match
+ * (including a parameter that is not valid percent-encoding: no route can mean it).
+ */
+const matchPath = (pattern: string, path: string): Record<string, string> | undefined => {
+  if (!pattern.includes('{')) return pattern === path ? {} : undefined;
+  const expected = pattern.split('/');
+  const actual = path.split('/');
+  if (expected.length !== actual.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, segment] of expected.entries()) {
+    const given = actual[i] ?? '';
+    const name = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(segment)?.[1];
+    if (name === undefined) {
+      if (segment !== given) return undefined;
+      continue;
+    }
+    if (given === '') return undefined;
+    try {
+      params[name] = decodeURIComponent(given);
+    } catch {
+      return undefined;
+    }
+  }
+  return params;
+};
+
+/** `::ffff:127.0.0.1` (how a dual-stack socket reports an IPv4 client) → `127.0.0.1`. */
+const unmapIPv4 = (address: string): string => address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
 
 /** Reads the whole body; past the limit it keeps draining (so the 413 can be sent) but stores nothing. */
 const readBody = (req: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> =>
@@ -516,10 +571,10 @@ const flattenHeaders = (req: IncomingMessage): Record<string, string> => {
 /** Writes a JSON answer; false when the client is already gone (nothing was sent). */
 const writeResponse = (res: ServerResponse, response: SandboxResponse): boolean => {
   if (res.destroyed || res.headersSent) return false;
-  const payload = response.body === undefined ? undefined : JSON.stringify(response.body);
+  const payload = response.body === undefined ? response.text : JSON.stringify(response.body);
   const headers: Record<string, string | number> = { ...response.headers };
   if (payload !== undefined) {
-    headers['content-type'] ??= 'application/json';
+    headers['content-type'] ??= response.body === undefined ? 'text/plain; charset=utf-8' : 'application/json';
     headers['content-length'] = Buffer.byteLength(payload);
   }
   res.writeHead(response.status, headers);
