@@ -29,8 +29,16 @@ export const parseRateLimit = (value: string, name = 'rate limit'): RateLimit =>
   return { limit, windowMs };
 };
 
-/** Room for requests that leave late: 5% of the window, at most 250 ms. */
-export const slotSpacingMs = ({ limit, windowMs }: RateLimit): number => (windowMs + Math.min(250, windowMs * 0.05)) / limit;
+/** Room for requests that leave late: 10% of the window, at most 250 ms. */
+export const slotMarginMs = ({ windowMs }: RateLimit): number => Math.min(250, windowMs * 0.1);
+
+export const slotSpacingMs = (rate: RateLimit): number => (rate.windowMs + slotMarginMs(rate)) / rate.limit;
+
+/**
+ * A call may leave at most this late for its slot. With the margin above, calls that leave within
+ * it never put more than `limit` into a window; a later one must give its slot up and wait again.
+ */
+export const slotToleranceMs = (rate: RateLimit): number => slotMarginMs(rate) / 2;
 
 export type Reservation =
   /** Slot times (epoch ms) for the first `slots.length` requests; the rest must wait `retryInMs`. */
@@ -38,11 +46,14 @@ export type Reservation =
 
 export interface Limiter {
   reserve(count: number, maxWaitMs: number): Promise<Reservation>;
+  /** How late after its slot a call may still leave. */
+  readonly toleranceMs: number;
 }
 
 export class DynamoRateLimiter implements Limiter {
   private readonly doc: DynamoDBDocumentClient;
   private readonly spacing: number;
+  readonly toleranceMs: number;
   /** Last TAT this instance saw: usually right, so the first conditional write succeeds. */
   private knownTat: number | undefined;
 
@@ -55,6 +66,7 @@ export class DynamoRateLimiter implements Limiter {
   ) {
     this.doc = DynamoDBDocumentClient.from(client);
     this.spacing = slotSpacingMs(rate);
+    this.toleranceMs = slotToleranceMs(rate);
   }
 
   async reserve(count: number, maxWaitMs: number): Promise<Reservation> {

@@ -226,6 +226,27 @@ export class RenewalStore {
     throw new Error(`renewal ${id}: could not claim under contention`);
   }
 
+  /**
+   * Gives a claim back without a call (its rate-limit slot passed): the renewal waits again as
+   * `status`, keeping any interrupted attempt found while claiming. Fenced by the lease owner.
+   */
+  async release(id: string, owner: string, now: Date, status: 'queued' | 'retry_scheduled', attempts: readonly Attempt[]): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          UpdateExpression: 'SET #s = :status, attempts = list_append(attempts, :attempts), updatedAt = :now REMOVE leaseOwner, leaseExpiresAt',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':status': status, ':attempts': attempts, ':now': now.toISOString(), ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   /** Lets a later renewal take the period: this one failed for good and renewed nothing. */
   async releasePeriod(id: string, provider: Provider, period: string): Promise<void> {
     try {

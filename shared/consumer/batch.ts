@@ -42,14 +42,14 @@ export const createBatchHandler = (deps: BatchDeps) => {
     const parsed = new Map(event.Records.map((r) => [r.messageId, parse(r)] as const));
     // Over the limit, a renewal waits: it is re-queued for when slots free up, acknowledged, and
     // neither fails nor counts as an attempt.
-    const slots = new Map<string, number>();
+    const slots = new Map<string, { at: number; toleranceMs: number }>();
     const waits = new Map<string, number>();
     if (deps.limiter) {
       const ids = [...parsed].filter(([, p]) => 'message' in p).map(([id]) => id);
       const reservation = await deps.limiter.reserve(ids.length, deps.maxSlotWaitMs);
       ids.forEach((id, i) => {
         const slot = reservation.slots[i];
-        if (slot !== undefined) slots.set(id, slot);
+        if (slot !== undefined && deps.limiter) slots.set(id, { at: slot, toleranceMs: deps.limiter.toleranceMs });
         else waits.set(id, reservation.retryInMs);
       });
     }

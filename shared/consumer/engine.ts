@@ -63,8 +63,8 @@ export const processRenewal = async (
   message: QueuedRenewal,
   owner: string,
   deps: ConsumerDeps,
-  /** Rate-limit slot (epoch ms) reserved for this renewal's call, if the provider is limited. */
-  slotAt?: number,
+  /** Rate-limit slot reserved for this renewal's call, if the provider is limited. */
+  slot?: { readonly at: number; readonly toleranceMs: number },
 ): Promise<RenewalResult> => {
   const clock = () => deps.now?.() ?? new Date();
   const now = clock();
@@ -169,8 +169,16 @@ export const processRenewal = async (
     earlier.splice(0, earlier.length, ...noted);
   }
 
-  if (slotAt !== undefined) await sleepUntil(slotAt);
   const request = deps.provider.buildRequest(message, deps.config);
+  if (slot) {
+    await sleepUntil(slot.at);
+    if (Date.now() > slot.at + slot.toleranceMs) {
+      // Too late for the slot (a busy process): calling now could crowd the provider's window.
+      // Give the claim back and wait again; this is not an attempt.
+      await deps.store.release(message.id, owner, clock(), previous.status === 'retry_scheduled' ? 'retry_scheduled' : 'queued', earlier);
+      return defer(1, 'missed its rate-limit slot');
+    }
+  }
   const startedAt = clock();
   const result = await deps.call(request, deps.callTimeoutMs);
   const answered = deps.provider.classify(result);
