@@ -2,6 +2,7 @@ import { Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ENABLED_PROVIDERS, type EnabledProvider } from '../shared/system';
 import { RenewalGatewayStack } from './renewal-gateway-stack';
+import { contextKeyOf, providerSettingNames } from './settings';
 
 export const DEFAULT_STAGE = 'dev';
 /** Lowercase, short: the stage is part of the stack name and of every generated resource name. */
@@ -20,6 +21,7 @@ export interface GatewayAppOptions {
  * Adds the renewal gateway stack to an app, configured from context:
  * - `-c stage=<name>` (default `dev`): stack `RenewalGateway-<stage>`;
  * - `-c <provider>BaseUrl=https://...` (e.g. `pressoneBaseUrl`): a provider URL for this stage;
+ * - `-c digitalriverAuthHeader=token`, `-c pelcroRateLimit=60/60s`…: provider settings (DESIGN §4.5);
  * - `-c retainData=false`: a throwaway stage whose table, secrets and logs go with the stack.
  * Shared by `infra/app.ts` and the tests, so the tests check the stack that gets deployed.
  */
@@ -29,9 +31,14 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
     throw new Error(`stage "${stage}" must match ${STAGE_PATTERN} (lowercase letters, digits, dashes)`);
   }
   const providerBaseUrls: Partial<Record<EnabledProvider, string>> = {};
+  const providerEnvironment: Record<string, string> = {};
   for (const provider of ENABLED_PROVIDERS) {
     const url = stringContext(app, `${provider}BaseUrl`);
     if (url !== undefined) providerBaseUrls[provider] = url;
+    for (const name of providerSettingNames(provider)) {
+      const value = stringContext(app, contextKeyOf(name));
+      if (value !== undefined) providerEnvironment[name] = value;
+    }
   }
   const retainData = stringContext(app, 'retainData');
   if (retainData !== undefined && retainData !== 'true' && retainData !== 'false') {
@@ -41,6 +48,7 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
   const stack = new RenewalGatewayStack(app, `RenewalGateway-${stage}`, {
     stage,
     providerBaseUrls,
+    providerEnvironment,
     retainData: retainData !== 'false',
   });
   Tags.of(stack).add('project', 'renewal-gateway');

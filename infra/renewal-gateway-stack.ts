@@ -17,7 +17,7 @@ import { ProviderConsumer } from './constructs/provider-consumer';
 import { ProviderQueue } from './constructs/provider-queue';
 import { RenewalTable } from './constructs/renewal-table';
 import { pascal } from './naming';
-import { FUNCTION_ACCESS, providerSettings } from './settings';
+import { FUNCTION_ACCESS, providerSettingNames, providerSettings } from './settings';
 
 export interface RenewalGatewayStackProps extends StackProps {
   /** Stage name (`dev`, `staging`, `prod`...). Several stages may share an account. */
@@ -28,6 +28,11 @@ export interface RenewalGatewayStackProps extends StackProps {
    * @default the production URLs
    */
   readonly providerBaseUrls?: Partial<Record<EnabledProvider, string>>;
+  /**
+   * Non-secret provider settings by configuration name (e.g. `DIGITALRIVER_AUTH_HEADER`,
+   * `PELCRO_RATE_LIMIT`); each reaches its provider's consumer only. Unset: the documented defaults.
+   */
+  readonly providerEnvironment?: Readonly<Record<string, string>>;
   /** @default API_THROTTLE_DEFAULTS */
   readonly apiThrottle?: GatewayThrottle;
   /**
@@ -56,7 +61,7 @@ export class RenewalGatewayStack extends Stack {
   private readonly removalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: RenewalGatewayStackProps) {
-    const { stage, providerBaseUrls: _urls, apiThrottle: _throttle, retainData: _retain, ...stackProps } = props;
+    const { stage, providerBaseUrls: _urls, providerEnvironment: _env, apiThrottle: _throttle, retainData: _retain, ...stackProps } = props;
     super(scope, id, {
       description: `Renewal gateway (${stage}): signed renewal requests, per-provider queues and consumers, renewal ledger`,
       ...stackProps,
@@ -140,7 +145,15 @@ export class RenewalGatewayStack extends Stack {
     const consumer = new ProviderConsumer(this, pascal(description.id), {
       description,
       queue,
-      environment: { [settings.baseUrlEnv]: baseUrl },
+      environment: {
+        [settings.baseUrlEnv]: baseUrl,
+        ...Object.fromEntries(
+          providerSettingNames(provider).flatMap((name) => {
+            const value = props.providerEnvironment?.[name];
+            return value === undefined ? [] : [[name, value]];
+          }),
+        ),
+      },
       logRemovalPolicy: this.removalPolicy,
     });
     for (const name of settings.secrets) consumer.function.readSecret(name, this.secrets.secret(name));

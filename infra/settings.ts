@@ -45,6 +45,22 @@ export const SECRET_SETTINGS = {
     initialValue: 'placeholder',
     description: 'PressOne partner API key (issued and rotated by PressOne).',
   },
+  PELCRO_API_KEY: {
+    initialValue: 'placeholder',
+    description: 'Pelcro account API key for the Core API (issued and rotated in the Pelcro platform).',
+  },
+  PUNCHH_ADMIN_KEY: {
+    initialValue: 'placeholder',
+    description: 'Punchh business admin key for Platform Functions (issued per brand by Punchh).',
+  },
+  DIGITALRIVER_API_KEY: {
+    initialValue: 'placeholder',
+    description: 'Digital River dispatch key (the user half of Basic authentication).',
+  },
+  DIGITALRIVER_API_SECRET: {
+    initialValue: 'placeholder',
+    description: 'Digital River dispatch secret (the password half of Basic authentication).',
+  },
 } as const satisfies Record<string, SecretSetting>;
 
 export type SecretName = keyof typeof SECRET_SETTINGS;
@@ -77,6 +93,16 @@ export interface ProviderSettings {
   /** Credentials the consumer reads; all consumers also read and write the table. */
   readonly secrets: readonly SecretName[];
 }
+
+/** Non-secret provider settings a stage may set, as `-c <camelCaseName>=value` (e.g. `-c pelcroRateLimit=60/60s`). */
+export const providerSettingNames = (provider: EnabledProvider): readonly string[] => {
+  const names = PROVIDER_CONFIG[provider];
+  return [...names.settingEnvs, names.rateLimitEnv];
+};
+
+/** `DIGITALRIVER_AUTH_HEADER` → `digitalriverAuthHeader`: the context key of a setting. */
+export const contextKeyOf = (envName: string): string =>
+  envName.toLowerCase().replace(/_([a-z])/g, (_m: string, c: string) => c.toUpperCase());
 
 /** From the shared description, so the consumer and the stack agree on every name. */
 export const providerSettings = (provider: EnabledProvider): ProviderSettings => {

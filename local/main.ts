@@ -6,6 +6,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { startLocalStack, type LocalStack } from './stack';
 import { LOCAL_DEFAULTS } from './defaults';
+import { ENABLED_PROVIDERS, PROVIDER_CONFIG } from '../shared/system';
 
 const port = (name: keyof typeof LOCAL_DEFAULTS & `${string}PORT`): number => {
   const raw = process.env[name];
@@ -21,8 +22,10 @@ const port = (name: keyof typeof LOCAL_DEFAULTS & `${string}PORT`): number => {
 const level = (process.env.LOG_LEVEL ?? 'INFO').toUpperCase();
 
 /** Shows a configured value only when it is the published local default; never a real secret. */
-const shown = (stack: LocalStack, name: 'RENEWALS_WEBHOOK_SECRETS' | 'RENEWALS_READ_TOKENS' | 'PRESSONE_API_KEY'): string =>
-  stack.env[name] === LOCAL_DEFAULTS[name] ? `${name}=${LOCAL_DEFAULTS[name]}` : `${name} (set from your environment; not shown)`;
+const shown = (stack: LocalStack, name: string): string => {
+  const local = (LOCAL_DEFAULTS as Record<string, string | number>)[name];
+  return stack.env[name] === local ? `${name}=${local}` : `${name} (set from your environment; not shown)`;
+};
 
 const banner = (stack: LocalStack): string => {
   const e = stack.env;
@@ -32,12 +35,12 @@ const banner = (stack: LocalStack): string => {
   HTTP API            ${stack.apiUrl}
   DynamoDB Local      ${stack.dynamoEndpoint}   table ${stack.tableName}
   SQS endpoint        ${stack.sqsEndpoint}   ${Object.entries(stack.queues).map(([p, q]) => `${p}: ${q.url}`).join(', ')}
-  PressOne sandbox    ${stack.sandboxes.pressone.url}   (calls: GET /_sandbox/calls, faults: POST /_sandbox/faults)
-  PressOne base URL   ${e.PRESSONE_BASE_URL}
+  Provider sandboxes  (each: GET /_sandbox/calls, POST /_sandbox/faults; the consumer calls the base URL)
+${ENABLED_PROVIDERS.map((p) => `    ${p.padEnd(14)} ${stack.sandboxes[p].url}   base URL ${e[PROVIDER_CONFIG[p].baseUrlEnv]}`).join('\n')}
 
   Webhook secret      ${shown(stack, 'RENEWALS_WEBHOOK_SECRETS')}
   Read token          ${shown(stack, 'RENEWALS_READ_TOKENS')}
-  PressOne API key    ${shown(stack, 'PRESSONE_API_KEY')}
+  Provider keys       ${ENABLED_PROVIDERS.flatMap((p) => PROVIDER_CONFIG[p].secretEnvs.map((n) => shown(stack, n))).join('\n                      ')}
   (local development values; set the variables to use others, and \`npm run call\` uses them too)
 
   Send a first signed renewal:

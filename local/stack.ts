@@ -9,7 +9,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ENABLED_PROVIDERS, PROVIDER_CONFIG, functionDescription, system, type EnabledProvider, type FunctionDescription, type FunctionId } from '../shared/system';
+import { ENABLED_PROVIDERS, PROVIDER_CONFIG, functionDescription, system, type EnabledProvider, type ProviderConfigNames, type FunctionDescription, type FunctionId } from '../shared/system';
 import type { Env } from '../shared/config';
 import { createIntakeHandler, loadIntakeDeps } from '../functions/intake/app';
 import { createStatusHandler, loadStatusDeps } from '../functions/status/app';
@@ -19,6 +19,11 @@ import { localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamo'
 import { startSqsServer, type SqsServer } from './sqs/server';
 import { startPoller, type Poller } from './sqs/poller';
 import { PressOneSandbox } from './sandboxes/pressone';
+import { PelcroSandbox } from './sandboxes/pelcro';
+import { PunchhSandbox } from './sandboxes/punchh';
+import { DigitalRiverSandbox } from './sandboxes/digitalriver';
+import { parseRateLimit } from '../shared/adapters/rate-limiter';
+import type { Sandbox } from './sandboxes/framework';
 import { startApiServer, type ApiServer, type HttpHandler } from './api-server';
 import { LOCAL_DEFAULTS, localSecretDefault } from './defaults';
 import { createQueues, createTable } from './resources';
@@ -61,10 +66,29 @@ export interface LocalStack {
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
-/** The sandbox standing in for each processed provider. */
+type ProviderValues = Readonly<Record<string, string | undefined>>;
+
+/** The rate a sandbox enforces: the one the gateway is configured to keep (so a breach shows). */
+const sandboxRate = (provider: EnabledProvider, values: ProviderValues) => {
+  const names: ProviderConfigNames = PROVIDER_CONFIG[provider];
+  const setting = values[names.rateLimitEnv] ?? names.defaultRateLimit;
+  return setting && setting !== 'off' ? parseRateLimit(setting, names.rateLimitEnv) : undefined;
+};
+
+/** The sandbox standing in for each provider, holding the configured credentials and settings. */
 const SANDBOXES = {
-  pressone: (secrets: Readonly<Record<string, string>>) => new PressOneSandbox({ apiKey: secrets.PRESSONE_API_KEY ?? '' }),
-} as const satisfies Record<EnabledProvider, (secrets: Readonly<Record<string, string>>) => unknown>;
+  pressone: (v: ProviderValues) => new PressOneSandbox({ apiKey: v.PRESSONE_API_KEY ?? '' }),
+  pelcro: (v: ProviderValues) => {
+    const rateLimit = sandboxRate('pelcro', v);
+    return new PelcroSandbox({ apiKey: v.PELCRO_API_KEY ?? '', ...(rateLimit ? { rateLimit } : {}) });
+  },
+  punchh: (v: ProviderValues) => new PunchhSandbox({ adminKey: v.PUNCHH_ADMIN_KEY ?? '' }),
+  digitalriver: (v: ProviderValues) => {
+    const rateLimit = sandboxRate('digitalriver', v);
+    const authHeader = v.DIGITALRIVER_AUTH_HEADER?.toLowerCase() === 'token' ? 'token' : 'authorization';
+    return new DigitalRiverSandbox({ apiKey: v.DIGITALRIVER_API_KEY ?? '', apiSecret: v.DIGITALRIVER_API_SECRET ?? '', authHeader, ...(rateLimit ? { rateLimit } : {}) });
+  },
+} as const satisfies Record<EnabledProvider, (values: ProviderValues) => unknown>;
 
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const stoppers: Array<() => Promise<void>> = [];
@@ -131,12 +155,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const sandboxBase = options.sandboxPort ?? LOCAL_DEFAULTS.LOCAL_SANDBOX_PORT;
     const sandboxes = {} as { [P in EnabledProvider]: ReturnType<(typeof SANDBOXES)[P]> };
     for (const [i, provider] of ENABLED_PROVIDERS.entries()) {
-      const names = PROVIDER_CONFIG[provider];
+      const names: ProviderConfigNames = PROVIDER_CONFIG[provider];
       const secrets = Object.fromEntries(names.secretEnvs.map((n) => [n, pick(n, localSecretDefault(n))]));
-      const sandbox = SANDBOXES[provider](secrets);
+      const settings = Object.fromEntries([...names.settingEnvs, names.rateLimitEnv].flatMap((n) => (given[n]?.trim() ? [[n, given[n]?.trim()]] : [])));
+      const sandbox = SANDBOXES[provider]({ ...secrets, ...settings });
       await sandbox.start({ port: sandboxBase === 0 ? 0 : sandboxBase + i });
       stoppers.push(() => sandbox.stop());
-      sandboxes[provider] = sandbox;
+      // Each entry is its own provider's sandbox class; the loop only sees their common base.
+      (sandboxes as Record<EnabledProvider, Sandbox>)[provider] = sandbox;
       Object.assign(providerEnv, secrets);
       providerEnv[names.baseUrlEnv] = pick(names.baseUrlEnv, sandbox.url);
     }

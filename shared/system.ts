@@ -10,7 +10,7 @@ export const PROVIDERS = ['pressone', 'pelcro', 'punchh', 'digitalriver'] as con
 export type Provider = (typeof PROVIDERS)[number];
 
 /** Providers whose consumer (queue + DLQ + function) is deployed. Others are validated, not processed. */
-export const ENABLED_PROVIDERS = ['pressone'] as const satisfies readonly Provider[];
+export const ENABLED_PROVIDERS = ['pressone', 'pelcro', 'punchh', 'digitalriver'] as const satisfies readonly Provider[];
 export type EnabledProvider = (typeof ENABLED_PROVIDERS)[number];
 
 export const isEnabledProvider = (p: Provider): p is EnabledProvider =>
@@ -135,19 +135,17 @@ export const system = {
   } satisfies TableDescription,
 
   queues: [
-    {
-      id: 'PressOne',
-      provider: 'pressone',
-      urlEnv: 'PRESSONE_QUEUE_URL',
-      maxReceiveCount: 5,
-      retentionDays: 4,
-      dlqRetentionDays: 14,
-    },
+    { id: 'PressOne', provider: 'pressone', urlEnv: 'PRESSONE_QUEUE_URL', maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 },
+    { id: 'Pelcro', provider: 'pelcro', urlEnv: 'PELCRO_QUEUE_URL', maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 },
+    { id: 'Punchh', provider: 'punchh', urlEnv: 'PUNCHH_QUEUE_URL', maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 },
+    { id: 'DigitalRiver', provider: 'digitalriver', urlEnv: 'DIGITALRIVER_QUEUE_URL', maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 },
   ] satisfies readonly QueueDescription[],
 
   functions: [
     { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
     { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+    // maximumConcurrency caps concurrent calls per provider (AWS minimum 2); the request rate is
+    // the rate limiter's job (PROVIDER_CONFIG rateLimitEnv), which concurrency alone cannot bound.
     {
       id: 'consumer-pressone',
       entry: 'functions/consumer-pressone/handler.ts',
@@ -155,11 +153,40 @@ export const system = {
       memoryMb: 256,
       consumes: { queueId: 'PressOne', batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 5 },
     },
+    {
+      id: 'consumer-pelcro',
+      entry: 'functions/consumer-pelcro/handler.ts',
+      timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
+      memoryMb: 256,
+      consumes: { queueId: 'Pelcro', batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 3 },
+    },
+    {
+      // Punchh locks an IP out after 10 failed logins in 10 minutes: few workers at once.
+      id: 'consumer-punchh',
+      entry: 'functions/consumer-punchh/handler.ts',
+      timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
+      memoryMb: 256,
+      consumes: { queueId: 'Punchh', batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 2 },
+    },
+    {
+      id: 'consumer-digitalriver',
+      entry: 'functions/consumer-digitalriver/handler.ts',
+      timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
+      memoryMb: 256,
+      consumes: { queueId: 'DigitalRiver', batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 5 },
+    },
   ] satisfies readonly FunctionDescription[],
 
   routes: [
     { method: 'POST', path: '/v1/renewals', functionId: 'intake', auth: 'webhook-signature' },
     { method: 'POST', path: '/v1/providers/pressone/renew-number', functionId: 'intake', auth: 'webhook-signature' },
+    { method: 'POST', path: '/v1/providers/pelcro/subscription/renew', functionId: 'intake', auth: 'webhook-signature' },
+    { method: 'POST', path: '/v1/providers/pelcro/core/subscriptions/renew', functionId: 'intake', auth: 'webhook-signature' },
+    { method: 'POST', path: '/v1/providers/punchh/subscriptions/renew', functionId: 'intake', auth: 'webhook-signature' },
+    { method: 'POST', path: '/v1/providers/digitalriver/subscriptions/{subId}/renewal-type', functionId: 'intake', auth: 'webhook-signature' },
+    { method: 'POST', path: '/v1/providers/digitalriver/subscriptions/{subId}/renewal-product', functionId: 'intake', auth: 'webhook-signature' },
+    { method: 'POST', path: '/v1/providers/digitalriver/subscriptions/{subId}/renewal-quantity', functionId: 'intake', auth: 'webhook-signature' },
+    { method: 'POST', path: '/v1/providers/digitalriver/subscriptions/{subId}/renewal-price', functionId: 'intake', auth: 'webhook-signature' },
     { method: 'GET', path: '/v1/renewals/{id}', functionId: 'status', auth: 'read-token' },
     {
       method: 'GET',

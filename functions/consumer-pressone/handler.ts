@@ -1,10 +1,4 @@
-/** Lambda entry: the PressOne consumer (SQS → PressOne → DynamoDB), configured at cold start. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { createLogger } from '../../shared/logger';
-import { createBatchHandler } from '../../shared/consumer/batch';
-import { loadConsumerDeps } from '../../shared/consumer/config';
+/** Lambda entry: the pressone consumer (its SQS queue → pressone → the renewal table). */
+import { consumerHandler } from '../../shared/consumer/lambda';
 
-export const handler = createBatchHandler(
-  await loadConsumerDeps('pressone', process.env, { dynamo: new DynamoDBClient({}), sqs: new SQSClient({}) }, createLogger()),
-);
+export const handler = await consumerHandler('pressone');

@@ -9,11 +9,14 @@ import { fetchCall } from '../adapters/http-call';
 import { DEFAULT_RETRY_POLICY } from '../domain/retry';
 import { PROVIDER_CONFIG, functionDescription, queueFor, type EnabledProvider, type ProviderConfigNames } from '../system';
 import { pressone } from '../providers/pressone';
+import { pelcro } from '../providers/pelcro';
+import { punchh } from '../providers/punchh';
+import { digitalriver } from '../providers/digitalriver';
 import type { ProviderModule } from '../providers/types';
 import type { BatchDeps } from './batch';
 import { DynamoRateLimiter, parseRateLimit } from '../adapters/rate-limiter';
 
-const PROVIDER_MODULES: Record<EnabledProvider, ProviderModule> = { pressone };
+const PROVIDER_MODULES: Record<EnabledProvider, ProviderModule> = { pressone, pelcro, punchh, digitalriver };
 
 export const loadConsumerDeps = async (
   provider: EnabledProvider,
@@ -34,17 +37,20 @@ export const loadConsumerDeps = async (
   // Each call must get its slot early enough to finish before the function is stopped.
   const maxSlotWaitMs = functionTimeoutMs - callTimeoutMs - 5_000;
   if (rate && maxSlotWaitMs <= 0) throw new ConfigError(`PROVIDER_CALL_TIMEOUT_MS leaves no time to wait for ${provider}'s rate limit`);
+  const providerModule = PROVIDER_MODULES[provider];
+  const config = {
+    baseUrl: requireUrl(env, names.baseUrlEnv),
+    secrets: Object.fromEntries(await Promise.all(names.secretEnvs.map(async (n) => [n, await resolveSecret(env, n)] as const))),
+    settings: Object.fromEntries(names.settingEnvs.map((n) => [n, env[n]?.trim() || undefined])),
+  };
+  providerModule.validateConfig?.(config);
   return {
     store: new RenewalStore(clients.dynamo, tableName),
     ...(rate ? { limiter: new DynamoRateLimiter(clients.dynamo, tableName, provider, rate) } : {}),
     maxSlotWaitMs: Math.max(0, maxSlotWaitMs),
     queue: new SqsRenewalQueue(clients.sqs, requireEnv(env, queueFor(provider).urlEnv)),
-    provider: PROVIDER_MODULES[provider],
-    config: {
-      baseUrl: requireUrl(env, names.baseUrlEnv),
-      secrets: Object.fromEntries(await Promise.all(names.secretEnvs.map(async (n) => [n, await resolveSecret(env, n)] as const))),
-      settings: Object.fromEntries(names.settingEnvs.map((n) => [n, env[n]?.trim() || undefined])),
-    },
+    provider: providerModule,
+    config,
     call: fetchCall,
     callTimeoutMs,
     // The lease outlives the function: while the holder can still be running, nobody else calls.

@@ -20,6 +20,8 @@ export const OPERATIONS_BY_PROVIDER = {
 } as const satisfies Record<Provider, readonly Operation[]>;
 
 const int = (min = 1) => z.number().int().min(min).max(Number.MAX_SAFE_INTEGER);
+/** Pelcro's ids and counts are int32 (the seed document). */
+const int32 = (min = 1) => z.number().int().min(min).max(2_147_483_647);
 const isoDateTime = () => z.iso.datetime({ offset: true });
 /** Pelcro: 3–191 characters of letters, digits, `-` and `_`. */
 export const CAMPAIGN_KEY = /^[A-Za-z0-9_-]{3,191}$/;
@@ -28,36 +30,36 @@ export const PELCRO_PAYMENT_GATEWAYS = ['stripe', 'braintree', 'vantiv', 'tap', 
 
 const pelcroSdkParams = z.strictObject({
   api: z.literal('sdk'),
-  siteId: int(),
-  planId: int(),
+  siteId: int32(),
+  planId: int32(),
   /** The signed-in customer's JWT; a secret carried only in the encrypted queue message. */
   customerToken: z.string().min(1),
   language: z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code such as "en"').optional(),
   paymentGateway: z.enum(PELCRO_PAYMENT_GATEWAYS).optional(),
   gatewayToken: z.string().min(1).optional(),
-  addressId: int().optional(),
-  sourceId: int().optional(),
+  addressId: int32().optional(),
+  sourceId: int32().optional(),
   campaignKey: z.string().regex(CAMPAIGN_KEY, 'must be 3–191 letters, digits, "-" or "_"').optional(),
   couponCode: z.string().min(1).optional(),
-  quantity: int().optional(),
+  quantity: int32().optional(),
   source: z.string().min(1).optional(),
   replaceUpcomingPhases: z.boolean().optional(),
 });
 
 const pelcroCoreParams = z.strictObject({
   api: z.literal('core'),
-  siteId: int(),
-  userId: int(),
-  planId: int(),
-  quantity: int(),
+  siteId: int32(),
+  userId: int32(),
+  planId: int32(),
+  quantity: int32(),
   source: z.string().min(1),
-  addressId: int().optional(),
+  addressId: int32().optional(),
   autoRenew: z.boolean().optional(),
   campaignKey: z.string().regex(CAMPAIGN_KEY, 'must be 3–191 letters, digits, "-" or "_"').optional(),
   couponCode: z.string().min(1).optional(),
   replaceUpcomingPhases: z.boolean().optional(),
   collectionMethod: z.enum(['charge_automatically', 'send_invoice']).optional(),
-  sourceId: int().optional(),
+  sourceId: int32().optional(),
 });
 
 const punchhParams = z
@@ -67,7 +69,8 @@ const punchhParams = z
     purchasePrice: z.number().min(0),
     newPlanId: int().optional(),
   })
-  .refine((p) => Date.parse(p.endTime) > Date.parse(p.startTime), {
+  // Ordered only when both parse: an unreadable time is reported once, by its own check.
+  .refine((p) => Number.isNaN(Date.parse(p.endTime)) || Number.isNaN(Date.parse(p.startTime)) || Date.parse(p.endTime) > Date.parse(p.startTime), {
     path: ['endTime'],
     message: 'must be after startTime',
   });
@@ -95,8 +98,14 @@ export type ParamsFor<K extends ParamsKey> = z.output<(typeof PARAMS_SCHEMAS)[K]
 /** The subscription reference each provider uses (DESIGN §4.3). */
 const SUBSCRIPTION_SCHEMAS: Record<Provider, z.ZodType<string>> = {
   pressone: z.email('must be the email the number was claimed with'),
-  pelcro: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be the Pelcro subscription id (a positive integer)'),
-  punchh: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be the Punchh subscription_id (a positive integer)'),
+  pelcro: z
+    .string()
+    .regex(/^[1-9][0-9]{0,9}$/, 'must be the Pelcro subscription id (a positive integer)')
+    .refine((v) => Number(v) <= 2_147_483_647, 'must be the Pelcro subscription id (at most 2147483647)'),
+  punchh: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be the Punchh subscription_id (a positive integer)')
+    .refine((v) => Number.isSafeInteger(Number(v)), 'must be the Punchh subscription_id (at most 9007199254740991)'),
   digitalriver: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be the Digital River subId'),
 };
 

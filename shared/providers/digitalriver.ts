@@ -208,6 +208,9 @@ export const classifyDigitalRiver = (result: CallResult): Classification => {
 
 export const digitalriver: ProviderModule = {
   idempotentCall: true,
+  validateConfig: ({ settings }) => {
+    validateDigitalRiverSettings(settings);
+  },
   buildRequest: buildDigitalRiverRequest,
   classify: classifyDigitalRiver,
 };

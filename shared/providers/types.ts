@@ -62,6 +62,8 @@ export type Confirmation = 'renewed' | 'not-renewed' | 'unknown';
 export interface ProviderModule {
   /** True when repeating the call cannot apply it twice (it sets an absolute value). */
   readonly idempotentCall: boolean;
+  /** Checks the provider's settings at cold start (throws a ConfigError naming the variable). */
+  validateConfig?(config: ProviderConfig): void;
   buildRequest(renewal: QueuedRenewal, config: ProviderConfig): OutgoingRequest;
   classify(result: CallResult): Classification;
   /**

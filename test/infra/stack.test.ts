@@ -19,6 +19,8 @@ import type { GatewayFunction } from '../../infra/constructs/gateway-function';
 import { repoRoot } from '../../infra/paths';
 import { SECRET_PLACEHOLDER } from '../../infra/settings';
 import {
+  ENABLED_PROVIDERS,
+  PROVIDER_CONFIG,
   routeKey,
   system,
   visibilityTimeoutFor,
@@ -354,13 +356,12 @@ describe('environment and grants (wired together)', () => {
 
   it('secrets: placeholders for credentials issued elsewhere, a generated read token', () => {
     const secrets = resourcesOfType('AWS::SecretsManager::Secret').map(([, r]) => props(r));
-    expect(secrets).toHaveLength(3);
+    const providerSecrets = ENABLED_PROVIDERS.flatMap((p) => PROVIDER_CONFIG[p].secretEnvs.map((name) => [`consumer-${p}` as FunctionId, `${name}_SECRET_ARN`] as [FunctionId, string]));
+    // The webhook secrets, the read tokens, and every provider credential.
+    expect(secrets).toHaveLength(2 + providerSecrets.length);
     const readTokens = props(resource(g.json, secretRef('status', 'RENEWALS_READ_TOKENS_SECRET_ARN').Ref, 'AWS::SecretsManager::Secret'));
     expect(readTokens.GenerateSecretString).toMatchObject({ ExcludePunctuation: true });
-    const placeholders: [FunctionId, string][] = [
-      ['intake', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN'],
-      ['consumer-pressone', 'PRESSONE_API_KEY_SECRET_ARN'],
-    ];
+    const placeholders: [FunctionId, string][] = [['intake', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN'], ...providerSecrets];
     for (const [id, env] of placeholders) {
       const secret = props(resource(g.json, secretRef(id, env).Ref, 'AWS::SecretsManager::Secret'));
       expect(secret.SecretString).toBe(SECRET_PLACEHOLDER);
