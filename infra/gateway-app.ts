@@ -22,6 +22,7 @@ export interface GatewayAppOptions {
  * - `-c stage=<name>` (default `dev`): stack `RenewalGateway-<stage>`;
  * - `-c <provider>BaseUrl=https://...` (e.g. `pressoneBaseUrl`): a provider URL for this stage;
  * - `-c digitalriverAuthHeader=token`, `-c pelcroRateLimit=60/60s`…: provider settings (DESIGN §4.5);
+ * - `-c <provider>MaxConcurrency=N`: that provider's consumer concurrency (2–1000);
  * - `-c retainData=false`: a throwaway stage whose table, secrets and logs go with the stack.
  * Shared by `infra/app.ts` and the tests, so the tests check the stack that gets deployed.
  */
@@ -32,9 +33,16 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
   }
   const providerBaseUrls: Partial<Record<EnabledProvider, string>> = {};
   const providerEnvironment: Record<string, string> = {};
+  const providerConcurrency: Partial<Record<EnabledProvider, number>> = {};
   for (const provider of ENABLED_PROVIDERS) {
     const url = stringContext(app, `${provider}BaseUrl`);
     if (url !== undefined) providerBaseUrls[provider] = url;
+    const concurrency = stringContext(app, `${provider}MaxConcurrency`);
+    if (concurrency !== undefined) {
+      const value = Number(concurrency);
+      if (!Number.isInteger(value)) throw new Error(`${provider}MaxConcurrency must be an integer, got ${concurrency}`);
+      providerConcurrency[provider] = value;
+    }
     for (const name of providerSettingNames(provider)) {
       const value = stringContext(app, contextKeyOf(name));
       if (value !== undefined) providerEnvironment[name] = value;
@@ -49,6 +57,7 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
     stage,
     providerBaseUrls,
     providerEnvironment,
+    providerConcurrency,
     retainData: retainData !== 'false',
   });
   Tags.of(stack).add('project', 'renewal-gateway');

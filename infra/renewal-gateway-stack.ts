@@ -33,6 +33,8 @@ export interface RenewalGatewayStackProps extends StackProps {
    * `PELCRO_RATE_LIMIT`); each reaches its provider's consumer only. Unset: the documented defaults.
    */
   readonly providerEnvironment?: Readonly<Record<string, string>>;
+  /** Per-provider consumer concurrency replacing the description's. */
+  readonly providerConcurrency?: Partial<Record<EnabledProvider, number>>;
   /** @default API_THROTTLE_DEFAULTS */
   readonly apiThrottle?: GatewayThrottle;
   /**
@@ -61,7 +63,7 @@ export class RenewalGatewayStack extends Stack {
   private readonly removalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: RenewalGatewayStackProps) {
-    const { stage, providerBaseUrls: _urls, providerEnvironment: _env, apiThrottle: _throttle, retainData: _retain, ...stackProps } = props;
+    const { stage, providerBaseUrls: _urls, providerEnvironment: _env, providerConcurrency: _concurrency, apiThrottle: _throttle, retainData: _retain, ...stackProps } = props;
     super(scope, id, {
       description: `Renewal gateway (${stage}): signed renewal requests, per-provider queues and consumers, renewal ledger`,
       ...stackProps,
@@ -142,9 +144,11 @@ export class RenewalGatewayStack extends Stack {
     const provider = queue.description.provider;
     const settings = providerSettings(provider);
     const baseUrl = props.providerBaseUrls?.[provider] ?? settings.defaultBaseUrl;
+    const maximumConcurrency = props.providerConcurrency?.[provider];
     const consumer = new ProviderConsumer(this, pascal(description.id), {
       description,
       queue,
+      ...(maximumConcurrency !== undefined ? { maximumConcurrency } : {}),
       environment: {
         [settings.baseUrlEnv]: baseUrl,
         ...Object.fromEntries(

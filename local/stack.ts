@@ -10,7 +10,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ENABLED_PROVIDERS, PROVIDER_CONFIG, functionDescription, system, type EnabledProvider, type ProviderConfigNames, type FunctionDescription, type FunctionId } from '../shared/system';
-import type { Env } from '../shared/config';
+import { ConfigError, type Env } from '../shared/config';
 import { createIntakeHandler, loadIntakeDeps } from '../functions/intake/app';
 import { createStatusHandler, loadStatusDeps } from '../functions/status/app';
 import { createBatchHandler } from '../shared/consumer/batch';
@@ -176,6 +176,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, queues[q.provider].url])),
     };
 
+    const concurrencyFor = (provider: EnabledProvider, fallback: number): number => {
+      const name = PROVIDER_CONFIG[provider].maxConcurrencyEnv;
+      const raw = given[name]?.trim();
+      if (!raw) return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+      return value;
+    };
     const pollers: Poller[] = [];
     for (const fn of system.functions as readonly FunctionDescription[]) {
       if (!fn.consumes) continue;
@@ -188,7 +196,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         queueArn: queues[provider].arn,
         handler,
         batchSize: fn.consumes.batchSize,
-        maximumConcurrency: fn.consumes.maximumConcurrency,
+        maximumConcurrency: concurrencyFor(provider, fn.consumes.maximumConcurrency),
         functionName: fn.id,
         timeoutMs: fn.timeoutSeconds * 1000,
         waitTimeSeconds: options.pollWaitSeconds ?? 1,

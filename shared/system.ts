@@ -29,6 +29,15 @@ export interface ProviderConfigNames {
   /** Request rate the gateway keeps to, e.g. `120/60s`; none when the provider publishes none. */
   readonly rateLimitEnv: string;
   readonly defaultRateLimit?: string;
+  /** Overrides the consumer's maximumConcurrency (concurrent batches, hence calls in flight). */
+  readonly maxConcurrencyEnv: string;
+  /**
+   * Auth-class answers (by HTTP status) that concern the whole account, so one of them pauses the
+   * provider's other renewals (Punchh: IP lockout after 10 failed logins). None for Pelcro, whose
+   * SDK refusals concern one customer's token; only 401 for Digital River, whose 403 can concern
+   * one subscription.
+   */
+  readonly pauseOnAuthStatuses: readonly number[];
 }
 
 export const PROVIDER_CONFIG = {
@@ -38,6 +47,8 @@ export const PROVIDER_CONFIG = {
     secretEnvs: ['PRESSONE_API_KEY'],
     settingEnvs: [],
     rateLimitEnv: 'PRESSONE_RATE_LIMIT',
+    maxConcurrencyEnv: 'PRESSONE_MAX_CONCURRENCY',
+    pauseOnAuthStatuses: [401, 403],
   },
   pelcro: {
     baseUrlEnv: 'PELCRO_BASE_URL',
@@ -45,8 +56,10 @@ export const PROVIDER_CONFIG = {
     secretEnvs: ['PELCRO_API_KEY'],
     settingEnvs: [],
     rateLimitEnv: 'PELCRO_RATE_LIMIT',
+    maxConcurrencyEnv: 'PELCRO_MAX_CONCURRENCY',
     // "120 calls per minute per account, all endpoints" (PROVIDERS.md).
     defaultRateLimit: '120/60s',
+    pauseOnAuthStatuses: [],
   },
   punchh: {
     baseUrlEnv: 'PUNCHH_BASE_URL',
@@ -55,6 +68,9 @@ export const PROVIDER_CONFIG = {
     secretEnvs: ['PUNCHH_ADMIN_KEY'],
     settingEnvs: [],
     rateLimitEnv: 'PUNCHH_RATE_LIMIT',
+    maxConcurrencyEnv: 'PUNCHH_MAX_CONCURRENCY',
+    // 401 bad key, 403 the IP lockout itself, 422 disabled_feature (brand configuration).
+    pauseOnAuthStatuses: [401, 403, 422],
   },
   digitalriver: {
     baseUrlEnv: 'DIGITALRIVER_BASE_URL',
@@ -63,8 +79,10 @@ export const PROVIDER_CONFIG = {
     // Which header carries `Basic base64(key:secret)`: `authorization` (default) or `token`.
     settingEnvs: ['DIGITALRIVER_AUTH_HEADER'],
     rateLimitEnv: 'DIGITALRIVER_RATE_LIMIT',
+    maxConcurrencyEnv: 'DIGITALRIVER_MAX_CONCURRENCY',
     // 100 requests/s per key in production (10/s in evaluation: set DIGITALRIVER_RATE_LIMIT=10/1s).
     defaultRateLimit: '100/1s',
+    pauseOnAuthStatuses: [401],
   },
 } as const satisfies Record<Provider, ProviderConfigNames>;
 

@@ -20,6 +20,11 @@ export interface ProviderConsumerProps {
   readonly description: FunctionDescription;
   /** The provider queue this function drains. */
   readonly queue: ProviderQueue;
+  /**
+   * Concurrent batches for this provider, replacing the description's `maximumConcurrency`.
+   * @default the description's value
+   */
+  readonly maximumConcurrency?: number;
   /** Plain environment of the consumer, e.g. the provider base URL. */
   readonly environment?: Readonly<Record<string, string>>;
   /** @default see GatewayFunctionProps.logRetention */
@@ -50,7 +55,8 @@ export class ProviderConsumer extends Construct {
     if (consumes.queueId !== queue.description.id) {
       throw new Error(`${where}: consumes queue ${consumes.queueId} but was given queue ${queue.description.id}`);
     }
-    validateMapping(where, consumes);
+    const mapping = { ...consumes, maximumConcurrency: props.maximumConcurrency ?? consumes.maximumConcurrency };
+    validateMapping(where, mapping);
     const minimumVisibility = description.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR;
     if (queue.visibilityTimeout.toSeconds() < minimumVisibility) {
       throw new Error(
@@ -70,7 +76,7 @@ export class ProviderConsumer extends Construct {
     this.eventSource = new SqsEventSource(queue.queue, {
       batchSize: consumes.batchSize,
       maxBatchingWindow: Duration.seconds(consumes.maxBatchingWindowSeconds),
-      maxConcurrency: consumes.maximumConcurrency,
+      maxConcurrency: mapping.maximumConcurrency,
       reportBatchItemFailures: true,
     });
     this.function.fn.addEventSource(this.eventSource);

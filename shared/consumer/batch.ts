@@ -40,6 +40,17 @@ export const createBatchHandler = (deps: BatchDeps) => {
   const processor = new BatchProcessor(EventType.SQS);
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const parsed = new Map(event.Records.map((r) => [r.messageId, parse(r)] as const));
+    // The provider refused the account's credentials lately: wait, do not fail another login.
+    const pausedUntil = await deps.pause?.pausedUntil(new Date());
+    if (pausedUntil !== undefined) {
+      const delay = Math.max(1, Math.ceil((pausedUntil - Date.now()) / 1000));
+      const deferPaused = async (record: SQSRecord): Promise<void> => {
+        const p = parsed.get(record.messageId);
+        if (!p || 'poison' in p) throw new PoisonMessageError(record.messageId, p && 'poison' in p ? p.poison : 'missing');
+        await deps.queue.send(p.message, delay);
+      };
+      return processPartialResponse(event, deferPaused, processor, { context, throwOnFullBatchFailure: false });
+    }
     // Over the limit, a renewal waits: it is re-queued for when slots free up, acknowledged, and
     // neither fails nor counts as an attempt.
     const slots = new Map<string, { at: number; toleranceMs: number }>();

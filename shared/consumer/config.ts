@@ -15,6 +15,7 @@ import { digitalriver } from '../providers/digitalriver';
 import type { ProviderModule } from '../providers/types';
 import type { BatchDeps } from './batch';
 import { DynamoRateLimiter, parseRateLimit } from '../adapters/rate-limiter';
+import { DynamoProviderPause } from '../adapters/provider-pause';
 
 const PROVIDER_MODULES: Record<EnabledProvider, ProviderModule> = { pressone, pelcro, punchh, digitalriver };
 
@@ -47,6 +48,12 @@ export const loadConsumerDeps = async (
   return {
     store: new RenewalStore(clients.dynamo, tableName),
     ...(rate ? { limiter: new DynamoRateLimiter(clients.dynamo, tableName, provider, rate) } : {}),
+    ...(names.pauseOnAuthStatuses.length > 0
+      ? {
+          pause: new DynamoProviderPause(clients.dynamo, tableName, provider, optionalInt(env, 'AUTH_FAILURE_PAUSE_SECONDS', 600, 1) * 1000),
+          pauseOnAuthStatuses: names.pauseOnAuthStatuses,
+        }
+      : {}),
     maxSlotWaitMs: Math.max(0, maxSlotWaitMs),
     queue: new SqsRenewalQueue(clients.sqs, requireEnv(env, queueFor(provider).urlEnv)),
     provider: providerModule,

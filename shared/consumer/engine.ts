@@ -26,6 +26,7 @@ import { sanitizeText, maskEmail } from '../domain/sanitize';
 import { SECRET_PARAMS } from '../domain/canonical';
 import type { RenewalQueue } from '../adapters/queue';
 import type { RenewalStore } from '../adapters/renewal-store';
+import type { ProviderPause } from '../adapters/provider-pause';
 import type { HttpCaller } from '../adapters/http-call';
 import type { Classification, Confirmation, ProviderConfig, ProviderModule } from '../providers/types';
 
@@ -41,6 +42,10 @@ export interface ConsumerDeps {
   readonly leaseMs: number;
   readonly retry: RetryPolicy;
   readonly logger: Logger;
+  /** Set for providers whose auth refusals concern the whole account (see ProviderPause). */
+  readonly pause?: ProviderPause;
+  /** Which auth-class HTTP statuses pause the provider. */
+  readonly pauseOnAuthStatuses?: readonly number[];
   readonly now?: () => Date;
   readonly random?: () => number;
 }
@@ -125,6 +130,10 @@ export const processRenewal = async (
       fenced,
     });
     if (fenced) return { kind: 'completed', status: 'lease lost' };
+    if (attempt?.errorClass === 'auth' && deps.pause && deps.pauseOnAuthStatuses?.includes(attempt.httpStatus ?? 0)) {
+      await deps.pause.pause(finishedAt, decision.reason);
+      log.warn('provider paused after refusing the account credentials', { provider: message.provider });
+    }
     // Failed for good: the period was not renewed, so a later renewal may take it.
     if (decision.status === 'failed' && period) await deps.store.releasePeriod(message.id, message.provider, period);
     if (decision.status === 'retry_scheduled') await deps.queue.send(message, Math.max(1, Math.ceil(decision.delayMs / 1000)));

@@ -20,7 +20,7 @@ beforeAll(async () => {
     namePrefix: uniquePrefix('e2e'),
     logLevel: 'SILENT',
     pollWaitSeconds: 1,
-    env: { RETRY_BASE_DELAY_MS: '200' },
+    env: { RETRY_BASE_DELAY_MS: '200', AUTH_FAILURE_PAUSE_SECONDS: '1' },
   });
 });
 afterAll(async () => {

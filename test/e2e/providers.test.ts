@@ -31,7 +31,7 @@ beforeAll(async () => {
     dynamoEndpoint: inject('dynamoEndpoint'),
     namePrefix: uniquePrefix('providers'),
     logLevel: 'INFO',
-    env: { RETRY_BASE_DELAY_MS: '200', PELCRO_RATE_LIMIT: `${PELCRO_RATE.limit}/${PELCRO_RATE.windowMs}ms` },
+    env: { RETRY_BASE_DELAY_MS: '200', AUTH_FAILURE_PAUSE_SECONDS: '2', PELCRO_RATE_LIMIT: `${PELCRO_RATE.limit}/${PELCRO_RATE.windowMs}ms` },
   });
 });
 afterAll(async () => {
@@ -348,6 +348,33 @@ describe('secrets', () => {
     expect(logLines.length).toBeGreaterThan(0);
     expect(logLines.join('')).not.toContain(jwt);
     expect(logLines.join('')).not.toContain(stack.env.PELCRO_API_KEY ?? 'unset');
+  });
+});
+
+describe('Punchh account refusals', () => {
+  it('after the admin key is refused, other Punchh renewals wait instead of failing logins of their own', async () => {
+    const route = ROUTES.find((r) => r.name.startsWith('Punchh'))!;
+    // Wait out any pause an earlier test left, so this one starts clean.
+    await new Promise((r) => setTimeout(r, 2_100));
+    stack.sandboxes.punchh.injectFaults({ kind: 'status', status: 401, body: { error: 'You need to sign in or sign up before continuing.' }, path: route.callPath, count: 10 });
+    const first = route.make();
+    const firstDone = await waitForEnd(String((await post(first.path, first.body)).json.id));
+    expect(firstDone.status).toBe('needs_attention');
+
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const req = route.make();
+      ids.push(String((await post(req.path, req.body)).json.id));
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    // Paused: one refused login in all, the others still waiting (no attempt made).
+    expect(providerCalls('punchh', route.callPath)).toHaveLength(1);
+    for (const id of ids) expect(await getRenewal(id)).toMatchObject({ status: 'queued', attempts: [] });
+
+    // The key is fixed; after the pause the waiting renewals go through.
+    stack.sandboxes.punchh.clearFaults();
+    for (const id of ids) expect((await waitForEnd(id)).status).toBe('succeeded');
+    expect(providerCalls('punchh', route.callPath).filter((c) => c.status === 401)).toHaveLength(1);
   });
 });
 

@@ -622,7 +622,16 @@ describe('stage configuration from context', () => {
   let prod: SynthesizedGateway;
   beforeAll(() => {
     // Same bundling inputs as the default synth: the asset cache makes this one cheap.
-    prod = synthGateway({ context: { stage: 'prod', pressoneBaseUrl: 'https://sandbox.pressone.example', retainData: 'false' } });
+    prod = synthGateway({
+      context: {
+        stage: 'prod',
+        pressoneBaseUrl: 'https://sandbox.pressone.example',
+        retainData: 'false',
+        digitalriverAuthHeader: 'token',
+        pelcroRateLimit: '60/60s',
+        pelcroMaxConcurrency: '2',
+      },
+    });
   });
   afterAll(() => prod?.dispose());
 
@@ -632,6 +641,24 @@ describe('stage configuration from context', () => {
     if (!consumer) throw new Error('no consumer');
     const fnResource = resource(prod.json, logicalId(prod.stack, consumer.fn), 'AWS::Lambda::Function');
     expect(props(fnResource).Environment).toMatchObject({ Variables: { PRESSONE_BASE_URL: 'https://sandbox.pressone.example' } });
+  });
+
+  it('passes provider settings to that provider’s consumer only, and its concurrency to its event source', () => {
+    const envFor = (id: FunctionId) => {
+      const f = prod.stack.functions.get(id);
+      if (!f) throw new Error(`no ${id}`);
+      return (props(resource(prod.json, logicalId(prod.stack, f.fn), 'AWS::Lambda::Function')).Environment as { Variables: Record<string, unknown> }).Variables;
+    };
+    expect(envFor('consumer-digitalriver').DIGITALRIVER_AUTH_HEADER).toBe('token');
+    expect(envFor('consumer-pelcro').PELCRO_RATE_LIMIT).toBe('60/60s');
+    expect(envFor('consumer-pelcro').DIGITALRIVER_AUTH_HEADER).toBeUndefined();
+    expect(envFor('consumer-punchh').PELCRO_RATE_LIMIT).toBeUndefined();
+    const pelcro = prod.stack.functions.get('consumer-pelcro');
+    if (!pelcro) throw new Error('no pelcro consumer');
+    const mappings = Object.values(prod.json.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties?.FunctionName).includes(logicalId(prod.stack, pelcro.fn)),
+    );
+    expect(mappings.map((m) => (m.Properties?.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency)).toEqual([2]);
   });
 
   it('retainData=false makes a throwaway stage: the table is deletable', () => {
