@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { system } from '../shared/system';
+import { ENABLED_PROVIDERS, PROVIDER_CONFIG, system } from '../shared/system';
 import { fmt, median, table } from './stats';
 
 const CLIENTS: Record<string, string[]> = {
@@ -37,22 +37,24 @@ const bundle = async (entry: string, outfile: string): Promise<number> => {
 
 /** Median ms to import the bundle in a fresh node process (module load + top-level init). */
 const loadMs = (file: string, runs = 5): number => {
+  // Every configuration name the functions need, from the description (values go nowhere).
   const env = {
     ...process.env,
     AWS_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     TABLE_NAME: 't',
-    PRESSONE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/q',
-    PRESSONE_BASE_URL: 'http://127.0.0.1:1',
-    PRESSONE_API_KEY: 'k',
     RENEWALS_WEBHOOK_SECRETS: `whsec_${Buffer.from('bench-secret').toString('base64')}`,
     RENEWALS_READ_TOKENS: 't',
+    ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, 'http://127.0.0.1:1/000000000000/q'])),
+    ...Object.fromEntries(
+      ENABLED_PROVIDERS.flatMap((p) => [[PROVIDER_CONFIG[p].baseUrlEnv, 'http://127.0.0.1:1'], ...PROVIDER_CONFIG[p].secretEnvs.map((n) => [n, 'k'])]),
+    ),
   };
   const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); console.log(performance.now() - t);`;
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
-    if (out.status !== 0) throw new Error(`loading ${file} failed: ${out.stderr}`);
+    if (out.status !== 0) throw new Error(`loading ${file} failed: ${out.stderr.trim().split('\n').filter((l) => /Error/.test(l)).slice(-1)[0] ?? 'see stderr'}`);
     times.push(Number(out.stdout.trim()));
   }
   return median(times);

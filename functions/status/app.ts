@@ -5,7 +5,7 @@
 import middy from '@middy/core';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../../shared/logger';
 import { requireEnv, resolveSecret, splitList, type Env } from '../../shared/config';
 import { badRequest, notFound } from '../../shared/http/problem';

@@ -45,7 +45,7 @@
  * Extra admin routes: `GET /_sandbox/rate` → {limit, windowMs, rateLimited, maxInWindow};
  * `GET /_sandbox/subscriptions` → {subscriptions}; `POST /_sandbox/subscriptions` (a seed) → 201 {subscription}.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
 import { SlidingWindowRateLimiter, type RateLimit } from './rate-limit';
 

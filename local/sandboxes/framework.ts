@@ -25,7 +25,7 @@
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // ── Faults ──────────────────────────────────────────────────────────────────────────────────────
 

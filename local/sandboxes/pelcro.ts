@@ -59,7 +59,7 @@
  * Extra admin routes: `GET /_sandbox/rate` → {limit, windowMs, rateLimited, maxInWindow};
  * `GET /_sandbox/subscriptions` → {subscriptions}; `POST /_sandbox/subscriptions` (a seed) → 201 {subscription}.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
 import { checkJwt, signJwt, type JwtClaims } from './jwt';
 import { isMissing, queryInteger, validate, type FieldErrors, type Rules } from './laravel';

@@ -24,7 +24,7 @@
  *
  * Extra admin routes: `GET /_sandbox/users` → {users}, `POST /_sandbox/users` (a user seed) → 201 {user}.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
 
 export const PRESSONE_RENEW_PATH = '/api/third-party/partner/renew-number/';

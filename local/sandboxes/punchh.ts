@@ -51,7 +51,7 @@
  * `DELETE /_sandbox/lockouts` → 204 (unblocks every IP, forgets failures);
  * `GET /_sandbox/subscriptions` → {subscriptions}; `POST /_sandbox/subscriptions` (a seed) → 201 {subscription}.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
 
 export const PUNCHH_RENEW_PATH = '/api2/dashboard/subscriptions/renew';

@@ -14,7 +14,7 @@
  * Times come from the sandbox's clock (`now` option), so tests can drive it; the clock must not go
  * backwards.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const rateLimitSchema = z.strictObject({
   limit: z.number().int().positive(),

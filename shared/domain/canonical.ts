@@ -5,7 +5,7 @@
  * envelope (provider, operation, subscription, notBefore), then the params for that provider and
  * operation, with paths prefixed by `params.`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROVIDERS, type Provider } from '../system';
 import type { FieldError } from '../http/problem';
 

@@ -3,7 +3,7 @@
  * and how ids and request fingerprints are derived.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROVIDERS } from '../system';
 import { OPERATIONS, withoutSecrets, type CanonicalRequest } from './canonical';
 import type { ErrorClass } from '../providers/types';

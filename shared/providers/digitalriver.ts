@@ -5,7 +5,7 @@
  * harmless: the one provider whose call is safe to retry after a timeout.
  */
 import { Buffer } from 'node:buffer';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   OPERATIONS_BY_PROVIDER,
   PARAMS_SCHEMAS,

@@ -7,7 +7,7 @@
  * Both share `params.api` as the discriminator of the canonical `pelcro/renew` params.
  * Not idempotent: every renew adds a phase.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CAMPAIGN_KEY,
   PARAMS_SCHEMAS,

@@ -2,7 +2,7 @@
  * PressOne voice-only eSIM "Renew Number" (PROVIDERS.md):
  * `POST {base}/api/third-party/partner/renew-number/` with `{email}`, both auth headers.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CanonicalRequest } from '../domain/canonical';
 import { sanitizeText } from '../domain/sanitize';
 import { classifyNetwork, parseJson, parseRetryAfter } from './http-status';

@@ -4,7 +4,7 @@
  * `{subscription_id, start_time, end_time, purchase_price, new_plan_id?}` and the business admin key.
  * Not idempotent and no read API: the term (start_time, end_time) is the dedupe key (`periodOf`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PARAMS_SCHEMAS, issuesToFieldErrors, parseCanonicalRequest, type CanonicalRequest, type ParamsFor } from '../domain/canonical';
 import type { QueuedRenewal } from '../domain/renewal';
 import { sanitizeText } from '../domain/sanitize';
