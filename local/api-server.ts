@@ -69,6 +69,8 @@ export const startApiServer = async (options: {
   host?: string;
   routes: readonly RouteDescription[];
   handlers: Readonly<Partial<Record<FunctionId, { handler: HttpHandler; timeoutMs: number }>>>;
+  /** Local-only operations (`METHOD /_local/...`), e.g. running the scheduler on demand. */
+  localRoutes?: Readonly<Record<string, () => Promise<unknown>>>;
   onError?: (error: unknown) => void;
 }): Promise<ApiServer> => {
   const compiled = options.routes.map(compile);
@@ -76,6 +78,11 @@ export const startApiServer = async (options: {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = (req.method ?? 'GET').toUpperCase();
+      const local = options.localRoutes?.[`${method} ${url.pathname}`];
+      if (local) {
+        await readBody(req);
+        return send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await local()) });
+      }
       const match = compiled
         .filter((c) => c.route.method === method)
         .map((c) => ({ c, m: c.pattern.exec(url.pathname) }))

@@ -13,6 +13,10 @@ import { ENABLED_PROVIDERS, PROVIDER_CONFIG, functionDescription, system, type E
 import { ConfigError, type Env } from '../shared/config';
 import { createIntakeHandler, loadIntakeDeps } from '../functions/intake/app';
 import { createStatusHandler, loadStatusDeps } from '../functions/status/app';
+import { createSchedulesHandler, loadSchedulesDeps } from '../functions/schedules/app';
+import { createSchedulerHandler, loadSchedulerDeps } from '../functions/scheduler/app';
+import type { RunSummary } from '../shared/scheduler/run';
+import { lambdaContext } from './lambda-context';
 import { createBatchHandler } from '../shared/consumer/batch';
 import { loadConsumerDeps } from '../shared/consumer/config';
 import { localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamo';
@@ -44,6 +48,8 @@ export interface LocalStackOptions {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Long-poll wait of the consumer pollers, in seconds. */
   readonly pollWaitSeconds?: number;
+  /** How often the scheduler runs by itself, in ms; 0: only on demand. Default: the rule's rate. */
+  readonly schedulerIntervalMs?: number;
 }
 
 export interface LocalStack {
@@ -58,6 +64,8 @@ export interface LocalStack {
   readonly dynamo: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly sqsServer: SqsServer;
+  /** One scheduler run now (what the EventBridge rule triggers in AWS). */
+  runScheduler(): Promise<RunSummary>;
   /** AWS requests made by the functions and pollers since start or the last reset, by command. */
   requestCounts(): Record<string, number>;
   resetRequestCounts(): void;
@@ -217,11 +225,35 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         handler: createStatusHandler(await loadStatusDeps(env, clientsFor('status'), logger('status'))) as HttpHandler,
         timeoutMs: functionDescription('status').timeoutSeconds * 1000,
       },
+      schedules: {
+        handler: createSchedulesHandler(await loadSchedulesDeps(env, clientsFor('schedules'), logger('schedules'))) as HttpHandler,
+        timeoutMs: functionDescription('schedules').timeoutSeconds * 1000,
+      },
     };
+
+    // The scheduler: on a timer at the rule's rate (as EventBridge would), and on demand.
+    const schedulerFn = functionDescription('scheduler');
+    const scheduler = createSchedulerHandler(loadSchedulerDeps(env, clientsFor('scheduler'), logger('scheduler')));
+    let running: Promise<RunSummary> | undefined;
+    // Runs never overlap in one process; overlapping runs (as EventBridge may start) are tested apart.
+    const runSchedulerNow = (): Promise<RunSummary> =>
+      (running ??= scheduler({}, lambdaContext('scheduler', schedulerFn.timeoutSeconds * 1000)).finally(() => (running = undefined)));
+    const intervalMs = options.schedulerIntervalMs ?? (schedulerFn.runsEvery?.seconds ?? 60) * 1000;
+    if (intervalMs > 0) {
+      const timer = setInterval(() => {
+        runSchedulerNow().catch((error: unknown) => logger('scheduler').error('scheduler run failed', { error: String(error) }));
+      }, intervalMs);
+      timer.unref();
+      stoppers.push(async () => {
+        clearInterval(timer);
+        await running?.catch(() => undefined);
+      });
+    }
     const api: ApiServer = await startApiServer({
       port: options.apiPort ?? LOCAL_DEFAULTS.PORT,
       routes: system.routes,
       handlers: httpFunctions,
+      localRoutes: { 'POST /_local/scheduler/run': runSchedulerNow },
       onError: (error: unknown) => logger('api').error('local API error', { error: String(error) }),
     });
     stoppers.push(() => api.stop());
@@ -237,6 +269,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       dynamo,
       sqs,
       sqsServer,
+      runScheduler: runSchedulerNow,
       requestCounts: () => Object.fromEntries([...counts].sort()),
       resetRequestCounts: () => counts.clear(),
       stop,

@@ -111,7 +111,7 @@ export interface QueueDescription {
   readonly dlqRetentionDays: number;
 }
 
-export type FunctionId = 'intake' | 'status' | `consumer-${EnabledProvider}`;
+export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | `consumer-${EnabledProvider}`;
 
 export interface FunctionDescription {
   readonly id: FunctionId;
@@ -120,6 +120,8 @@ export interface FunctionDescription {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   /** For consumers: the queue it reads, with event source mapping settings. */
+  /** For the scheduler: run on an EventBridge rule at this rate. */
+  readonly runsEvery?: { readonly seconds: number };
   readonly consumes?: {
     readonly queueId: string;
     readonly batchSize: number;
@@ -130,6 +132,14 @@ export interface FunctionDescription {
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Scheduled renewals: how the due index is sharded and how often the scheduler looks. */
+export interface SchedulerDescription {
+  /** The sparse index holding only active schedules, keyed by shard and next run time. */
+  readonly dueIndex: string;
+  /** Shards of the due index: one Query per shard finds what is due, however many schedules exist. */
+  readonly shards: number;
+}
 
 export interface RouteDescription {
   readonly method: HttpMethod;
@@ -149,7 +159,11 @@ export const system = {
     id: 'Renewals',
     partitionKey: 'pk',
     sortKey: 'sk',
-    indexes: [{ name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
+    indexes: [
+      { name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+      // Sparse: only active schedules carry gsi2pk/gsi2sk (DUE#<shard>, <nextRunAt>#<schedule>).
+      { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    ],
   } satisfies TableDescription,
 
   queues: [
@@ -162,6 +176,9 @@ export const system = {
   functions: [
     { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
     { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+    { id: 'schedules', entry: 'functions/schedules/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+    // Stops taking new work well before its timeout; what is left is still due for the next run.
+    { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 512, runsEvery: { seconds: 60 } },
     // maximumConcurrency caps concurrent calls per provider (AWS minimum 2); the request rate is
     // the rate limiter's job (PROVIDER_CONFIG rateLimitEnv), which concurrency alone cannot bound.
     {
@@ -212,7 +229,12 @@ export const system = {
       functionId: 'status',
       auth: 'read-token',
     },
+    { method: 'PUT', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
+    { method: 'GET', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'read-token' },
+    { method: 'DELETE', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
   ] satisfies readonly RouteDescription[],
+
+  scheduler: { dueIndex: 'due', shards: 16 } satisfies SchedulerDescription,
 } as const;
 
 export type SystemDescription = typeof system;

@@ -1,6 +1,7 @@
 /**
- * Intake: every signed write route. Checks run cheapest-first and before anything is stored:
- * size (413), media type (415), signature over the raw bytes (401), JSON (400), fields (422).
+ * Intake: every signed renewal route. Checks run cheapest-first and before anything is stored:
+ * size (413), media type (415), signature over the raw bytes (401), JSON (400) — readSignedRequest —
+ * then the idempotency key (400) and the fields (422).
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -9,16 +10,14 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../shared/logger';
 import { requireEnv, resolveSecret, splitList, type Env } from '../../shared/config';
 import { RenewalStore } from '../../shared/adapters/renewal-store';
-import { SqsRenewalQueue } from '../../shared/adapters/queue';
-import { system } from '../../shared/system';
-import { badRequest, notFound, payloadTooLarge, unprocessable, unsupportedMediaType } from '../../shared/http/problem';
-import { header, jsonResponse, problemDocuments, rawBody } from '../../shared/http/middleware';
+import { providerQueues } from '../../shared/adapters/queue';
+import { badRequest, notFound, unprocessable } from '../../shared/http/problem';
+import { header, jsonResponse, problemDocuments } from '../../shared/http/middleware';
+import { readSignedRequest } from '../../shared/http/signed-request';
 import { createWebhookVerifier, type WebhookVerifier } from '../../shared/http/auth';
 import { INTAKE_ROUTES, nativeRequest } from '../../shared/intake/routes';
 import { acceptRenewal, type AcceptDeps } from '../../shared/intake/accept';
 
-export const MAX_BODY_BYTES = 64 * 1024;
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export interface IntakeDeps extends AcceptDeps {
@@ -33,26 +32,12 @@ export const createIntakeHandler = (deps: IntakeDeps) =>
       const normalize = INTAKE_ROUTES[event.routeKey];
       if (!normalize) throw notFound(`No write route ${event.routeKey}.`);
 
-      const raw = rawBody(event);
-      if (raw.byteLength > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
-      const contentType = header(event, 'content-type');
-      if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw unsupportedMediaType(contentType);
-
-      const webhookId = header(event, 'webhook-id');
-      deps.verifyWebhook(raw, { id: webhookId, timestamp: header(event, 'webhook-timestamp'), signature: header(event, 'webhook-signature') });
-
+      const { body, webhookId } = readSignedRequest(event, deps.verifyWebhook);
       const idempotencyKey = header(event, 'idempotency-key') ?? webhookId ?? '';
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
         throw badRequest('The idempotency key must be 1–255 visible ASCII characters.', [
           { path: 'headers.idempotency-key', message: 'must be 1–255 visible ASCII characters' },
         ]);
-      }
-
-      let body: unknown;
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch (error) {
-        throw badRequest(`The body is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}.`);
       }
       const normalized = normalize(nativeRequest(event, body));
       if (!normalized.ok) throw unprocessable(normalized.errors);
@@ -69,7 +54,7 @@ export interface AwsClients {
 /** Configuration → dependencies; the Lambda entry and the local stack both come through here. */
 export const loadIntakeDeps = async (env: Env, clients: AwsClients, logger: Logger): Promise<IntakeDeps> => ({
   store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
-  queues: Object.fromEntries(system.queues.map((q) => [q.provider, new SqsRenewalQueue(clients.sqs, requireEnv(env, q.urlEnv))])),
+  queues: providerQueues(env, clients.sqs),
   verifyWebhook: createWebhookVerifier(splitList(await resolveSecret(env, 'RENEWALS_WEBHOOK_SECRETS'))),
   logger,
 });

@@ -1,6 +1,8 @@
 /** Sends renewals to their provider's queue. */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { QueuedRenewal } from '../domain/renewal';
+import { system, type EnabledProvider } from '../system';
+import { requireEnv } from '../config';
 
 /** SQS caps DelaySeconds at 15 minutes; longer waits are re-deferred by the consumer. */
 export const MAX_DELAY_SECONDS = 900;
@@ -25,6 +27,13 @@ export class SqsRenewalQueue implements RenewalQueue {
     );
   }
 }
+
+/** Every provider queue, by provider, from the `<PROVIDER>_QUEUE_URL` variables of the description. */
+export const providerQueues = (env: Readonly<Record<string, string | undefined>>, sqs: SQSClient): Partial<Record<EnabledProvider, RenewalQueue>> => {
+  const queues: Partial<Record<EnabledProvider, RenewalQueue>> = {};
+  for (const q of system.queues) queues[q.provider] = new SqsRenewalQueue(sqs, requireEnv(env, q.urlEnv));
+  return queues;
+};
 
 /** Seconds until `at` (ISO), clamped to what one SQS delay can hold. */
 export const delaySecondsUntil = (at: string | undefined, now: Date): number => {

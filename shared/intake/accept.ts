@@ -12,6 +12,9 @@ import { delaySecondsUntil, type RenewalQueue } from '../adapters/queue';
 import type { RenewalStore } from '../adapters/renewal-store';
 import type { Provider } from '../system';
 
+/** How old a never-attempted renewal must be before a repeat re-queues it. */
+export const RESEND_AFTER_MS = 30_000;
+
 export interface AcceptDeps {
   readonly store: RenewalStore;
   readonly queues: Partial<Record<Provider, RenewalQueue>>;
@@ -39,9 +42,12 @@ export const acceptRenewal = async (request: CanonicalRequest, idempotencyKey: s
     if (existing.requestHash !== record.requestHash) {
       throw conflict(`Idempotency key ${JSON.stringify(idempotencyKey)} was first used for a different request (renewal ${existing.id}).`);
     }
-    // Still queued and never attempted: the first send may have been lost with its 5xx answer,
-    // so queue again. A duplicate message is harmless; the consumer's claim lets one through.
-    if (existing.status === 'queued' && existing.attempts.length === 0) await queue.send(message, delay);
+    // Still queued and never attempted a while after it was created: its send may have been lost
+    // (a crash between storing and sending), so queue it again. A duplicate message is harmless —
+    // the consumer's claim lets one through — but a repeat moments after the first (overlapping
+    // scheduler runs, a fast webhook retry) is almost surely not a lost send, so it queues nothing.
+    const age = now.getTime() - Date.parse(existing.createdAt);
+    if (existing.status === 'queued' && existing.attempts.length === 0 && age > RESEND_AFTER_MS) await queue.send(message, delay);
     return { httpStatus: 200, renewal: { id: existing.id, status: existing.status, idempotencyKey } };
   }
 

@@ -1,0 +1,130 @@
+/**
+ * Schedules in the renewal table (one item per subscription schedule):
+ *   pk = SCHEDULE#<provider>#<subscription>, sk = SCHEDULE
+ *   due index (sparse, sharded): gsi2pk = DUE#<shard>, gsi2sk = <nextRunAt>#<provider>#<subscription>,
+ *   present only while the schedule is active, so paused and cancelled schedules cost nothing
+ *   to the scheduler, and finding what is due is one Query per shard whatever the table holds.
+ */
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ScheduleRecord } from '../domain/schedule';
+import { system, type Provider } from '../system';
+
+const scheduleKey = (provider: Provider, subscription: string) => ({ pk: `SCHEDULE#${provider}#${subscription}`, sk: 'SCHEDULE' });
+
+/** Spreads schedules evenly and stably over the shards of the due index. */
+export const shardOf = (provider: Provider, subscription: string, shards = system.scheduler.shards): number =>
+  createHash('sha256').update(`${provider}#${subscription}`).digest().readUInt32BE(0) % shards;
+
+const dueKeys = (s: Pick<ScheduleRecord, 'provider' | 'subscription' | 'nextRunAt'>) => ({
+  gsi2pk: `DUE#${shardOf(s.provider, s.subscription)}`,
+  gsi2sk: `${s.nextRunAt}#${s.provider}#${s.subscription}`,
+});
+
+const INTERNAL = ['pk', 'sk', 'gsi2pk', 'gsi2sk'] as const;
+const toSchedule = (item: Record<string, unknown>): ScheduleRecord => {
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of INTERNAL) delete copy[k];
+  return copy as unknown as ScheduleRecord;
+};
+
+export class ScheduleStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async get(provider: Provider, subscription: string): Promise<ScheduleRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: scheduleKey(provider, subscription), ConsistentRead: true }));
+    return out.Item ? toSchedule(out.Item) : undefined;
+  }
+
+  /** Creates or replaces; only an active schedule is in the due index. */
+  async put(s: ScheduleRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...scheduleKey(s.provider, s.subscription), ...s, ...(s.status === 'active' ? dueKeys(s) : {}) },
+      }),
+    );
+  }
+
+  /** Cancels: no later run is queued. The record stays, with its last renewal, for GET. */
+  async cancel(provider: Provider, subscription: string, now: Date): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: scheduleKey(provider, subscription),
+          UpdateExpression: 'SET #s = :cancelled, updatedAt = :now, version = version + :one REMOVE gsi2pk, gsi2sk',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':cancelled': 'cancelled', ':now': now.toISOString(), ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Active schedules of one shard whose next run is at or before `now`, oldest first. */
+  async due(shard: number, now: Date, limit: number, cursor?: Record<string, unknown>) {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: system.scheduler.dueIndex,
+        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk <= :now',
+        ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#\uffff` },
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+      }),
+    );
+    return { items: (out.Items ?? []).map(toSchedule), cursor: out.LastEvaluatedKey };
+  }
+
+  /**
+   * Moves an active schedule past the run just queued, if nobody changed it since it was read
+   * (another scheduler run, a PUT, a pause or a cancel): then this writer leaves it alone.
+   */
+  async advance(
+    s: ScheduleRecord,
+    next: { runIndex: number; nextRunAt: string },
+    last: { renewalId: string; periodStart: string },
+    now: Date,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: scheduleKey(s.provider, s.subscription),
+          UpdateExpression:
+            'SET runIndex = :k, nextRunAt = :next, gsi2sk = :sk, lastRenewalId = :rid, lastPeriodStart = :period, lastRunAt = :now, updatedAt = :now, version = version + :one',
+          ConditionExpression: 'version = :v AND #s = :active',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':k': next.runIndex,
+            ':next': next.nextRunAt,
+            ':sk': dueKeys({ ...s, nextRunAt: next.nextRunAt }).gsi2sk,
+            ':rid': last.renewalId,
+            ':period': last.periodStart,
+            ':now': now.toISOString(),
+            ':one': 1,
+            ':v': s.version,
+            ':active': 'active',
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
