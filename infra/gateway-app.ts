@@ -1,6 +1,7 @@
 import { Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { ENABLED_PROVIDERS, type EnabledProvider } from '../shared/system';
+import { ENABLED_PROVIDERS, system, type EnabledProvider, type FunctionDescription, type FunctionId } from '../shared/system';
+import { camel } from './naming';
 import { RenewalGatewayStack } from './renewal-gateway-stack';
 import { contextKeyOf, providerSettingNames } from './settings';
 
@@ -23,6 +24,8 @@ export interface GatewayAppOptions {
  * - `-c <provider>BaseUrl=https://...` (e.g. `pressoneBaseUrl`): a provider URL for this stage;
  * - `-c digitalriverAuthHeader=token`, `-c pelcroRateLimit=60/60s`…: provider settings (DESIGN §4.5);
  * - `-c <provider>MaxConcurrency=N`: that provider's consumer concurrency (2–1000);
+ * - `-c schedulerRateMinutes=N`: run the scheduler every N minutes instead of the described rate
+ *   (any function with `runsEvery` in shared/system.ts has such a key: `<camelCaseId>RateMinutes`);
  * - `-c retainData=false`: a throwaway stage whose table, secrets and logs go with the stack.
  * Shared by `infra/app.ts` and the tests, so the tests check the stack that gets deployed.
  */
@@ -48,6 +51,19 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
       if (value !== undefined) providerEnvironment[name] = value;
     }
   }
+  const scheduleRateMinutes: Partial<Record<FunctionId, number>> = {};
+  for (const fn of system.functions as readonly FunctionDescription[]) {
+    if (!fn.runsEvery) continue;
+    const key = scheduleRateContextKey(fn.id);
+    const minutes = stringContext(app, key);
+    if (minutes === undefined) continue;
+    const value = Number(minutes);
+    // EventBridge rates are whole minutes: `1.5` or `90s` is refused rather than rounded.
+    if (!/^\d+$/.test(minutes.trim()) || value < 1) {
+      throw new Error(`${key} must be a whole number of minutes, at least 1, got ${minutes}`);
+    }
+    scheduleRateMinutes[fn.id] = value;
+  }
   const retainData = stringContext(app, 'retainData');
   if (retainData !== undefined && retainData !== 'true' && retainData !== 'false') {
     throw new Error(`retainData must be true or false, got ${retainData}`);
@@ -58,6 +74,7 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
     providerBaseUrls,
     providerEnvironment,
     providerConcurrency,
+    scheduleRateMinutes,
     retainData: retainData !== 'false',
   });
   Tags.of(stack).add('project', 'renewal-gateway');
@@ -70,6 +87,9 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
   }
   return stack;
 }
+
+/** `scheduler` -> `schedulerRateMinutes`: the context key overriding a scheduled function's rate. */
+export const scheduleRateContextKey = (id: FunctionId): string => `${camel(id)}RateMinutes`;
 
 /** Context from `-c key=value` arrives as a string; from cdk.json or tests it may be typed. */
 function stringContext(app: App, key: string): string | undefined {

@@ -9,3 +9,9 @@ export const pascal = (id: string): string =>
     .filter(Boolean)
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('');
+
+/** `consumer-pressone` -> `consumerPressone`: context keys derived from the ids in `shared/system.ts`. */
+export const camel = (id: string): string => {
+  const p = pascal(id);
+  return p.charAt(0).toLowerCase() + p.slice(1);
+};

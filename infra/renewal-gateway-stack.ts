@@ -10,6 +10,7 @@ import {
   type RouteDescription,
 } from '../shared/system';
 import { ConfigSecrets } from './constructs/config-secrets';
+import { FunctionSchedule } from './constructs/function-schedule';
 import { GatewayAlarms } from './constructs/gateway-alarms';
 import { GatewayFunction } from './constructs/gateway-function';
 import { GatewayHttpApi, type GatewayRoute, type GatewayThrottle } from './constructs/gateway-http-api';
@@ -35,6 +36,11 @@ export interface RenewalGatewayStackProps extends StackProps {
   readonly providerEnvironment?: Readonly<Record<string, string>>;
   /** Per-provider consumer concurrency replacing the description's. */
   readonly providerConcurrency?: Partial<Record<EnabledProvider, number>>;
+  /**
+   * Rate, in whole minutes, of a function that runs on a schedule (`runsEvery` in the
+   * description), replacing the described rate; e.g. `{ scheduler: 5 }` for a quiet test stage.
+   */
+  readonly scheduleRateMinutes?: Partial<Record<FunctionId, number>>;
   /** @default API_THROTTLE_DEFAULTS */
   readonly apiThrottle?: GatewayThrottle;
   /**
@@ -56,6 +62,8 @@ export class RenewalGatewayStack extends Stack {
   public readonly table: RenewalTable;
   public readonly queues: ReadonlyMap<string, ProviderQueue>;
   public readonly functions: ReadonlyMap<FunctionId, GatewayFunction>;
+  /** The EventBridge trigger of every function the description says `runsEvery`. */
+  public readonly schedules: ReadonlyMap<FunctionId, FunctionSchedule>;
   public readonly api: GatewayHttpApi;
   public readonly alarms: GatewayAlarms;
   public readonly secrets: ConfigSecrets;
@@ -63,9 +71,18 @@ export class RenewalGatewayStack extends Stack {
   private readonly removalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: RenewalGatewayStackProps) {
-    const { stage, providerBaseUrls: _urls, providerEnvironment: _env, providerConcurrency: _concurrency, apiThrottle: _throttle, retainData: _retain, ...stackProps } = props;
+    const {
+      stage,
+      providerBaseUrls: _urls,
+      providerEnvironment: _env,
+      providerConcurrency: _concurrency,
+      scheduleRateMinutes: _rates,
+      apiThrottle: _throttle,
+      retainData: _retain,
+      ...stackProps
+    } = props;
     super(scope, id, {
-      description: `Renewal gateway (${stage}): signed renewal requests, per-provider queues and consumers, renewal ledger`,
+      description: `Renewal gateway (${stage}): signed renewal requests and schedules, per-provider queues and consumers, renewal ledger`,
       ...stackProps,
     });
     const retain = props.retainData ?? true;
@@ -74,6 +91,7 @@ export class RenewalGatewayStack extends Stack {
     const fnDescriptions = system.functions as readonly FunctionDescription[];
     // Checked before anything is built (and bundled), so a bad URL fails synth at once.
     for (const [provider, url] of Object.entries(props.providerBaseUrls ?? {})) checkBaseUrl(provider, url);
+    for (const [fnId, minutes] of Object.entries(props.scheduleRateMinutes ?? {})) checkScheduleRate(fnDescriptions, fnId, minutes);
 
     this.table = new RenewalTable(this, system.table.id, {
       description: system.table,
@@ -101,12 +119,27 @@ export class RenewalGatewayStack extends Stack {
     for (const description of fnDescriptions) {
       const fn = description.consumes
         ? this.consumer(description, description.consumes.queueId, props)
-        : this.apiFunction(description);
+        : this.accessFunction(description);
       fn.useTable(this.table, description.consumes ? 'readWrite' : this.access(description.id).table);
       functions.set(description.id, fn);
       this.alarms.watchFunction(fn);
     }
     this.functions = functions;
+
+    const schedules = new Map<FunctionId, FunctionSchedule>();
+    for (const description of fnDescriptions) {
+      if (!description.runsEvery) continue;
+      const fn = functions.get(description.id);
+      if (!fn) throw new Error(`function ${description.id} runs on a schedule but was not built`);
+      const minutes = props.scheduleRateMinutes?.[description.id];
+      const schedule = new FunctionSchedule(this, `${pascal(description.id)}Schedule`, {
+        function: fn,
+        ...(minutes !== undefined ? { rate: Duration.minutes(minutes) } : {}),
+      });
+      schedules.set(description.id, schedule);
+      this.alarms.watchSchedule(schedule);
+    }
+    this.schedules = schedules;
 
     this.api = new GatewayHttpApi(this, 'HttpApi', {
       routes: (system.routes as readonly RouteDescription[]).map((route): GatewayRoute => {
@@ -128,8 +161,11 @@ export class RenewalGatewayStack extends Stack {
     return FUNCTION_ACCESS[id];
   }
 
-  /** A function behind the API (intake, status): queues and secrets as FUNCTION_ACCESS says. */
-  private apiFunction(description: FunctionDescription): GatewayFunction {
+  /**
+   * A function that consumes no queue (those behind the API, the scheduler): table, queues and
+   * secrets as FUNCTION_ACCESS says.
+   */
+  private accessFunction(description: FunctionDescription): GatewayFunction {
     const access = this.access(description.id);
     const fn = new GatewayFunction(this, pascal(description.id), { description, logRemovalPolicy: this.removalPolicy });
     if (access.sendsToProviderQueues) for (const queue of this.queues.values()) fn.sendTo(queue);
@@ -180,7 +216,24 @@ export class RenewalGatewayStack extends Stack {
         description: `Secret behind ${name}: set its value with aws secretsmanager put-secret-value`,
       });
     }
+    for (const [fnId, schedule] of this.schedules) {
+      new CfnOutput(this, `${pascal(fnId)}DeadLetterQueueUrl`, {
+        value: schedule.deadLetterQueue.queueUrl,
+        description: `Failed ${fnId} runs: not delivered by its EventBridge rule, or failed by the function`,
+      });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe operators here' });
+  }
+}
+
+function checkScheduleRate(functions: readonly FunctionDescription[], fnId: string, minutes: number | undefined): void {
+  if (minutes === undefined) return;
+  // A rate for a function that is not scheduled is a typo that would otherwise be ignored.
+  if (!functions.some((f) => f.id === fnId && f.runsEvery)) {
+    throw new Error(`schedule rate given for ${fnId}, which does not run on a schedule (no runsEvery in shared/system.ts)`);
+  }
+  if (!Number.isInteger(minutes) || minutes < 1) {
+    throw new Error(`schedule rate of ${fnId} must be a whole number of minutes, at least 1 (EventBridge), got ${minutes}`);
   }
 }
 

@@ -83,6 +83,16 @@ export const FUNCTION_ACCESS = {
   intake: { table: 'readWrite', sendsToProviderQueues: true, secrets: ['RENEWALS_WEBHOOK_SECRETS'] },
   // Status only reads renewals and their history.
   status: { table: 'read', sendsToProviderQueues: false, secrets: ['RENEWALS_READ_TOKENS'] },
+  // Schedules writes schedules (PUT, DELETE: signed like intake) and reads them (GET: read token);
+  // it queues nothing, the scheduler does when a schedule falls due.
+  schedules: {
+    table: 'readWrite',
+    sendsToProviderQueues: false,
+    secrets: ['RENEWALS_WEBHOOK_SECRETS', 'RENEWALS_READ_TOKENS'],
+  },
+  // The scheduler finds due schedules on the due index, records each run in the table and queues
+  // the renewal to its provider, like intake; no caller reaches it, so it checks no secret.
+  scheduler: { table: 'readWrite', sendsToProviderQueues: true, secrets: [] },
 } as const satisfies Record<Exclude<FunctionId, `consumer-${string}`>, FunctionAccess>;
 
 export interface ProviderSettings {
@@ -112,6 +122,20 @@ export const providerSettings = (provider: EnabledProvider): ProviderSettings =>
 
 /** Function logs: long enough to investigate a monthly billing cycle, short enough to stay cheap. */
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
+
+/**
+ * Delivery of a scheduled function's run by its EventBridge rule (DESIGN §6: retry policy and
+ * DLQ). A run that cannot be delivered within `maxEventAgeSeconds` is dropped to the DLQ: a stale
+ * run does nothing the next one (a rate period later) does not do, since due work stays in the
+ * due index until a run takes it.
+ */
+export const SCHEDULE_SETTINGS = {
+  /** EventBridge delivery retries (function throttled or unreachable), before the DLQ. */
+  retryAttempts: 2,
+  maxEventAgeSeconds: 60 * 60,
+  /** Failed runs stay 14 days (the SQS maximum), long enough to be looked at after a weekend. */
+  deadLetterRetentionDays: 14,
+} as const;
 
 export const ALARM_SETTINGS = {
   /**

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -7,6 +7,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { pascal } from '../naming';
 import { ALARM_SETTINGS } from '../settings';
+import type { FunctionSchedule } from './function-schedule';
 import type { GatewayFunction } from './gateway-function';
 import type { ProviderQueue } from './provider-queue';
 
@@ -97,6 +98,45 @@ export class GatewayAlarms extends Construct {
       new Alarm(this, `${pascal(fn.description.id)}Errors`, {
         alarmDescription: `The ${fn.description.id} function failed invocations (unhandled error, timeout or out of memory).`,
         metric: fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /**
+   * Alarms for a scheduled function's trigger (its Errors alarm comes from `watchFunction`): any
+   * failed run in the schedule's dead-letter queue, and any run EventBridge failed to deliver
+   * (FailedInvocations counts each failed attempt, so it fires before retries are exhausted).
+   */
+  watchSchedule(schedule: FunctionSchedule): void {
+    const fnId = schedule.function.description.id;
+    const id = pascal(fnId);
+    this.add(
+      new Alarm(this, `${id}ScheduleDeadLetters`, {
+        alarmDescription: `Failed ${fnId} runs in the schedule dead-letter queue (not delivered by EventBridge, or failed by the function); later runs still take the due work, find out why these failed.`,
+        metric: schedule.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    this.add(
+      new Alarm(this, `${id}ScheduleFailedInvocations`, {
+        alarmDescription: `EventBridge failed to invoke the ${fnId} function on schedule (permission, throttling or service error): scheduled renewals may not be queued.`,
+        metric: new Metric({
+          namespace: 'AWS/Events',
+          metricName: 'FailedInvocations',
+          dimensionsMap: { RuleName: schedule.rule.ruleName },
+          period: Duration.minutes(5),
+          statistic: 'Sum',
+        }),
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,

@@ -146,7 +146,7 @@ export class GatewayFunction extends Construct {
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
         reason:
-          'The table grant covers its global secondary indexes as <table ARN>/index/*; the wildcard spans only the indexes of this one table, which the function queries (history by subscription).',
+          'The table grant covers its global secondary indexes as <table ARN>/index/*; the wildcard spans only the indexes of this one table, which the function queries (history by subscription, schedules due by shard).',
       });
     }
   }

@@ -4,7 +4,7 @@
  * there is checked here without editing this file; environment variable names the handlers
  * read are spelled out, because they are a contract with the handler code.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
@@ -12,12 +12,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FunctionSchedule } from '../../infra/constructs/function-schedule';
+import { GatewayFunction } from '../../infra/constructs/gateway-function';
 import { ProviderConsumer } from '../../infra/constructs/provider-consumer';
 import { ProviderQueue } from '../../infra/constructs/provider-queue';
 import { RenewalTable } from '../../infra/constructs/renewal-table';
-import type { GatewayFunction } from '../../infra/constructs/gateway-function';
+import { pascal } from '../../infra/naming';
 import { repoRoot } from '../../infra/paths';
-import { SECRET_PLACEHOLDER } from '../../infra/settings';
+import { RenewalGatewayStack } from '../../infra/renewal-gateway-stack';
+import { SCHEDULE_SETTINGS, SECRET_PLACEHOLDER } from '../../infra/settings';
 import {
   ENABLED_PROVIDERS,
   PROVIDER_CONFIG,
@@ -35,6 +38,10 @@ import { getAtt, logicalId, ref, resource, synthGateway, type CfnResourceJson, t
 const queues = system.queues as readonly QueueDescription[];
 const functions = system.functions as readonly FunctionDescription[];
 const routes = system.routes as readonly RouteDescription[];
+/** Functions the description runs on a schedule (`runsEvery`): each gets an EventBridge rule. */
+const scheduled = functions.filter((f) => f.runsEvery !== undefined);
+/** `rate(...)` as EventBridge spells a whole number of minutes. */
+const rateExpression = (minutes: number): string => (minutes === 1 ? 'rate(1 minute)' : `rate(${minutes} minutes)`);
 const firstQueue = (): QueueDescription => {
   const first = queues[0];
   if (!first) throw new Error('system.ts describes no queue');
@@ -141,6 +148,27 @@ describe('table', () => {
         ]),
       );
     }
+  });
+});
+
+describe('due index (scheduled renewals)', () => {
+  it('is the sparse GSI the scheduler queries: gsi2pk/gsi2sk strings, projecting ALL', () => {
+    expect(system.scheduler.dueIndex).toBe('due');
+    const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
+    expect(table.GlobalSecondaryIndexes).toContainEqual({
+      IndexName: system.scheduler.dueIndex,
+      KeySchema: [
+        { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    expect(table.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'gsi2pk', AttributeType: 'S' },
+        { AttributeName: 'gsi2sk', AttributeType: 'S' },
+      ]),
+    );
   });
 });
 
@@ -316,6 +344,45 @@ describe('environment and grants (wired together)', () => {
     expect(Object.keys(envOf('status')).filter((k) => k.endsWith('_QUEUE_URL'))).toEqual([]);
   });
 
+  const TABLE_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+  it('schedules: webhook secrets and read tokens, table read/write; no queues', () => {
+    expect(secretEnvs('schedules').sort()).toEqual(['RENEWALS_READ_TOKENS_SECRET_ARN', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN']);
+    for (const env of secretEnvs('schedules')) {
+      expect(actionsOn('schedules', secretRef('schedules', env)), env).toContain('secretsmanager:GetSecretValue');
+    }
+    // The same secrets as intake (signed writes) and status (read tokens), not copies of them.
+    expect(envOf('schedules').RENEWALS_WEBHOOK_SECRETS_SECRET_ARN).toEqual(envOf('intake').RENEWALS_WEBHOOK_SECRETS_SECRET_ARN);
+    expect(envOf('schedules').RENEWALS_READ_TOKENS_SECRET_ARN).toEqual(envOf('status').RENEWALS_READ_TOKENS_SECRET_ARN);
+    expect(actionsOn('schedules', getAtt(tableId(), 'Arn'))).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...TABLE_WRITES]),
+    );
+    expect(allActions('schedules').filter((a) => a.startsWith('sqs:'))).toEqual([]);
+    expect(Object.keys(envOf('schedules')).filter((k) => k.endsWith('_QUEUE_URL'))).toEqual([]);
+  });
+
+  it('scheduler: every provider queue URL with send, table read/write (due index included); no secrets', () => {
+    for (const q of queues) {
+      const queueId = logicalId(g.stack, queue(q.id).queue);
+      expect(envOf('scheduler')[q.urlEnv]).toEqual(ref(queueId));
+      expect(actionsOn('scheduler', getAtt(queueId, 'Arn'))).toContain('sqs:SendMessage');
+      expect(actionsOn('scheduler', getAtt(queueId, 'Arn'))).not.toContain('sqs:ReceiveMessage');
+    }
+    expect(secretEnvs('scheduler')).toEqual([]);
+    expect(allActions('scheduler').filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    expect(actionsOn('scheduler', getAtt(tableId(), 'Arn'))).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...TABLE_WRITES]),
+    );
+    // Queries on the due index need the index ARN, which the table grant covers.
+    expect(actionsOn('scheduler', { 'Fn::Join': ['', [getAtt(tableId(), 'Arn'), '/index/*']] })).toContain('dynamodb:Query');
+    const scheduler = functions.find((f) => f.id === 'scheduler');
+    expect(props(resource(g.json, fnId('scheduler'), 'AWS::Lambda::Function'))).toMatchObject({
+      Timeout: scheduler?.timeoutSeconds,
+      MemorySize: scheduler?.memoryMb,
+    });
+    expect(scheduler).toMatchObject({ timeoutSeconds: 300, memoryMb: 512 });
+  });
+
   it('consumer-pressone: its own queue (consume + re-send), base URL, API key, table read/write', () => {
     const queueId = logicalId(g.stack, queue('PressOne').queue);
     const env = envOf('consumer-pressone');
@@ -369,6 +436,135 @@ describe('environment and grants (wired together)', () => {
   });
 });
 
+describe.each(scheduled.map((f) => [f.id, f] as const))('schedule of %s', (id, description) => {
+  const schedule = (): FunctionSchedule => {
+    const found = g.stack.schedules.get(id);
+    if (!found) throw new Error(`no schedule for ${id}`);
+    return found;
+  };
+  const ids = () => ({ rule: logicalId(g.stack, schedule().rule), dlq: logicalId(g.stack, schedule().deadLetterQueue) });
+  const describedMinutes = (description.runsEvery?.seconds ?? 0) / 60;
+
+  it('is one EventBridge rule at the described rate', () => {
+    const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(props(r).Targets).includes(JSON.stringify(getAtt(fnId(id), 'Arn'))),
+    );
+    expect(rules.map(([ruleId]) => ruleId)).toEqual([ids().rule]);
+    expect(props(resource(g.json, ids().rule, 'AWS::Events::Rule'))).toMatchObject({
+      ScheduleExpression: rateExpression(describedMinutes),
+      State: 'ENABLED',
+    });
+  });
+
+  it('targets the function with a retry policy and a dead-letter queue', () => {
+    const targets = props(resource(g.json, ids().rule, 'AWS::Events::Rule')).Targets;
+    expect(targets).toEqual([
+      {
+        Id: expect.any(String),
+        Arn: getAtt(fnId(id), 'Arn'),
+        RetryPolicy: {
+          MaximumRetryAttempts: SCHEDULE_SETTINGS.retryAttempts,
+          MaximumEventAgeInSeconds: SCHEDULE_SETTINGS.maxEventAgeSeconds,
+        },
+        DeadLetterConfig: { Arn: getAtt(ids().dlq, 'Arn') },
+      },
+    ]);
+    // EventBridge may invoke the function for this rule only.
+    g.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: getAtt(fnId(id), 'Arn'),
+      Principal: 'events.amazonaws.com',
+      SourceArn: getAtt(ids().rule, 'Arn'),
+    });
+  });
+
+  it('dead-letter queue: encrypted, TLS only, 14 days, writable by EventBridge for this rule only', () => {
+    const dlq = props(resource(g.json, ids().dlq, 'AWS::SQS::Queue'));
+    expect(dlq).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: SCHEDULE_SETTINGS.deadLetterRetentionDays * 86_400,
+    });
+    expect(SCHEDULE_SETTINGS.deadLetterRetentionDays).toBe(14);
+    g.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [ref(ids().dlq)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 'sqs:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Condition: { ArnEquals: { 'aws:SourceArn': getAtt(ids().rule, 'Arn') } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('a run the function fails is not retried by Lambda and goes to the same dead-letter queue', () => {
+    const configs = resourcesOfType('AWS::Lambda::EventInvokeConfig').filter(
+      ([, c]) => JSON.stringify(props(c).FunctionName) === JSON.stringify(ref(fnId(id))),
+    );
+    expect(configs.map(([, c]) => props(c))).toEqual([
+      {
+        FunctionName: ref(fnId(id)),
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: SCHEDULE_SETTINGS.maxEventAgeSeconds,
+        DestinationConfig: { OnFailure: { Destination: getAtt(ids().dlq, 'Arn') } },
+      },
+    ]);
+    expect(actionsOn(id, getAtt(ids().dlq, 'Arn'))).toContain('sqs:SendMessage');
+  });
+
+  it('alarms on failed runs in the DLQ and on failed rule invocations', () => {
+    const topic = ref(logicalId(g.stack, g.stack.alarms.topic));
+    g.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(ids().dlq, 'QueueName') }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
+    g.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Events',
+      MetricName: 'FailedInvocations',
+      Dimensions: [{ Name: 'RuleName', Value: ref(ids().rule) }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
+  });
+
+  it('outputs the dead-letter queue URL', () => {
+    const output = Object.entries(g.json.Outputs ?? {}).filter(([, o]) => JSON.stringify(o.Value) === JSON.stringify(ref(ids().dlq)));
+    expect(output.map(([name]) => name)).toEqual([`${pascal(id)}DeadLetterQueueUrl`]);
+  });
+});
+
+describe('scheduler', () => {
+  it('runs every minute by default', () => {
+    const rule = g.stack.schedules.get('scheduler')?.rule;
+    if (!rule) throw new Error('no scheduler rule');
+    expect(props(resource(g.json, logicalId(g.stack, rule), 'AWS::Events::Rule')).ScheduleExpression).toBe('rate(1 minute)');
+  });
+
+  it('is the only scheduled function, and no other function has a rule', () => {
+    expect(scheduled.map((f) => f.id)).toEqual(['scheduler']);
+    expect([...g.stack.schedules.keys()]).toEqual(['scheduler']);
+    expect(resourcesOfType('AWS::Events::Rule')).toHaveLength(1);
+  });
+});
+
 describe('HTTP API', () => {
   const apiId = () => logicalId(g.stack, g.stack.api.api);
 
@@ -394,6 +590,25 @@ describe('HTTP API', () => {
       FunctionName: getAtt(fnId(route.functionId), 'Arn'),
       Principal: 'apigateway.amazonaws.com',
     });
+  });
+
+  it('serves the schedule routes from the schedules function', () => {
+    const scheduleRoutes = routes.filter((r) => r.path.endsWith('/schedule'));
+    expect(scheduleRoutes.map((r) => `${routeKey(r)} ${r.functionId} ${r.auth}`).sort()).toEqual([
+      'DELETE /v1/subscriptions/{provider}/{subscriptionRef}/schedule schedules webhook-signature',
+      'GET /v1/subscriptions/{provider}/{subscriptionRef}/schedule schedules read-token',
+      'PUT /v1/subscriptions/{provider}/{subscriptionRef}/schedule schedules webhook-signature',
+    ]);
+    const integrations = new Set<string>();
+    for (const route of scheduleRoutes) {
+      const found = resourcesOfType('AWS::ApiGatewayV2::Route').filter(([, r]) => props(r).RouteKey === routeKey(route));
+      expect(found, routeKey(route)).toHaveLength(1);
+      const integrationId = /"Ref":"([^"]+)"/.exec(JSON.stringify(props(found[0]?.[1] ?? { Type: '' }).Target))?.[1] ?? '';
+      expect(props(resource(g.json, integrationId, 'AWS::ApiGatewayV2::Integration')).IntegrationUri).toEqual(getAtt(fnId('schedules'), 'Arn'));
+      integrations.add(integrationId);
+    }
+    // One integration shared by the three routes.
+    expect(integrations.size).toBe(1);
   });
 
   it('has no routes beyond the described ones', () => {
@@ -447,7 +662,8 @@ describe('alarm topic', () => {
   it('every alarm notifies the topic when it fires and when it clears', () => {
     const topic = ref(logicalId(g.stack, g.stack.alarms.topic));
     const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(queues.length * 2 + functions.length);
+    // Per queue: DLQ depth and oldest message; per function: errors; per schedule: DLQ depth and failed invocations.
+    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2);
     for (const [, alarm] of alarms) {
       expect(props(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }
@@ -630,6 +846,7 @@ describe('stage configuration from context', () => {
         digitalriverAuthHeader: 'token',
         pelcroRateLimit: '60/60s',
         pelcroMaxConcurrency: '2',
+        schedulerRateMinutes: '5',
       },
     });
   });
@@ -659,6 +876,13 @@ describe('stage configuration from context', () => {
       (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties?.FunctionName).includes(logicalId(prod.stack, pelcro.fn)),
     );
     expect(mappings.map((m) => (m.Properties?.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency)).toEqual([2]);
+  });
+
+  it('schedulerRateMinutes sets the scheduler rule rate', () => {
+    const rule = prod.stack.schedules.get('scheduler')?.rule;
+    if (!rule) throw new Error('no scheduler rule');
+    expect(props(resource(prod.json, logicalId(prod.stack, rule), 'AWS::Events::Rule')).ScheduleExpression).toBe(rateExpression(5));
+    expect(rateExpression(5)).toBe('rate(5 minutes)');
   });
 
   it('retainData=false makes a throwaway stage: the table is deletable', () => {
@@ -701,6 +925,37 @@ describe('construct checks at synth time', () => {
       visibilityTimeout: Duration.seconds(consumer.timeoutSeconds),
     });
     expect(() => new ProviderConsumer(stack, 'C', { description: consumer, queue: shortQueue })).toThrow(/visibility timeout/);
+  });
+
+  it('rejects a schedule rate that is not a whole number of minutes, at least 1', () => {
+    for (const value of ['0', '1.5', '90s', '-1']) {
+      expect(() => synthGateway({ context: { schedulerRateMinutes: value } }), value).toThrow(/schedulerRateMinutes must be a whole number/);
+    }
+  });
+
+  it('RenewalGatewayStack refuses a schedule rate for a function that does not run on a schedule', () => {
+    expect(() => new RenewalGatewayStack(new App(), 'X', { stage: 'x', scheduleRateMinutes: { intake: 5 } })).toThrow(
+      /does not run on a schedule/,
+    );
+  });
+
+  it('FunctionSchedule accepts whole minutes only, and needs a rate', () => {
+    // Skips esbuild: only the schedule's checks and its rule are under test here.
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    const scheduler = functions.find((f) => f.runsEvery);
+    const status = functions.find((f) => f.id === 'status');
+    if (!scheduler || !status) throw new Error('system.ts describes no scheduled function or no status function');
+    const target = new GatewayFunction(stack, 'F', { description: scheduler });
+    for (const seconds of [30, 90]) {
+      expect(() => new FunctionSchedule(stack, `R${seconds}`, { function: target, rate: Duration.seconds(seconds) }), `${seconds} s`).toThrow(
+        /whole minutes, at least 1/,
+      );
+    }
+    expect(() => new FunctionSchedule(stack, 'Age', { function: target, maxEventAge: Duration.hours(7) })).toThrow(/maxEventAge/);
+    const unscheduled = new GatewayFunction(stack, 'G', { description: status });
+    expect(() => new FunctionSchedule(stack, 'None', { function: unscheduled })).toThrow(/give a rate or describe runsEvery/);
+    const hourly = new FunctionSchedule(stack, 'Hourly', { function: target, rate: Duration.minutes(60) });
+    expect(stack.resolve((hourly.rule.node.defaultChild as { scheduleExpression?: string }).scheduleExpression)).toBe('rate(1 hour)');
   });
 
   it('RenewalTable refuses an index described twice', () => {
