@@ -14,6 +14,8 @@ import { fmt, median, table } from './stats';
 const CLIENTS: Record<string, string[]> = {
   intake: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   status: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
+  schedules: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
+  scheduler: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
   consumer: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
 };
 
@@ -66,7 +68,8 @@ export const benchBundles = async (): Promise<void> => {
     const rows: Array<Record<string, string>> = [];
     for (const fn of system.functions) {
       const kind = fn.id.startsWith('consumer-') ? 'consumer' : fn.id;
-      const clients = CLIENTS[kind] ?? [];
+      const clients = CLIENTS[kind];
+      if (!clients) throw new Error(`bench/bundles.ts: list the SDK clients of ${fn.id}`);
       const bare = join(dir, `${fn.id}-bare.ts`);
       writeFileSync(
         bare,

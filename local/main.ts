@@ -6,7 +6,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { startLocalStack, type LocalStack } from './stack';
 import { LOCAL_DEFAULTS } from './defaults';
-import { ENABLED_PROVIDERS, PROVIDER_CONFIG } from '../shared/system';
+import { ENABLED_PROVIDERS, PROVIDER_CONFIG, functionDescription } from '../shared/system';
 
 const port = (name: keyof typeof LOCAL_DEFAULTS & `${string}PORT`): number => {
   const raw = process.env[name];
@@ -20,6 +20,19 @@ const port = (name: keyof typeof LOCAL_DEFAULTS & `${string}PORT`): number => {
 };
 
 const level = (process.env.LOG_LEVEL ?? 'INFO').toUpperCase();
+
+/** LOCAL_SCHEDULER_INTERVAL_SECONDS: how often the local scheduler runs (0: on demand only). */
+const schedulerSeconds = (() => {
+  const raw = process.env.LOCAL_SCHEDULER_INTERVAL_SECONDS;
+  // Default: the EventBridge rule's rate in the description.
+  if (raw === undefined || raw === '') return functionDescription('scheduler').runsEvery?.seconds ?? 60;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    console.error(`LOCAL_SCHEDULER_INTERVAL_SECONDS must be a whole number of seconds, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return value;
+})();
 
 /** Shows a configured value only when it is the published local default; never a real secret. */
 const shown = (stack: LocalStack, name: string): string => {
@@ -42,6 +55,8 @@ ${ENABLED_PROVIDERS.map((p) => `    ${p.padEnd(14)} ${stack.sandboxes[p].url}   
   Read token          ${shown(stack, 'RENEWALS_READ_TOKENS')}
   Provider keys       ${ENABLED_PROVIDERS.flatMap((p) => PROVIDER_CONFIG[p].secretEnvs.map((n) => shown(stack, n))).join('\n                      ')}
   (local development values; set the variables to use others, and \`npm run call\` uses them too)
+
+  Scheduler           every ${schedulerSeconds === 0 ? '— (on demand only)' : `${schedulerSeconds} s`}; run it now: npm run call -- POST /_local/scheduler/run
 
   Send a first signed renewal:
     npm run call -- POST /v1/providers/pressone/renew-number '{"email":"jane@example.com"}'
@@ -84,6 +99,7 @@ const main = async (): Promise<void> => {
     sqsPort: port('LOCAL_SQS_PORT'),
     sandboxPort: port('LOCAL_SANDBOX_PORT'),
     env: process.env,
+    schedulerIntervalMs: schedulerSeconds * 1000,
     logLevel: (['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'].includes(level) ? level : 'INFO') as 'INFO',
   });
   running.stack = stack;
