@@ -5,6 +5,7 @@ import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { pascal } from '../naming';
 import { ALARM_SETTINGS } from '../settings';
 import type { FunctionSchedule } from './function-schedule';
@@ -62,18 +63,10 @@ export class GatewayAlarms extends Construct {
    */
   watchQueue(queue: ProviderQueue): void {
     const id = queue.description.id;
-    this.add(
-      new Alarm(this, `${id}DeadLetters`, {
-        alarmDescription: `Messages in the ${queue.description.provider} dead-letter queue: renewals exhausted their receives; inspect, fix and redrive.`,
-        metric: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: 'Maximum',
-        }),
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+    this.deadLetterAlarm(
+      `${id}DeadLetters`,
+      queue.deadLetterQueue,
+      `Messages in the ${queue.description.provider} dead-letter queue: renewals exhausted their receives; inspect, fix and redrive.`,
     );
     this.add(
       new Alarm(this, `${id}OldestMessageAge`, {
@@ -114,18 +107,10 @@ export class GatewayAlarms extends Construct {
   watchSchedule(schedule: FunctionSchedule): void {
     const fnId = schedule.function.description.id;
     const id = pascal(fnId);
-    this.add(
-      new Alarm(this, `${id}ScheduleDeadLetters`, {
-        alarmDescription: `Failed ${fnId} runs in the schedule dead-letter queue (not delivered by EventBridge, or failed by the function); later runs still take the due work, find out why these failed.`,
-        metric: schedule.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: 'Maximum',
-        }),
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+    this.deadLetterAlarm(
+      `${id}ScheduleDeadLetters`,
+      schedule.deadLetterQueue,
+      `Failed ${fnId} runs in the schedule dead-letter queue (not delivered by EventBridge, or failed by the function); later runs still take the due work, find out why these failed.`,
     );
     this.add(
       new Alarm(this, `${id}ScheduleFailedInvocations`, {
@@ -150,5 +135,19 @@ export class GatewayAlarms extends Construct {
     // Tell operators when it clears too, so nobody investigates a problem that already ended.
     alarm.addOkAction(this.action);
     this.alarms.push(alarm);
+  }
+
+  /** Any message in a dead-letter queue needs a person. */
+  private deadLetterAlarm(id: string, queue: IQueue, description: string): void {
+    this.add(
+      new Alarm(this, id, {
+        alarmDescription: description,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
   }
 }

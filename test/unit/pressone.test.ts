@@ -2,15 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { pressone } from '../../shared/providers/pressone';
 import type { CallResult } from '../../shared/providers/types';
 import type { QueuedRenewal } from '../../shared/domain/renewal';
+import { response } from '../support/responses';
 
 const renewal: QueuedRenewal = { v: 1, id: 'rnw_x', idempotencyKey: 'k', provider: 'pressone', operation: 'renew', subscription: 'jane@example.com', params: {} };
-const response = (status: number, body: unknown = '', headers: Record<string, string> = {}): CallResult => ({
-  kind: 'response',
-  status,
-  headers,
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-  latencyMs: 5,
-});
 
 describe('PressOne request', () => {
   it('posts {email} to the renew-number path with its trailing slash and both auth headers', () => {

@@ -3,6 +3,7 @@ import { digitalriver, normalizeDigitalRiver, validateDigitalRiverSettings, type
 import type { CallResult, NativeRequest, ProviderConfig } from '../../../shared/providers/types';
 import type { CanonicalRequest, ValidationResult } from '../../../shared/domain/canonical';
 import type { QueuedRenewal } from '../../../shared/domain/renewal';
+import { response } from '../../support/responses';
 
 const request = (body: unknown, subId = 'sub_123'): NativeRequest => ({ body, query: {}, path: { subId }, headers: {} });
 const paths = (r: ValidationResult<CanonicalRequest>): string[] => (r.ok ? [] : r.errors.map((e) => e.path).sort());
@@ -100,13 +101,6 @@ describe('Digital River request building', () => {
   });
 });
 
-const response = (status: number, body: unknown = '', headers: Record<string, string> = {}): CallResult => ({
-  kind: 'response',
-  status,
-  headers,
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-  latencyMs: 5,
-});
 
 describe('Digital River classification, response by response', () => {
   // [name, result, class, httpStatus, retryAfterSeconds, message]

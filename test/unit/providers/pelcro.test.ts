@@ -11,6 +11,7 @@ import {
 import type { CallResult, NativeRequest, ProviderConfig } from '../../../shared/providers/types';
 import type { ValidationResult, CanonicalRequest } from '../../../shared/domain/canonical';
 import type { QueuedRenewal } from '../../../shared/domain/renewal';
+import { response } from '../../support/responses';
 
 // A JWT-shaped customer token: the sanitizer must recognise it wherever it shows up.
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiIsImV4cCI6MTc5OTk5OTk5OX0.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
@@ -262,13 +263,6 @@ describe('Pelcro request building', () => {
   });
 });
 
-const response = (status: number, body: unknown = '', headers: Record<string, string> = {}): CallResult => ({
-  kind: 'response',
-  status,
-  headers,
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-  latencyMs: 5,
-});
 
 describe('Pelcro classification, response by response', () => {
   const customer = {

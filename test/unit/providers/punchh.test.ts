@@ -3,6 +3,7 @@ import { normalizePunchh, punchh } from '../../../shared/providers/punchh';
 import type { CallResult, NativeRequest, ProviderConfig } from '../../../shared/providers/types';
 import type { CanonicalRequest, ValidationResult } from '../../../shared/domain/canonical';
 import type { QueuedRenewal } from '../../../shared/domain/renewal';
+import { response } from '../../support/responses';
 
 const request = (body: unknown): NativeRequest => ({ body, query: {}, path: {}, headers: {} });
 const paths = (r: ValidationResult<CanonicalRequest>): string[] => (r.ok ? [] : r.errors.map((e) => e.path).sort());
@@ -125,13 +126,6 @@ describe('Punchh request building', () => {
   });
 });
 
-const response = (status: number, body: unknown = '', headers: Record<string, string> = {}): CallResult => ({
-  kind: 'response',
-  status,
-  headers,
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-  latencyMs: 5,
-});
 
 describe('Punchh classification, response by response', () => {
   // [name, result, class, httpStatus, retryAfterSeconds, message]
