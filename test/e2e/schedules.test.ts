@@ -190,6 +190,21 @@ describe('never twice, never skipped', () => {
     for (const ref of refs) expect(stack.sandboxes.pressone.renewalsFor(ref)).toBe(1);
   });
 
+  it('a run that runs out of time leaves the rest due: the next run queues them, each once', async () => {
+    const refs = Array.from({ length: 24 }, () => `t${next()}@example.com`);
+    for (const ref of refs) await put('pressone', ref, { cadence: 'P1M', nextRunAt: DUE() });
+    const deps = loadSchedulerDeps(stack.env, { dynamo: stack.dynamo, sqs: stack.sqs }, new Logger({ logLevel: 'SILENT' }));
+    let pages = 0;
+    const cut = await runScheduler({ ...deps, pageSize: 2 }, { shouldStop: () => ++pages > 4 });
+    expect(cut.stoppedEarly).toBe(true);
+    expect(cut.queued).toBeGreaterThan(0);
+    expect(cut.queued).toBeLessThan(24);
+    const rest = await runScheduler(deps);
+    expect(cut.queued + rest.queued).toBe(24);
+    for (const ref of refs) expect(await waitForRenewals('pressone', ref, 1)).toHaveLength(1);
+    for (const ref of refs) expect(stack.sandboxes.pressone.renewalsFor(ref)).toBe(1);
+  });
+
   it('a run that died between queueing and advancing: the next run finds the renewal and advances, renewing once', async () => {
     const ref = `d${next()}@example.com`;
     await put('pressone', ref, { cadence: 'P1M', nextRunAt: DUE() });
