@@ -6,33 +6,16 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { startLocalStack, type LocalStack } from './stack';
 import { LOCAL_DEFAULTS } from './defaults';
+import { ConfigError, optionalInt } from '../shared/config';
 import { ENABLED_PROVIDERS, PROVIDER_CONFIG, functionDescription } from '../shared/system';
-
-const port = (name: keyof typeof LOCAL_DEFAULTS & `${string}PORT`): number => {
-  const raw = process.env[name];
-  if (!raw) return LOCAL_DEFAULTS[name];
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
-    console.error(`${name} must be a port number (0–65535), got ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return value;
-};
 
 const level = (process.env.LOG_LEVEL ?? 'INFO').toUpperCase();
 
-/** LOCAL_SCHEDULER_INTERVAL_SECONDS: how often the local scheduler runs (0: on demand only). */
-const schedulerSeconds = (() => {
-  const raw = process.env.LOCAL_SCHEDULER_INTERVAL_SECONDS;
-  // Default: the EventBridge rule's rate in the description.
-  if (raw === undefined || raw === '') return functionDescription('scheduler').runsEvery?.seconds ?? 60;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    console.error(`LOCAL_SCHEDULER_INTERVAL_SECONDS must be a whole number of seconds, got ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return value;
-})();
+const port = (name: keyof typeof LOCAL_DEFAULTS & `${string}PORT`): number => optionalInt(process.env, name, LOCAL_DEFAULTS[name], 0, 65_535);
+
+/** LOCAL_SCHEDULER_INTERVAL_SECONDS: how often the local scheduler runs (0: on demand only); default the rule's rate. */
+const schedulerSeconds = (): number =>
+  optionalInt(process.env, 'LOCAL_SCHEDULER_INTERVAL_SECONDS', functionDescription('scheduler').runsEvery?.seconds ?? 60, 0);
 
 /** Shows a configured value only when it is the published local default; never a real secret. */
 const shown = (stack: LocalStack, name: string): string => {
@@ -40,7 +23,7 @@ const shown = (stack: LocalStack, name: string): string => {
   return stack.env[name] === local ? `${name}=${local}` : `${name} (set from your environment; not shown)`;
 };
 
-const banner = (stack: LocalStack): string => {
+const banner = (stack: LocalStack, schedulerEvery: number): string => {
   const e = stack.env;
   return `
   Renewal gateway — local stack is up (Ctrl-C stops everything)
@@ -56,7 +39,7 @@ ${ENABLED_PROVIDERS.map((p) => `    ${p.padEnd(14)} ${stack.sandboxes[p].url}   
   Provider keys       ${ENABLED_PROVIDERS.flatMap((p) => PROVIDER_CONFIG[p].secretEnvs.map((n) => shown(stack, n))).join('\n                      ')}
   (local development values; set the variables to use others, and \`npm run call\` uses them too)
 
-  Scheduler           every ${schedulerSeconds === 0 ? '— (on demand only)' : `${schedulerSeconds} s`}; run it now: npm run call -- POST /_local/scheduler/run
+  Scheduler           every ${schedulerEvery === 0 ? '— (on demand only)' : `${schedulerEvery} s`}; run it now: npm run call -- POST /_local/scheduler/run
 
   Send a first signed renewal:
     npm run call -- POST /v1/providers/pressone/renew-number '{"email":"jane@example.com"}'
@@ -93,13 +76,14 @@ const main = async (): Promise<void> => {
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
 
+  const schedulerEvery = schedulerSeconds();
   const stack = await startLocalStack({
     apiPort: port('PORT'),
     dynamoPort: port('LOCAL_DYNAMODB_PORT'),
     sqsPort: port('LOCAL_SQS_PORT'),
     sandboxPort: port('LOCAL_SANDBOX_PORT'),
     env: process.env,
-    schedulerIntervalMs: schedulerSeconds * 1000,
+    schedulerIntervalMs: schedulerEvery * 1000,
     logLevel: (['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'].includes(level) ? level : 'INFO') as 'INFO',
   });
   running.stack = stack;
@@ -107,10 +91,11 @@ const main = async (): Promise<void> => {
     await stack.stop();
     return;
   }
-  console.log(banner(stack));
+  console.log(banner(stack, schedulerEvery));
 };
 
 main().catch((error: unknown) => {
   console.error('the local stack could not start:', error instanceof Error ? error.message : error);
-  process.exit(1);
+  // A bad setting is the caller's to fix (exit 2); anything else is a failure to start (exit 1).
+  process.exit(error instanceof ConfigError ? 2 : 1);
 });

@@ -8,9 +8,9 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { createLogger } from '../shared/logger';
 import { ENABLED_PROVIDERS, PROVIDER_CONFIG, functionDescription, system, type EnabledProvider, type ProviderConfigNames, type FunctionDescription, type FunctionId } from '../shared/system';
-import { ConfigError, type Env } from '../shared/config';
+import { optionalInt, type Env } from '../shared/config';
 import { createIntakeHandler, loadIntakeDeps } from '../functions/intake/app';
 import { createStatusHandler, loadStatusDeps } from '../functions/status/app';
 import { createSchedulesHandler, loadSchedulesDeps } from '../functions/schedules/app';
@@ -19,7 +19,7 @@ import type { RunSummary } from '../shared/scheduler/run';
 import { lambdaContext } from './lambda-context';
 import { createBatchHandler } from '../shared/consumer/batch';
 import { loadConsumerDeps } from '../shared/consumer/config';
-import { localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamo';
+import { LOCAL_CREDENTIALS, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamo';
 import { startSqsServer, type SqsServer } from './sqs/server';
 import { startPoller, type Poller } from './sqs/poller';
 import { PressOneSandbox } from './sandboxes/pressone';
@@ -72,7 +72,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 type ProviderValues = Readonly<Record<string, string | undefined>>;
 
@@ -115,7 +114,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   try {
     const prefix = options.namePrefix ?? 'local';
     const logLevel = options.logLevel ?? 'INFO';
-    const logger = (service: string) => new Logger({ serviceName: service, logLevel });
+    const logger = (service: string) => createLogger(service, logLevel);
 
     let dynamoEndpoint = options.dynamoEndpoint;
     if (!dynamoEndpoint) {
@@ -184,14 +183,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, queues[q.provider].url])),
     };
 
-    const concurrencyFor = (provider: EnabledProvider, fallback: number): number => {
-      const name = PROVIDER_CONFIG[provider].maxConcurrencyEnv;
-      const raw = given[name]?.trim();
-      if (!raw) return fallback;
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-      return value;
-    };
+    const concurrencyFor = (provider: EnabledProvider, fallback: number): number =>
+      optionalInt(given, PROVIDER_CONFIG[provider].maxConcurrencyEnv, fallback, 1);
     const pollers: Poller[] = [];
     for (const fn of system.functions as readonly FunctionDescription[]) {
       if (!fn.consumes) continue;

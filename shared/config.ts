@@ -22,11 +22,14 @@ export const requireEnv = (env: Env, name: string): string => {
   return value;
 };
 
-export const optionalInt = (env: Env, name: string, fallback: number, min = 0): number => {
+export const optionalInt = (env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`environment variable ${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(`environment variable ${name} must be an integer ${range}, got ${JSON.stringify(raw)}`);
+  }
   return value;
 };
 

@@ -13,8 +13,6 @@ export type Provider = (typeof PROVIDERS)[number];
 export const ENABLED_PROVIDERS = ['pressone', 'pelcro', 'punchh', 'digitalriver'] as const satisfies readonly Provider[];
 export type EnabledProvider = (typeof ENABLED_PROVIDERS)[number];
 
-export const isEnabledProvider = (p: Provider): p is EnabledProvider =>
-  (ENABLED_PROVIDERS as readonly Provider[]).includes(p);
 
 /** Configuration names of each provider (DESIGN §4.5), read by its consumer and wired by CDK. */
 export interface ProviderConfigNames {

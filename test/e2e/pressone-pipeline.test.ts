@@ -2,23 +2,17 @@
  * The PressOne slice end to end on the local stack (issue 2's "what it must show"): signed
  * webhook → intake → SQS → consumer → sandbox over HTTP → DynamoDB → status API.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
+import { startTestStack } from '../support/stack';
 import { signedHeaders } from '../../local/webhook-client';
-import { uniquePrefix } from '../support/tables';
 
 let stack: LocalStack;
 let n = 0;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    apiPort: 0,
-    sqsPort: 0,
-    sandboxPort: 0,
-    dynamoEndpoint: inject('dynamoEndpoint'),
-    namePrefix: uniquePrefix('e2e'),
-    logLevel: 'SILENT',
+  stack = await startTestStack('e2e', {
     pollWaitSeconds: 1,
     env: { RETRY_BASE_DELAY_MS: '200', AUTH_FAILURE_PAUSE_SECONDS: '1' },
   });

@@ -4,11 +4,11 @@
  * → the outcome the taxonomy says; bad input refused with the field named; secrets kept out of
  * DynamoDB, logs and responses; Punchh periods renewed once; Pelcro's rate kept under a burst.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
+import { startTestStack } from '../support/stack';
 import { signedHeaders } from '../../local/webhook-client';
-import { uniquePrefix } from '../support/tables';
 import type { FaultSpec, SandboxCall } from '../../local/sandboxes/framework';
 
 /** Pelcro's rate for this stack: small enough that a 300-renewal burst must be paced. */
@@ -24,12 +24,7 @@ beforeAll(async () => {
     logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
     return (realWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stdout.write;
-  stack = await startLocalStack({
-    apiPort: 0,
-    sqsPort: 0,
-    sandboxPort: 0,
-    dynamoEndpoint: inject('dynamoEndpoint'),
-    namePrefix: uniquePrefix('providers'),
+  stack = await startTestStack('providers', {
     logLevel: 'INFO',
     env: { RETRY_BASE_DELAY_MS: '200', AUTH_FAILURE_PAUSE_SECONDS: '2', PELCRO_RATE_LIMIT: `${PELCRO_RATE.limit}/${PELCRO_RATE.windowMs}ms` },
   });

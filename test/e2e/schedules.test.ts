@@ -2,13 +2,13 @@
  * Scheduled renewals on the local stack (issue 4): schedules set through the API, found due by
  * the scheduler, renewed once per period whatever happens around them.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
+import { startTestStack } from '../support/stack';
 import { signedHeaders } from '../../local/webhook-client';
-import { uniquePrefix } from '../support/tables';
 import { loadSchedulerDeps } from '../../functions/scheduler/app';
 import { runScheduler } from '../../shared/scheduler/run';
 import { ScheduleStore } from '../../shared/adapters/schedule-store';
@@ -18,13 +18,7 @@ import { addDuration, parseDuration } from '../../shared/domain/duration';
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    apiPort: 0,
-    sqsPort: 0,
-    sandboxPort: 0,
-    dynamoEndpoint: inject('dynamoEndpoint'),
-    namePrefix: uniquePrefix('schedules'),
-    logLevel: 'SILENT',
+  stack = await startTestStack('schedules', {
     schedulerIntervalMs: 0,
     env: { RETRY_BASE_DELAY_MS: '200' },
   });
