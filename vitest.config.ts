@@ -9,7 +9,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     // 2 cores: keep parallelism modest so timing-sensitive integration tests stay honest.
     maxWorkers: 2,
-    minWorkers: 1,
+    // Quiet unless something fails: console output (the local stack's logs included, see
+    // setup-env.ts) is kept per test and printed only for a test that failed.
+    silent: 'passed-only',
     reporters: ['default'],
   },
 });
