@@ -54,13 +54,9 @@ let g: SynthesizedGateway;
 /** The same app built with every acknowledgement ignored: what the packs find without them. */
 let bare: SynthesizedGateway;
 
-beforeAll(async () => {
+beforeAll(() => {
   // With the packs registered, synthesis itself throws if any error finding is left.
   g = synthGateway({ checks: true });
-  // Each synthesis blocks the worker (bundling runs synchronously). A short wait between the two
-  // lets the event loop poll, so replies to Vitest's pending RPCs arrive before their 60 s
-  // timeout would fire on a busy machine.
-  await new Promise<void>((resolve) => setTimeout(resolve, 50));
   const ignore = vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
   try {
     bare = synthGateway();

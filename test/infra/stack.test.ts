@@ -6,11 +6,6 @@
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionSchedule } from '../../infra/constructs/function-schedule';
 import { GatewayFunction } from '../../infra/constructs/gateway-function';
@@ -18,7 +13,6 @@ import { ProviderConsumer } from '../../infra/constructs/provider-consumer';
 import { ProviderQueue } from '../../infra/constructs/provider-queue';
 import { RenewalTable } from '../../infra/constructs/renewal-table';
 import { pascal } from '../../infra/naming';
-import { repoRoot } from '../../infra/paths';
 import { RenewalGatewayStack } from '../../infra/renewal-gateway-stack';
 import { SCHEDULE_SETTINGS, SECRET_PLACEHOLDER } from '../../infra/settings';
 import {
@@ -56,9 +50,8 @@ const consumerOf = (queue: QueueDescription): FunctionDescription => {
 let g: SynthesizedGateway;
 
 beforeAll(() => {
+  // Without bundling (see synth.ts): the bundles themselves are checked by bundles.test.ts.
   g = synthGateway();
-  // Visible in the test output: bundling three handlers dominates this.
-  console.info(`infra stack synthesized (with bundling) in ${g.seconds.toFixed(1)} s`);
 });
 
 afterAll(() => g?.dispose());
@@ -714,123 +707,6 @@ describe('names and outputs', () => {
 
   it('names the stack after the default stage', () => {
     expect(g.stack.stackName).toBe('RenewalGateway-dev');
-  });
-});
-
-describe('bundles', () => {
-  /** Directory of a function's bundled asset in the cloud assembly. */
-  const assetDir = (id: FunctionId): string => {
-    const code = props(resource(g.json, fnId(id), 'AWS::Lambda::Function')).Code as { S3Key: string };
-    return join(g.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
-  };
-  const sources = new Map<FunctionId, string[]>();
-  /** Every module in a bundle, from its source map (paths relative to the repository). */
-  const sourcesOf = (id: FunctionId): string[] => {
-    let list = sources.get(id);
-    if (!list) {
-      list = (JSON.parse(readFileSync(join(assetDir(id), 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
-      sources.set(id, list);
-    }
-    return list;
-  };
-  const dependencies = Object.keys(
-    (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies,
-  );
-
-  it.each(functions.map((f) => [f.id] as const))('%s is one minified ES module with a require shim', (id) => {
-    const code = readFileSync(join(assetDir(id), 'index.mjs'), 'utf8');
-    expect(code.startsWith("import { createRequire as __gatewayCreateRequire } from 'node:module';")).toBe(true);
-    // An ES module exporting the handler (the runtime loads index.mjs as ESM) ...
-    expect(code).toMatch(/export\s*\{\s*\w+ as handler\s*\}/);
-    // ... minified: long lines on average (readable code averages well under 100 characters).
-    expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
-    expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
-  });
-
-  it.each(functions.map((f) => [f.id] as const))('%s bundles only the AWS SDK clients the project depends on', (id) => {
-    const sdkPackages = new Set(
-      sourcesOf(id)
-        .map((s) => /node_modules\/(@aws-sdk\/client-[^/]+)\//.exec(s)?.[1])
-        .filter((p): p is string => p !== undefined),
-    );
-    for (const pkg of sdkPackages) expect(dependencies, `${id} bundles ${pkg}`).toContain(pkg);
-    expect(sourcesOf(id).some((s) => s.includes('node_modules/aws-sdk/'))).toBe(false);
-    expect(sourcesOf(id).some((s) => s.includes('@aws-sdk/client-s3/'))).toBe(false);
-  });
-
-  it.each(functions.map((f) => [f.id] as const))('%s bundle stays under 3 MB (tree-shaken)', (id) => {
-    expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(3 * 1024 * 1024);
-  });
-
-  describe('cold start with the environment the stack gives', () => {
-    let server: Server;
-    let endpoint: string;
-    /** Secret values in the shapes the handlers accept (webhook secrets are whsec_<base64>). */
-    const fakeSecretValue = (secretId: string): string =>
-      secretId.includes('WEBHOOK') ? `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}` : 'local-test-value';
-
-    beforeAll(async () => {
-      // Stands in for Secrets Manager (AWS JSON protocol): the handlers fetch secrets at cold start.
-      server = createServer((req, res) => {
-        let body = '';
-        req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-        req.on('end', () => {
-          const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
-          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-          res.end(JSON.stringify({ ARN: SecretId, Name: SecretId, SecretString: fakeSecretValue(SecretId ?? '') }));
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    });
-
-    afterAll(async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-
-    /** Template environment with references replaced by plausible local values. */
-    const localEnv = (id: FunctionId): Record<string, string> => {
-      const env: Record<string, string> = {};
-      for (const [key, value] of Object.entries(envOf(id))) {
-        if (typeof value === 'string') env[key] = value;
-        else if (key.endsWith('_SECRET_ARN')) env[key] = `arn:aws:secretsmanager:us-east-1:000000000000:secret:${key}`;
-        else if (key.endsWith('_QUEUE_URL')) env[key] = 'http://127.0.0.1:9/000000000000/queue';
-        else env[key] = `local-${key.toLowerCase()}`;
-      }
-      return env;
-    };
-
-    it.each(functions.map((f) => [f.id] as const))('%s loads under Node and exports a handler', async (id) => {
-      const url = new URL(`file://${join(assetDir(id), 'index.mjs')}`).href;
-      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          ['--enable-source-maps', '--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); process.stdout.write(typeof m.handler);`],
-          {
-            env: {
-              PATH: process.env.PATH ?? '',
-              ...localEnv(id),
-              AWS_REGION: 'us-east-1',
-              AWS_ACCESS_KEY_ID: 'local',
-              AWS_SECRET_ACCESS_KEY: 'local',
-              AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
-              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-              POWERTOOLS_LOG_LEVEL: 'ERROR',
-            },
-            stdio: ['ignore', 'pipe', 'pipe'],
-            timeout: 20_000,
-          },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
-      expect(result.stderr).toBe('');
-      expect(result.stdout).toBe('function');
-      expect(result.code).toBe(0);
-    });
   });
 });
 

@@ -1,7 +1,10 @@
 /**
  * Synthesizes the renewal gateway the way `infra/app.ts` does (same `addRenewalGateway`), into a
- * temporary cloud assembly, with esbuild bundling of the real handlers. Test files call it once
- * in `beforeAll`: bundling is the slow part.
+ * temporary cloud assembly, in this process and WITHOUT bundling the handlers (CDK's
+ * `aws:cdk:bundling-stacks` context set to none, as `cdk synth --exclusively` does for other
+ * stacks). CDK bundles with a synchronous esbuild call: eight bundles held a test worker's event
+ * loop for tens of seconds on a loaded machine. The real bundles are built and checked by
+ * `bundles.test.ts`, which runs `cdk synth` in a child process.
  */
 import { App, CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -12,13 +15,16 @@ import { join } from 'node:path';
 import { addRenewalGateway } from '../../infra/gateway-app';
 import type { RenewalGatewayStack } from '../../infra/renewal-gateway-stack';
 
+/** CDK context key listing the stacks whose assets are bundled at synthesis (none here). */
+const BUNDLING_STACKS = 'aws:cdk:bundling-stacks';
+
 export interface SynthesizedGateway {
   readonly app: App;
   readonly stack: RenewalGatewayStack;
   readonly template: Template;
   /** The template as plain JSON, for walking every resource. */
   readonly json: TemplateJson;
-  /** Cloud assembly directory (holds the bundled assets). */
+  /** Cloud assembly directory (the template and the validation report; no bundled assets). */
   readonly directory: string;
   readonly seconds: number;
   dispose(): void;
@@ -48,7 +54,7 @@ export function synthGateway(options: SynthOptions = {}): SynthesizedGateway {
   const dispose = () => rmSync(directory, { recursive: true, force: true });
   let app: App, stack: RenewalGatewayStack, templateJson: unknown;
   try {
-    app = new App({ outdir: directory, ...(options.context ? { context: options.context } : {}) });
+    app = new App({ outdir: directory, context: { ...options.context, [BUNDLING_STACKS]: [] } });
     stack = addRenewalGateway(app, { checks: options.checks ?? false });
     templateJson = app.synth().getStackArtifact(stack.artifactId).template;
   } catch (error) {
