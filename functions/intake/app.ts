@@ -3,18 +3,17 @@
  * size (413), media type (415), signature over the raw bytes (401), JSON (400) — readSignedRequest —
  * then the idempotency key (400) and the fields (422).
  */
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../../shared/logger';
-import { requireEnv, resolveSecret, splitList, type Env } from '../../shared/config';
+import { createSecretReader, requireEnv, type Env } from '../../shared/config';
 import { RenewalStore } from '../../shared/adapters/renewal-store';
 import { providerQueues } from '../../shared/adapters/queue';
 import { badRequest, notFound, unprocessable } from '../../shared/http/problem';
-import { header, jsonResponse, problemDocuments } from '../../shared/http/middleware';
+import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
 import { readSignedRequest } from '../../shared/http/signed-request';
-import { createWebhookVerifier, type WebhookVerifier } from '../../shared/http/auth';
+import { loadWebhookVerifier, type WebhookVerifier } from '../../shared/http/auth';
 import { INTAKE_ROUTES, nativeRequest } from '../../shared/intake/routes';
 import { acceptRenewal, type AcceptDeps } from '../../shared/intake/accept';
 
@@ -26,13 +25,12 @@ export interface IntakeDeps extends AcceptDeps {
 }
 
 export const createIntakeHandler = (deps: IntakeDeps) =>
-  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(problemDocuments(deps.logger))
+  httpFunction(deps.logger)
     .handler(async function intake(event) {
       const normalize = INTAKE_ROUTES[event.routeKey];
       if (!normalize) throw notFound(`No write route ${event.routeKey}.`);
 
-      const { body, webhookId } = readSignedRequest(event, deps.verifyWebhook);
+      const { body, webhookId } = await readSignedRequest(event, deps.verifyWebhook);
       const idempotencyKey = header(event, 'idempotency-key') ?? webhookId ?? '';
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
         throw badRequest('The idempotency key must be 1–255 visible ASCII characters.', [
@@ -49,12 +47,14 @@ export const createIntakeHandler = (deps: IntakeDeps) =>
 export interface AwsClients {
   readonly dynamo: DynamoDBClient;
   readonly sqs: SQSClient;
+  /** Secrets Manager (the default client when absent); used only for `*_SECRET_ARN` secrets. */
+  readonly secrets?: SecretsManagerClient;
 }
 
 /** Configuration → dependencies; the Lambda entry and the local stack both come through here. */
 export const loadIntakeDeps = async (env: Env, clients: AwsClients, logger: Logger): Promise<IntakeDeps> => ({
   store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
   queues: providerQueues(env, clients.sqs),
-  verifyWebhook: createWebhookVerifier(splitList(await resolveSecret(env, 'RENEWALS_WEBHOOK_SECRETS'))),
+  verifyWebhook: await loadWebhookVerifier(createSecretReader(env, clients)),
   logger,
 });

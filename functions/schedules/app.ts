@@ -2,14 +2,14 @@
  * Schedules API: `PUT` (signed) sets a subscription's schedule, `GET` (read token) shows it with
  * its next run and last renewal, `DELETE` (signed) cancels it.
  */
-import middy from '@middy/core';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Logger } from '../../shared/logger';
-import { requireEnv, resolveSecret, splitList, type Env } from '../../shared/config';
+import { createSecretReader, requireEnv, type Env } from '../../shared/config';
 import { badRequest, notFound, unprocessable } from '../../shared/http/problem';
-import { header, jsonResponse, problemDocuments } from '../../shared/http/middleware';
-import { createReadTokenCheck, createWebhookVerifier, type WebhookVerifier } from '../../shared/http/auth';
+import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
+import { loadReadTokenCheck, loadWebhookVerifier, type ReadTokenCheck, type WebhookVerifier } from '../../shared/http/auth';
 import { readSignedRequest } from '../../shared/http/signed-request';
 import { ScheduleStore } from '../../shared/adapters/schedule-store';
 import { RenewalStore } from '../../shared/adapters/renewal-store';
@@ -20,7 +20,7 @@ export interface SchedulesDeps {
   readonly schedules: ScheduleStore;
   readonly renewals: RenewalStore;
   readonly verifyWebhook: WebhookVerifier;
-  readonly checkReadToken: (authorization: string | undefined) => void;
+  readonly checkReadToken: ReadTokenCheck;
   readonly logger: Logger;
   readonly now?: () => Date;
 }
@@ -38,13 +38,12 @@ const target = (event: APIGatewayProxyEventV2): { provider: Provider; subscripti
 };
 
 export const createSchedulesHandler = (deps: SchedulesDeps) =>
-  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(problemDocuments(deps.logger))
+  httpFunction(deps.logger)
     .handler(async function schedules(event) {
       const now = deps.now?.() ?? new Date();
       switch (event.routeKey) {
         case `PUT ${ROUTE}`: {
-          const { body } = readSignedRequest(event, deps.verifyWebhook);
+          const { body } = await readSignedRequest(event, deps.verifyWebhook);
           const { provider, subscription } = target(event);
           const previous = await deps.schedules.get(provider, subscription);
           const result = scheduleFromRequest(provider, subscription, body, now, previous);
@@ -54,7 +53,7 @@ export const createSchedulesHandler = (deps: SchedulesDeps) =>
           return jsonResponse(previous ? 200 : 201, toScheduleResource(result.value));
         }
         case `GET ${ROUTE}`: {
-          deps.checkReadToken(header(event, 'authorization'));
+          await deps.checkReadToken(header(event, 'authorization'));
           const { provider, subscription } = target(event);
           const s = await deps.schedules.get(provider, subscription);
           if (!s) throw notFound(`No schedule for ${provider} subscription ${JSON.stringify(subscription)}.`);
@@ -62,7 +61,7 @@ export const createSchedulesHandler = (deps: SchedulesDeps) =>
           return jsonResponse(200, toScheduleResource(s, last));
         }
         case `DELETE ${ROUTE}`: {
-          readSignedRequest(event, deps.verifyWebhook, { bodyRequired: false });
+          await readSignedRequest(event, deps.verifyWebhook, { bodyRequired: false });
           const { provider, subscription } = target(event);
           if (!(await deps.schedules.cancel(provider, subscription, now))) throw notFound(`No schedule for ${provider} subscription ${JSON.stringify(subscription)}.`);
           deps.logger.info('schedule cancelled', { provider });
@@ -73,13 +72,14 @@ export const createSchedulesHandler = (deps: SchedulesDeps) =>
       }
     });
 
-export const loadSchedulesDeps = async (env: Env, clients: { dynamo: DynamoDBClient }, logger: Logger): Promise<SchedulesDeps> => {
+export const loadSchedulesDeps = async (env: Env, clients: { dynamo: DynamoDBClient; secrets?: SecretsManagerClient }, logger: Logger): Promise<SchedulesDeps> => {
   const tableName = requireEnv(env, 'TABLE_NAME');
+  const secrets = createSecretReader(env, clients);
   return {
     schedules: new ScheduleStore(clients.dynamo, tableName),
     renewals: new RenewalStore(clients.dynamo, tableName),
-    verifyWebhook: createWebhookVerifier(splitList(await resolveSecret(env, 'RENEWALS_WEBHOOK_SECRETS'))),
-    checkReadToken: createReadTokenCheck(splitList(await resolveSecret(env, 'RENEWALS_READ_TOKENS'))),
+    verifyWebhook: await loadWebhookVerifier(secrets),
+    checkReadToken: await loadReadTokenCheck(secrets),
     logger,
   };
 };

@@ -2,15 +2,14 @@
  * Status: the read routes, behind bearer read tokens. Returns the renewal resource with every
  * attempt; lists a subscription's renewals newest first with an opaque cursor.
  */
-import middy from '@middy/core';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import type { Logger } from '../../shared/logger';
-import { requireEnv, resolveSecret, splitList, type Env } from '../../shared/config';
+import { createSecretReader, requireEnv, type Env } from '../../shared/config';
 import { badRequest, notFound } from '../../shared/http/problem';
-import { header, jsonResponse, problemDocuments } from '../../shared/http/middleware';
-import { createReadTokenCheck } from '../../shared/http/auth';
+import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
+import { loadReadTokenCheck, type ReadTokenCheck } from '../../shared/http/auth';
 import { InvalidCursorError, RenewalStore } from '../../shared/adapters/renewal-store';
 import { issuesToFieldErrors } from '../../shared/domain/canonical';
 import { toResource } from '../../shared/domain/renewal';
@@ -18,7 +17,7 @@ import { PROVIDERS } from '../../shared/system';
 
 export interface StatusDeps {
   readonly store: RenewalStore;
-  readonly checkReadToken: (authorization: string | undefined) => void;
+  readonly checkReadToken: ReadTokenCheck;
   readonly logger: Logger;
 }
 
@@ -29,10 +28,9 @@ const listQuery = z.strictObject({
 const listPath = z.object({ provider: z.enum(PROVIDERS), subscriptionRef: z.string().min(1) });
 
 export const createStatusHandler = (deps: StatusDeps) =>
-  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(problemDocuments(deps.logger))
+  httpFunction(deps.logger)
     .handler(async function status(event) {
-      deps.checkReadToken(header(event, 'authorization'));
+      await deps.checkReadToken(header(event, 'authorization'));
       switch (event.routeKey) {
         case 'GET /v1/renewals/{id}': {
           const id = event.pathParameters?.id ?? '';
@@ -58,8 +56,8 @@ export const createStatusHandler = (deps: StatusDeps) =>
       }
     });
 
-export const loadStatusDeps = async (env: Env, clients: { dynamo: DynamoDBClient }, logger: Logger): Promise<StatusDeps> => ({
+export const loadStatusDeps = async (env: Env, clients: { dynamo: DynamoDBClient; secrets?: SecretsManagerClient }, logger: Logger): Promise<StatusDeps> => ({
   store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
-  checkReadToken: createReadTokenCheck(splitList(await resolveSecret(env, 'RENEWALS_READ_TOKENS'))),
+  checkReadToken: await loadReadTokenCheck(createSecretReader(env, clients)),
   logger,
 });

@@ -7,6 +7,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { queuedRenewalSchema, type QueuedRenewal } from '../domain/renewal';
 import type { Limiter } from '../adapters/rate-limiter';
+import type { ProviderConfig } from '../providers/types';
+import { addLambdaContext } from '../logger';
 import { processRenewal, type ConsumerDeps } from './engine';
 
 export class PoisonMessageError extends Error {
@@ -21,6 +23,8 @@ export interface BatchDeps extends ConsumerDeps {
   readonly limiter?: Limiter;
   /** How long a call may wait for its slot and still finish before the function times out. */
   readonly maxSlotWaitMs: number;
+  /** The provider configuration with its secrets' current values, read at every batch; `config` when absent. */
+  readonly currentConfig?: () => Promise<ProviderConfig>;
 }
 
 type Parsed = { readonly message: QueuedRenewal } | { readonly poison: string };
@@ -36,9 +40,12 @@ const parse = (record: SQSRecord): Parsed => {
   return parsed.success ? { message: parsed.data } : { poison: parsed.error.issues.map((i) => i.path.join('.')).join(', ') };
 };
 
-export const createBatchHandler = (deps: BatchDeps) => {
+export const createBatchHandler = (coldStartDeps: BatchDeps) => {
   const processor = new BatchProcessor(EventType.SQS);
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    addLambdaContext(coldStartDeps.logger, context);
+    // A secret that cannot be read fails the batch before any record is touched: SQS redelivers it.
+    const deps = coldStartDeps.currentConfig ? { ...coldStartDeps, config: await coldStartDeps.currentConfig() } : coldStartDeps;
     const parsed = new Map(event.Records.map((r) => [r.messageId, parse(r)] as const));
     // The provider refused the account's credentials lately: wait, do not fail another login.
     const pausedUntil = await deps.pause?.pausedUntil(new Date());

@@ -1,7 +1,8 @@
 /** Consumer configuration (DESIGN §4.5), shared by every provider's consumer. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, optionalInt, requireEnv, requireUrl, resolveSecret, type Env } from '../config';
+import { ConfigError, createSecretReader, optionalInt, requireEnv, requireUrl, type Env } from '../config';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../logger';
 import { RenewalStore } from '../adapters/renewal-store';
 import { SqsRenewalQueue } from '../adapters/queue';
@@ -12,7 +13,7 @@ import { pressone } from '../providers/pressone';
 import { pelcro } from '../providers/pelcro';
 import { punchh } from '../providers/punchh';
 import { digitalriver } from '../providers/digitalriver';
-import type { ProviderModule } from '../providers/types';
+import type { ProviderConfig, ProviderModule } from '../providers/types';
 import type { BatchDeps } from './batch';
 import { DynamoRateLimiter, parseRateLimit } from '../adapters/rate-limiter';
 import { DynamoProviderPause } from '../adapters/provider-pause';
@@ -22,7 +23,7 @@ const PROVIDER_MODULES: Record<EnabledProvider, ProviderModule> = { pressone, pe
 export const loadConsumerDeps = async (
   provider: EnabledProvider,
   env: Env,
-  clients: { dynamo: DynamoDBClient; sqs: SQSClient },
+  clients: { dynamo: DynamoDBClient; sqs: SQSClient; secrets?: SecretsManagerClient },
   logger: Logger,
 ): Promise<BatchDeps> => {
   const names: ProviderConfigNames = PROVIDER_CONFIG[provider];
@@ -39,13 +40,19 @@ export const loadConsumerDeps = async (
   const maxSlotWaitMs = functionTimeoutMs - callTimeoutMs - 5_000;
   if (rate && maxSlotWaitMs <= 0) throw new ConfigError(`PROVIDER_CALL_TIMEOUT_MS leaves no time to wait for ${provider}'s rate limit`);
   const providerModule = PROVIDER_MODULES[provider];
-  const config = {
-    baseUrl: requireUrl(env, names.baseUrlEnv),
-    secrets: Object.fromEntries(await Promise.all(names.secretEnvs.map(async (n) => [n, await resolveSecret(env, n)] as const))),
-    settings: Object.fromEntries(names.settingEnvs.map((n) => [n, env[n]?.trim() || undefined])),
+  const baseUrl = requireUrl(env, names.baseUrlEnv);
+  const settings = Object.fromEntries(names.settingEnvs.map((n) => [n, env[n]?.trim() || undefined]));
+  const readSecret = createSecretReader(env, clients);
+  // Read at every batch (cached up to SECRETS_MAX_AGE_SECONDS): a rotated key is used without a cold start.
+  const currentConfig = async (): Promise<ProviderConfig> => {
+    const secrets = Object.fromEntries(await Promise.all(names.secretEnvs.map(async (n) => [n, await readSecret(n)] as const)));
+    const config = { baseUrl, secrets, settings };
+    providerModule.validateConfig?.(config);
+    return config;
   };
-  providerModule.validateConfig?.(config);
+  const config = await currentConfig();
   return {
+    currentConfig,
     store: new RenewalStore(clients.dynamo, tableName),
     ...(rate ? { limiter: new DynamoRateLimiter(clients.dynamo, tableName, provider, rate) } : {}),
     ...(names.pauseOnAuthStatuses.length > 0

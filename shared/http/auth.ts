@@ -4,13 +4,52 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { ConfigError } from '../config';
-import { unauthorized } from './problem';
+import { ConfigError, fromSecret, splitList, type SecretReader } from '../config';
+import { serviceUnavailable, unauthorized } from './problem';
 
-export type WebhookVerifier = (rawBody: Buffer, headers: { id?: string; timestamp?: string; signature?: string }) => void;
+export interface SignatureHeaders {
+  readonly id?: string | undefined;
+  readonly timestamp?: string | undefined;
+  readonly signature?: string | undefined;
+}
 
-/** Builds a verifier accepting a signature by any configured secret (several during rotation). */
-export const createWebhookVerifier = (secrets: readonly string[]): WebhookVerifier => {
+/** Checks a signed request; throws a 401 HttpError when it does not verify. */
+export type WebhookVerifier = (rawBody: Buffer, headers: SignatureHeaders) => Promise<void>;
+/** Checks `Authorization: Bearer <token>`; throws a 401 HttpError when it is not a valid token. */
+export type ReadTokenCheck = (authorization: string | undefined) => Promise<void>;
+
+/**
+ * The current value of a secret the request is checked against. A secret that cannot be read
+ * (Secrets Manager unreachable) is our outage, not the caller's error: 503, retry later.
+ */
+const current = async <T>(get: () => Promise<T>, what: string): Promise<T> => {
+  try {
+    return await get();
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw serviceUnavailable(`The ${what} could not be read; retry shortly.`, 5, error);
+  }
+};
+
+/**
+ * Verifies with the current `RENEWALS_WEBHOOK_SECRETS`: a rotation needs no cold start. Read once
+ * here, so a missing or malformed secret fails the cold start naming it.
+ */
+export const loadWebhookVerifier = async (read: SecretReader): Promise<WebhookVerifier> => {
+  const verifier = fromSecret(read, 'RENEWALS_WEBHOOK_SECRETS', (value) => createWebhookVerifier(splitList(value)));
+  await verifier();
+  return async (rawBody, headers) => (await current(verifier, 'webhook secret'))(rawBody, headers);
+};
+
+/** Checks against the current `RENEWALS_READ_TOKENS`: a revoked token stops working without a cold start. */
+export const loadReadTokenCheck = async (read: SecretReader): Promise<ReadTokenCheck> => {
+  const check = fromSecret(read, 'RENEWALS_READ_TOKENS', (value) => createReadTokenCheck(splitList(value)));
+  await check();
+  return async (authorization) => (await current(check, 'read tokens'))(authorization);
+};
+
+/** Builds a verifier accepting a signature by any of these secrets (several during rotation). */
+export const createWebhookVerifier = (secrets: readonly string[]): ((rawBody: Buffer, headers: SignatureHeaders) => void) => {
   if (secrets.length === 0) throw new ConfigError('RENEWALS_WEBHOOK_SECRETS holds no secret');
   const webhooks = secrets.map((secret, i) => {
     if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) throw new ConfigError(`RENEWALS_WEBHOOK_SECRETS entry ${i + 1} is not a whsec_<base64> secret`);
@@ -39,8 +78,8 @@ export const createWebhookVerifier = (secrets: readonly string[]): WebhookVerifi
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
-/** Checks `Authorization: Bearer <token>` against the configured read tokens. */
-export const createReadTokenCheck = (tokens: readonly string[]) => {
+/** Checks `Authorization: Bearer <token>` against these read tokens. */
+export const createReadTokenCheck = (tokens: readonly string[]): ((authorization: string | undefined) => void) => {
   if (tokens.length === 0) throw new ConfigError('RENEWALS_READ_TOKENS holds no token');
   const digests = tokens.map(digest);
   return (authorization: string | undefined): void => {

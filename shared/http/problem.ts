@@ -87,9 +87,10 @@ export const unsupportedMediaType = (received: string | undefined): HttpError =>
     `Send the body as application/json (received ${received ? JSON.stringify(received) : 'no Content-Type'}).`,
   );
 
-export const serviceUnavailable = (detail: string, retryAfterSeconds = 1): HttpError =>
+export const serviceUnavailable = (detail: string, retryAfterSeconds = 1, cause?: unknown): HttpError =>
   new HttpError(503, 'temporarily-unavailable', 'Temporarily unavailable', detail, {
     headers: { 'retry-after': String(retryAfterSeconds) },
+    ...(cause === undefined ? {} : { cause }),
   });
 
 export const notImplemented = (detail: string): HttpError =>

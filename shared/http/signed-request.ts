@@ -16,11 +16,11 @@ export interface SignedRequest {
   readonly webhookId: string | undefined;
 }
 
-export const readSignedRequest = (
+export const readSignedRequest = async (
   event: APIGatewayProxyEventV2,
   verify: WebhookVerifier,
   options: { bodyRequired: boolean } = { bodyRequired: true },
-): SignedRequest => {
+): Promise<SignedRequest> => {
   const raw = rawBody(event);
   if (raw.byteLength > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
   const hasBody = raw.byteLength > 0;
@@ -29,7 +29,7 @@ export const readSignedRequest = (
     if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw unsupportedMediaType(contentType);
   }
   const webhookId = header(event, 'webhook-id');
-  verify(raw, { id: webhookId, timestamp: header(event, 'webhook-timestamp'), signature: header(event, 'webhook-signature') });
+  await verify(raw, { id: webhookId, timestamp: header(event, 'webhook-timestamp'), signature: header(event, 'webhook-signature') });
   if (!hasBody && !options.bodyRequired) return { body: undefined, webhookId };
   try {
     return { body: JSON.parse(raw.toString('utf8')) as unknown, webhookId };
