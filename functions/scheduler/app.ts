@@ -5,7 +5,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import type { Logger } from '../../shared/logger';
+import { addLambdaContext, type Logger } from '../../shared/logger';
 import { requireEnv, type Env } from '../../shared/config';
 import { ScheduleStore } from '../../shared/adapters/schedule-store';
 import { RenewalStore } from '../../shared/adapters/renewal-store';
@@ -17,7 +17,8 @@ import { runScheduler, type RunSummary, type SchedulerDeps } from '../../shared/
 const STOP_MARGIN_MS = 60_000;
 
 export const createSchedulerHandler = (deps: SchedulerDeps) =>
-  async function scheduler(_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<RunSummary> {
+  async function scheduler(_event: unknown, context?: Context): Promise<RunSummary> {
+    addLambdaContext(deps.logger, context);
     return runScheduler(deps, { shouldStop: () => (context ? context.getRemainingTimeInMillis() < STOP_MARGIN_MS : false) });
   };
 

@@ -3,7 +3,8 @@
  * HttpErrors carry a detail written for the caller; anything else is logged and answered with a
  * generic 500, so stack traces and internal messages never reach a response.
  */
-import type { MiddlewareObj } from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '../logger';
 import { HttpError, internalError } from './problem';
@@ -27,15 +28,23 @@ export const problemDocuments = (
     const error = request.error;
     const instance = request.event.requestContext?.requestId;
     if (error instanceof HttpError) {
-      if (error.status >= 500) logger.error('request failed', { status: error.status, detail: error.message, cause: String(error.cause ?? '') });
+      // The instance id is in the 5xx problem document: it finds this line in the logs.
+      if (error.status >= 500) logger.error('request failed', { instance, status: error.status, detail: error.message, cause: String(error.cause ?? '') });
       else logger.info('request refused', { status: error.status, problem: error.problemType, fields: error.errors?.map((e) => e.path) });
       request.response = problemResponse(error, instance);
       return;
     }
-    logger.error('unhandled error', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+    logger.error('unhandled error', { instance, error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
     request.response = problemResponse(internalError(), instance);
   },
 });
+
+/**
+ * An HTTP function: every log line carries the Lambda context (request id, cold start), and every
+ * error leaves as a problem document.
+ */
+export const httpFunction = (logger: Logger) =>
+  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().use(injectLambdaContext(logger)).use(problemDocuments(logger));
 
 /** Header lookup that ignores case (API Gateway v2 lowercases, local callers may not). */
 export const header = (event: APIGatewayProxyEventV2, name: string): string | undefined => {

@@ -4,7 +4,7 @@
  * → the outcome the taxonomy says; bad input refused with the field named; secrets kept out of
  * DynamoDB, logs and responses; Punchh periods renewed once; Pelcro's rate kept under a burst.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalStack } from '../../local/stack';
 import { startTestStack } from '../support/stack';
@@ -16,21 +16,25 @@ const PELCRO_RATE = { limit: 40, windowMs: 2_000 };
 
 let stack: LocalStack;
 const logLines: string[] = [];
-const realWrite = process.stdout.write.bind(process.stdout);
+const consoleMethods = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
 
 beforeAll(async () => {
-  // Capture everything the functions log, to search it for secrets.
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-    return (realWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write;
+  // Capture everything the functions log, to search it for secrets. The loggers write through the
+  // console in tests (POWERTOOLS_DEV, setup-env.ts), which Vitest shows only for a failing test.
+  for (const method of consoleMethods) {
+    const original = console[method].bind(console);
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      logLines.push(args.map(String).join(' '));
+      original(...args);
+    });
+  }
   stack = await startTestStack('providers', {
     logLevel: 'INFO',
     env: { RETRY_BASE_DELAY_MS: '200', AUTH_FAILURE_PAUSE_SECONDS: '2', PELCRO_RATE_LIMIT: `${PELCRO_RATE.limit}/${PELCRO_RATE.windowMs}ms` },
   });
 });
 afterAll(async () => {
-  process.stdout.write = realWrite;
+  vi.restoreAllMocks();
   await stack?.stop();
 });
 beforeEach(() => {
