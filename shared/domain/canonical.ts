@@ -26,6 +26,15 @@ const isoDateTime = () => z.iso.datetime({ offset: true });
 /** Pelcro: 3–191 characters of letters, digits, `-` and `_`. */
 export const CAMPAIGN_KEY = /^[A-Za-z0-9_-]{3,191}$/;
 
+/**
+ * A compact JWS (RFC 7515): base64url header and payload, each a JSON object (so `eyJ`, the
+ * encoding of `{"`), and a non-empty signature. Shape only: the token is never decoded (it would
+ * reach logs) nor verified (only Pelcro can); a token that is not even shaped like one would
+ * only fail at Pelcro later, as needs_attention.
+ */
+export const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+export const JWT_SHAPE_MESSAGE = 'must be a JWT (three base64url parts: header.payload.signature)';
+
 export const PELCRO_PAYMENT_GATEWAYS = ['stripe', 'braintree', 'vantiv', 'tap', 'cybersource'] as const;
 
 const pelcroSdkParams = z.strictObject({
@@ -33,7 +42,7 @@ const pelcroSdkParams = z.strictObject({
   siteId: int32(),
   planId: int32(),
   /** The signed-in customer's JWT; a secret carried only in the encrypted queue message. */
-  customerToken: z.string().min(1),
+  customerToken: z.string().regex(JWT_SHAPE, JWT_SHAPE_MESSAGE),
   language: z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code such as "en"').optional(),
   paymentGateway: z.enum(PELCRO_PAYMENT_GATEWAYS).optional(),
   gatewayToken: z.string().min(1).optional(),

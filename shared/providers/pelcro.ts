@@ -10,6 +10,8 @@
 import * as z from 'zod';
 import {
   CAMPAIGN_KEY,
+  JWT_SHAPE,
+  JWT_SHAPE_MESSAGE,
   PARAMS_SCHEMAS,
   PELCRO_PAYMENT_GATEWAYS,
   issuesToFieldErrors,
@@ -154,6 +156,7 @@ const customerToken = (header: string | undefined): { ok: true; token: string } 
   }
   const match = BEARER_HEADER.exec(header);
   if (!match?.[1]) return { ok: false, error: { path, message: 'must be "Bearer <token>" with the signed-in customer\'s Pelcro token' } };
+  if (!JWT_SHAPE.test(match[1])) return { ok: false, error: { path, message: `the Bearer token ${JWT_SHAPE_MESSAGE}` } };
   return { ok: true, token: match[1] };
 };
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseCanonicalRequest } from '../../shared/domain/canonical';
+
+/** JWT-shaped (header.payload.signature, base64url JSON): the gateway checks the shape only. */
+const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl';
 import { INTAKE_ROUTES } from '../../shared/intake/routes';
 
 const paths = (input: unknown) => {
@@ -12,7 +15,7 @@ describe('canonical request', () => {
     const valid = [
       { provider: 'pressone', operation: 'renew', subscription: 'jane@example.com' },
       { provider: 'pelcro', operation: 'renew', subscription: '77', params: { api: 'core', siteId: 1, userId: 2, planId: 3, quantity: 1, source: 'API' } },
-      { provider: 'pelcro', operation: 'renew', subscription: '77', params: { api: 'sdk', siteId: 1, planId: 3, customerToken: 'jwt', paymentGateway: 'braintree', campaignKey: 'spring-26' } },
+      { provider: 'pelcro', operation: 'renew', subscription: '77', params: { api: 'sdk', siteId: 1, planId: 3, customerToken: JWT, paymentGateway: 'braintree', campaignKey: 'spring-26' } },
       { provider: 'punchh', operation: 'renew', subscription: '40', params: { startTime: '2026-12-01T00:00:00Z', endTime: '2027-01-01T00:00:00Z', purchasePrice: 9.99 } },
       { provider: 'digitalriver', operation: 'renewal-type', subscription: 'sub-1', params: { autoRenewal: false } },
       { provider: 'digitalriver', operation: 'renewal-product', subscription: 'sub-1', params: { renewalProductId: 'p-9' } },
@@ -33,7 +36,7 @@ describe('canonical request', () => {
       ['params.endTime', 'params.purchasePrice'],
     );
     expect(paths({ provider: 'pelcro', operation: 'renew', subscription: '77', params: { api: 'sdk', siteId: 1, planId: 3, customerToken: 't', paymentGateway: 'paypal', campaignKey: 'a!' } }).sort()).toEqual(
-      ['params.campaignKey', 'params.paymentGateway'],
+      ['params.campaignKey', 'params.customerToken', 'params.paymentGateway'],
     );
     expect(paths({ provider: 'pelcro', operation: 'renew', subscription: '77', params: { api: 'core', siteId: 1, userId: 2, planId: 3, quantity: 1, source: 'API', collectionMethod: 'charge_automatically' } })).toEqual(['params.sourceId']);
     expect(paths({ provider: 'digitalriver', operation: 'renewal-quantity', subscription: 's', params: { renewalQuantity: 1.5 } })).toEqual(['params.renewalQuantity']);

@@ -117,6 +117,10 @@ describe('Pelcro SDK normalizer', () => {
     ['Basic instead of Bearer', sdkRequest(SDK_MIN, { headers: { authorization: 'Basic dXNlcjpwYXNz' } }), ['headers.authorization']],
     ['Bearer without a token', sdkRequest(SDK_MIN, { headers: { authorization: 'Bearer ' } }), ['headers.authorization']],
     ['token without a scheme', sdkRequest(SDK_MIN, { headers: { authorization: JWT } }), ['headers.authorization']],
+    ['a Bearer token that is not a JWT', sdkRequest(SDK_MIN, { headers: { authorization: 'Bearer not-a-jwt' } }), ['headers.authorization']],
+    ['a JWT missing its signature', sdkRequest(SDK_MIN, { headers: { authorization: `Bearer ${JWT.slice(0, JWT.lastIndexOf('.') + 1)}` } }), ['headers.authorization']],
+    ['two JWT parts only', sdkRequest(SDK_MIN, { headers: { authorization: `Bearer ${JWT.slice(0, JWT.lastIndexOf('.'))}` } }), ['headers.authorization']],
+    ['a JWT header that is not base64url JSON', sdkRequest(SDK_MIN, { headers: { authorization: `Bearer abc.${JWT.split('.').slice(1).join('.')}` } }), ['headers.authorization']],
     [
       'everything wrong at once',
       sdkRequest({ plan_id: 'x', payment_gateway: 'paypal' }, { query: {}, headers: {} }),
