@@ -1,6 +1,21 @@
 /**
  * `npm start`: the whole renewal gateway on this machine, in the foreground.
- * Stops every child process on Ctrl-C, SIGTERM or SIGHUP; runs without a terminal too.
+ * Stops every child process on Ctrl-C, SIGINT, SIGTERM or SIGHUP; runs without a terminal too.
+ *
+ * Supervisors (process managers, containers, scripts) signal one PID, usually npm's, not the whole
+ * process group as a terminal's Ctrl-C does. So that any of SIGINT, SIGTERM or SIGHUP to that one
+ * PID stops everything, the start script is `exec node --import tsx local/main.ts`:
+ * - `exec`: npm runs scripts with `sh -c`, and dash (Debian's sh) does not exec the last command
+ *   itself. That shell swallowed a SIGINT forwarded by npm (it waits for its child, which never
+ *   got one), and died of a forwarded SIGTERM, after which npm re-raised it on itself and exited,
+ *   orphaning the stack. With `exec` npm's child is this process.
+ * - `node --import tsx` rather than the `tsx` CLI: one process fewer. The CLI relays SIGINT and
+ *   SIGTERM to its node child but not SIGHUP, which killed it and orphaned this process.
+ * - `exec` needs a POSIX shell, as the watchdog in processes.ts does already.
+ * npm forwards SIGINT and SIGTERM to its child; it does not forward SIGHUP, which kills npm, and
+ * nothing can forward a SIGKILL. For those, this process watches its parent: once reparented (the
+ * parent died) it stops the stack as on a signal, within a second. A terminal's Ctrl-C reaches
+ * this process twice (from the terminal and relayed by npm), hence the grace for a repeat below.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -48,6 +63,11 @@ ${ENABLED_PROVIDERS.map((p) => `    ${p.padEnd(14)} ${stack.sandboxes[p].url}   
 `;
 };
 
+/** How long stopping may take before we exit anyway (the exit hook SIGKILLs the children). */
+const STOP_DEADLINE_MS = 8_000;
+/** How often we look whether our parent (npm, a shell, a supervisor) is still there. */
+const PARENT_POLL_MS = 500;
+
 const main = async (): Promise<void> => {
   // Set once started; the signal handlers may run before that.
   const running: { stack?: LocalStack } = {};
@@ -55,7 +75,7 @@ const main = async (): Promise<void> => {
   let firstSignalAt = 0;
   const shutdown = (signal: string): void => {
     if (stopping) {
-      // Ctrl-C reaches us twice (from the terminal and relayed by tsx): only a later one forces.
+      // Ctrl-C reaches us twice (from the terminal and relayed by npm): only a later one forces.
       if (Date.now() - firstSignalAt < 1_000) return;
       console.error(`${signal} again: exiting now`);
       process.exit(130);
@@ -63,6 +83,10 @@ const main = async (): Promise<void> => {
     stopping = true;
     firstSignalAt = Date.now();
     console.log(`\n${signal}: stopping the local stack…`);
+    setTimeout(() => {
+      console.error(`stopping took over ${STOP_DEADLINE_MS / 1000} s: exiting now`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     void (running.stack?.stop() ?? Promise.resolve()).then(
       () => {
         console.log('stopped.');
@@ -75,6 +99,13 @@ const main = async (): Promise<void> => {
     );
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+  // process.ppid is read afresh each time: it changes when the parent dies and we are reparented.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    shutdown(`parent process ${parent} exited`);
+  }, PARENT_POLL_MS).unref();
 
   const schedulerEvery = schedulerSeconds();
   const stack = await startLocalStack({
