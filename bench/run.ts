@@ -1,4 +1,7 @@
-/** `npm run bench`: prints bundle and pipeline figures (DESIGN §8). `npm run bench -- bundles|pipeline|scheduler` runs one. */
+/**
+ * `npm run bench`: prints bundle and pipeline figures (docs/architecture.md#performance).
+ * `npm run bench -- bundles|pipeline|scheduler` runs one.
+ */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export {};

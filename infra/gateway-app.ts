@@ -22,7 +22,8 @@ export interface GatewayAppOptions {
  * Adds the renewal gateway stack to an app, configured from context:
  * - `-c stage=<name>` (default `dev`): stack `RenewalGateway-<stage>`;
  * - `-c <provider>BaseUrl=https://...` (e.g. `pressoneBaseUrl`): a provider URL for this stage;
- * - `-c digitalriverAuthHeader=token`, `-c pelcroRateLimit=60/60s`…: provider settings (DESIGN §4.5);
+ * - `-c digitalriverAuthHeader=token`, `-c pelcroRateLimit=60/60s`…: provider settings
+ *   (docs/architecture.md#configuration-names);
  * - `-c <provider>MaxConcurrency=N`: that provider's consumer concurrency (2–1000);
  * - `-c schedulerRateMinutes=N`: run the scheduler every N minutes instead of the described rate
  *   (any function with `runsEvery` in shared/system.ts has such a key: `<camelCaseId>RateMinutes`);

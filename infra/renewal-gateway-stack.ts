@@ -55,7 +55,8 @@ type AccessFunctionId = keyof typeof FUNCTION_ACCESS;
 const hasAccessSettings = (id: FunctionId): id is AccessFunctionId => Object.hasOwn(FUNCTION_ACCESS, id);
 
 /**
- * The renewal gateway (DESIGN §3, §6), built from `shared/system.ts`: every queue, function and
+ * The renewal gateway (docs/architecture.md#system-overview,
+ * docs/architecture.md#aws-resources), built from `shared/system.ts`: every queue, function and
  * route there appears here by looping over the description, never by listing them again.
  */
 export class RenewalGatewayStack extends Stack {

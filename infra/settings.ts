@@ -25,8 +25,9 @@ export interface SecretSetting {
 }
 
 /**
- * Secret configuration names (DESIGN §4.5). In AWS each one is a Secrets Manager secret whose ARN
- * reaches the function as `<NAME>_SECRET_ARN`; the value itself never appears in the template.
+ * Secret configuration names (docs/architecture.md#configuration-names). In AWS each one is a
+ * Secrets Manager secret whose ARN reaches the function as `<NAME>_SECRET_ARN`; the value itself
+ * never appears in the template.
  */
 export const SECRET_SETTINGS = {
   RENEWALS_WEBHOOK_SECRETS: {
@@ -96,7 +97,7 @@ export const FUNCTION_ACCESS = {
 } as const satisfies Record<Exclude<FunctionId, `consumer-${string}`>, FunctionAccess>;
 
 export interface ProviderSettings {
-  /** Environment variable the consumer reads the provider's base URL from (DESIGN §4.5). */
+  /** Environment variable the consumer reads the base URL from (docs/architecture.md#configuration-names). */
   readonly baseUrlEnv: string;
   /** Production base URL; a stage may point elsewhere with `-c <provider>BaseUrl=...`. */
   readonly defaultBaseUrl: string;
@@ -124,10 +125,10 @@ export const providerSettings = (provider: EnabledProvider): ProviderSettings =>
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /**
- * Delivery of a scheduled function's run by its EventBridge rule (DESIGN §6: retry policy and
- * DLQ). A run that cannot be delivered within `maxEventAgeSeconds` is dropped to the DLQ: a stale
- * run does nothing the next one (a rate period later) does not do, since due work stays in the
- * due index until a run takes it.
+ * Delivery of a scheduled function's run by its EventBridge rule (retry policy and DLQ:
+ * docs/architecture.md#functions). A run that cannot be delivered within `maxEventAgeSeconds` is
+ * dropped to the DLQ: a stale run does nothing the next one (a rate period later) does not do,
+ * since due work stays in the due index until a run takes it.
  */
 export const SCHEDULE_SETTINGS = {
   /** EventBridge delivery retries (function throttled or unreachable), before the DLQ. */

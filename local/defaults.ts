@@ -1,6 +1,7 @@
 /**
- * Local defaults (DESIGN §4.5): printed by `npm start`, written in the README, used by the CLI.
- * They are development values only; in AWS every secret comes from Secrets Manager.
+ * Local defaults (docs/architecture.md#configuration-names): printed by `npm start`, written in
+ * the README, used by the CLI. They are development values only; in AWS every secret comes from
+ * Secrets Manager.
  */
 export const LOCAL_DEFAULTS = {
   PORT: 3000,

@@ -41,7 +41,7 @@ export interface LocalStackOptions {
   readonly sandboxPort?: number;
   /** Use a DynamoDB Local that is already running (tests share one) instead of starting one. */
   readonly dynamoEndpoint?: string;
-  /** Configuration as in AWS (DESIGN §4.5); unset names get local defaults. */
+  /** Configuration as in AWS (docs/architecture.md#configuration-names); unset names get local defaults. */
   readonly env?: Env;
   /** Prefix of the table and queue names, so several stacks can share one DynamoDB Local. */
   readonly namePrefix?: string;

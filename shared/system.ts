@@ -14,7 +14,10 @@ export const ENABLED_PROVIDERS = ['pressone', 'pelcro', 'punchh', 'digitalriver'
 export type EnabledProvider = (typeof ENABLED_PROVIDERS)[number];
 
 
-/** Configuration names of each provider (DESIGN §4.5), read by its consumer and wired by CDK. */
+/**
+ * Configuration names of each provider, read by its consumer and wired by CDK
+ * (docs/architecture.md#configuration-names).
+ */
 export interface ProviderConfigNames {
   /** Environment variable holding the provider's base URL. */
   readonly baseUrlEnv: string;
@@ -103,7 +106,7 @@ export interface QueueDescription {
   readonly provider: EnabledProvider;
   /** Environment variable through which functions receive this queue's URL. */
   readonly urlEnv: string;
-  /** Receives before a message moves to the DLQ (DESIGN §6: at least 5). */
+  /** Receives before a message moves to the DLQ (at least 5: docs/architecture.md#queues). */
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
   readonly dlqRetentionDays: number;
@@ -147,7 +150,7 @@ export interface RouteDescription {
   readonly auth: 'webhook-signature' | 'read-token';
 }
 
-/** Visibility timeout must be at least 6x the consumer's timeout (DESIGN §6, AWS guidance). */
+/** Visibility timeout: at least 6x the consumer's timeout (AWS guidance, docs/architecture.md#queues). */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 const CONSUMER_TIMEOUT_SECONDS = 30;

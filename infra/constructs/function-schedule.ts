@@ -54,7 +54,8 @@ export interface FunctionScheduleProps {
 }
 
 /**
- * Runs a function on a fixed rate (DESIGN §6: EventBridge rule with retry policy and DLQ).
+ * Runs a function on a fixed rate (EventBridge rule with retry policy and DLQ:
+ * docs/architecture.md#from-a-schedule).
  *
  * A run can fail in two places, and both end in the one dead-letter queue, which the stack
  * alarms on: EventBridge cannot deliver it (target retry policy, then the target's DLQ), or the

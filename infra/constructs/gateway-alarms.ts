@@ -26,10 +26,10 @@ export interface GatewayAlarmsProps {
 }
 
 /**
- * The alarms that say a renewal may be late or stuck (DESIGN §6), all notifying one SNS topic
- * that operators subscribe to (e-mail, chat, paging). The topic is encrypted with its own KMS key
- * because CloudWatch cannot publish to a topic under the AWS-managed SNS key; the key policy lets
- * CloudWatch use it, and nothing else.
+ * The alarms that say a renewal may be late or stuck (docs/architecture.md#alarms), all notifying
+ * one SNS topic that operators subscribe to (e-mail, chat, paging). The topic is encrypted with
+ * its own KMS key because CloudWatch cannot publish to a topic under the AWS-managed SNS key; the
+ * key policy lets CloudWatch use it, and nothing else.
  */
 export class GatewayAlarms extends Construct {
   public readonly topic: Topic;

@@ -58,7 +58,8 @@ const AUTH_REASONS: Record<RouteDescription['auth'], string> = {
 
 /**
  * Access log line: one JSON object per request (queryable in CloudWatch Logs Insights). No
- * headers or bodies: they carry signatures, bearer tokens and customer JWTs (DESIGN §5.6).
+ * headers or bodies: they carry signatures, bearer tokens and customer JWTs
+ * (docs/architecture.md#secrets-are-never-logged).
  */
 const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',

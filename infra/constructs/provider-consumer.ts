@@ -36,8 +36,9 @@ export interface ProviderConsumerProps {
 /**
  * The per-provider consumer: a `GatewayFunction` fed by its provider queue. The event source
  * mapping reports partial batch failures (only failed messages return to the queue) and caps
- * concurrency per provider (DESIGN §5.4), so a provider never sees more parallel callers than the
- * description allows and over-limit messages wait in the queue instead of failing.
+ * concurrency per provider (docs/architecture.md#providers-are-protected), so a provider never
+ * sees more parallel callers than the description allows and over-limit messages wait in the
+ * queue instead of failing.
  *
  * The function also gets its own queue's URL and send permission: it re-sends deferred messages
  * (retry with backoff, rate pacing) to the queue it reads from.

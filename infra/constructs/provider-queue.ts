@@ -3,7 +3,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { QueueDescription } from '../../shared/system';
 
-/** DESIGN §6: a message is retried at least this many times before it moves to the DLQ. */
+/** A message is retried at least this many times before it moves to the DLQ (docs/architecture.md#queues). */
 export const MIN_MAX_RECEIVE_COUNT = 5;
 /** SQS limits on message retention. */
 const MIN_RETENTION_SECONDS = 60;
@@ -23,10 +23,11 @@ export interface ProviderQueueProps {
 }
 
 /**
- * One provider's work queue and its dead-letter queue (DESIGN §3: a slow or failing provider
- * never holds up the others). Both are encrypted (SQS-managed SSE) and refuse non-TLS requests.
- * The DLQ keeps messages longer than the work queue so a renewal that exhausted its receives can
- * still be inspected and redriven days later (DESIGN §5.1).
+ * One provider's work queue and its dead-letter queue (a slow or failing provider never holds up
+ * the others: docs/architecture.md#system-overview). Both are encrypted (SQS-managed SSE) and
+ * refuse non-TLS requests. The DLQ keeps messages longer than the work queue so a renewal that
+ * exhausted its receives can still be inspected and redriven days later
+ * (docs/architecture.md#nothing-accepted-is-lost).
  */
 export class ProviderQueue extends Construct {
   public readonly queue: Queue;

@@ -9,7 +9,8 @@ export interface RenewalTableProps {
   readonly description: TableDescription;
   /**
    * What happens to the table when it leaves the stack. The table is the renewal ledger and the
-   * double-renewal lock (DESIGN §5.2), so losing it by accident is the worst outcome.
+   * double-renewal lock (docs/architecture.md#no-double-renewal), so losing it by accident is the
+   * worst outcome.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;

@@ -1,9 +1,10 @@
 /**
- * Pauses calls to a provider after its account credentials were refused (DESIGN §5.3: auth
- * failures are never retried in a loop). One renewal takes the failure and ends needs_attention;
- * the provider's other renewals wait instead of each failing a login of its own, which at Punchh
- * would lock the gateway's IP out after 10 failures in 10 minutes. After the pause one renewal
- * tries again, so a fixed credential is picked up without anyone touching the queue.
+ * Pauses calls to a provider after its account credentials were refused (auth failures are never
+ * retried in a loop: docs/architecture.md#providers-are-protected). One renewal takes the failure
+ * and ends needs_attention; the provider's other renewals wait instead of each failing a login of
+ * its own, which at Punchh would lock the gateway's IP out after 10 failures in 10 minutes. After
+ * the pause one renewal tries again, so a fixed credential is picked up without anyone touching
+ * the queue.
  *
  * State: one item per provider (pk = PAUSE#<provider>); read once per batch, written only when a
  * call is refused.

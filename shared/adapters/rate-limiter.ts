@@ -1,8 +1,9 @@
 /**
- * A provider's request rate, shared by every consumer instance (DESIGN §5.4): a GCRA limiter
- * whose state — the theoretical arrival time (TAT) of the next free slot — is one DynamoDB item
- * updated with optimistic concurrency. A batch reserves its slots in one conditional write, so
- * the cost is one write per batch, not per call.
+ * A provider's request rate, shared by every consumer instance
+ * (docs/architecture.md#providers-are-protected): a GCRA limiter whose state — the theoretical
+ * arrival time (TAT) of the next free slot — is one DynamoDB item updated with optimistic
+ * concurrency. A batch reserves its slots in one conditional write, so the cost is one write per
+ * batch, not per call.
  *
  * Slots are spaced `(window + jitter margin) / limit` apart, so that requests that leave a little
  * late (timers, network) still never put more than `limit` calls into any sliding window at the

@@ -1,5 +1,6 @@
 /**
- * The renewal table: lock and ledger (DESIGN §5.2). One item per renewal.
+ * The renewal table: lock and ledger (docs/architecture.md#no-double-renewal;
+ * items and conditions: docs/architecture.md#dynamodb-table). One item per renewal.
  *
  * Access patterns (one table, see system.table):
  *   pk = RENEWAL#<id>, sk = RENEWAL            get a renewal; create it (conditional: key unused);

@@ -1,4 +1,4 @@
-/** Consumer configuration (DESIGN §4.5), shared by every provider's consumer. */
+/** Consumer configuration, shared by every provider's consumer (docs/architecture.md#configuration-names). */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, createSecretReader, optionalInt, requireEnv, requireUrl, type Env } from '../config';

@@ -1,5 +1,6 @@
 /**
- * Performs one queued renewal, at most one provider call per claim (DESIGN §5.2, §5.3).
+ * Performs one queued renewal, at most one provider call per claim
+ * (docs/architecture.md#no-double-renewal, docs/architecture.md#response-classification-and-retries).
  *
  *  1. not yet due (notBefore)          → re-queue with a delay, acknowledge this copy
  *  2. claim the record (conditional write with a lease; with the period lock when the renewal

@@ -1,5 +1,5 @@
 /**
- * The canonical renewal request (DESIGN §4.3) and its validation.
+ * The canonical renewal request (docs/architecture.md#canonical-request) and its validation.
  *
  * Validation runs in two steps so that every error names the field the caller wrote: first the
  * envelope (provider, operation, subscription, notBefore), then the params for that provider and
@@ -104,7 +104,7 @@ export const PARAMS_SCHEMAS = {
 type ParamsKey = keyof typeof PARAMS_SCHEMAS;
 export type ParamsFor<K extends ParamsKey> = z.output<(typeof PARAMS_SCHEMAS)[K]>;
 
-/** The subscription reference each provider uses (DESIGN §4.3). */
+/** The subscription reference each provider uses (docs/architecture.md#canonical-request). */
 const SUBSCRIPTION_SCHEMAS: Record<Provider, z.ZodType<string>> = {
   pressone: z.email('must be the email the number was claimed with'),
   pelcro: z

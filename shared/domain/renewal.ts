@@ -1,6 +1,6 @@
 /**
- * The renewal: statuses (DESIGN §4.4), the record kept in DynamoDB, the message queued in SQS,
- * and how ids and request fingerprints are derived.
+ * The renewal: statuses (docs/architecture.md#renewal-lifecycle), the record kept in DynamoDB,
+ * the message queued in SQS, and how ids and request fingerprints are derived.
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';

@@ -1,5 +1,6 @@
 /**
- * What happens after an attempt (DESIGN §5.3): the next status, and when to try again.
+ * What happens after an attempt: the next status, and when to try again
+ * (docs/architecture.md#response-classification-and-retries).
  * Pure: the consumer supplies the classification, the attempt number and a random source.
  */
 import type { Classification } from '../providers/types';

@@ -1,6 +1,6 @@
 /**
- * Authentication for the public routes (DESIGN §4.1): Standard Webhooks signatures on writes,
- * bearer read tokens on reads. Both compare in constant time.
+ * Authentication for the public routes (docs/architecture.md#authentication): Standard Webhooks
+ * signatures on writes, bearer read tokens on reads. Both compare in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';

@@ -1,5 +1,6 @@
 /**
- * Accepting a renewal request (DESIGN §4.2, §5.1): after the HTTP checks, store the renewal under
+ * Accepting a renewal request (docs/architecture.md#from-a-webhook,
+ * docs/architecture.md#nothing-accepted-is-lost): after the HTTP checks, store the renewal under
  * its idempotency key (one conditional write) and queue it (one send). A 2xx is only returned once
  * the message is in SQS; if the send fails the record is withdrawn and the caller gets a 503, so a
  * retry of the webhook starts clean and nothing accepted is lost.

@@ -19,7 +19,10 @@ export const parseJson = (body: string): unknown => {
   }
 };
 
-/** Network outcomes are classified the same way for every provider (DESIGN §5.3). */
+/**
+ * Network outcomes are classified the same way for every provider
+ * (docs/architecture.md#response-classification-and-retries).
+ */
 export const classifyNetwork = (result: Exclude<CallResult, { kind: 'response' }>): Classification =>
   result.kind === 'not-sent'
     ? { class: 'retryable', message: `connection failed before the request was sent (${result.code})` }

@@ -314,7 +314,8 @@ export const PELCRO_RULES: readonly Rule[] = [
   { status: 401, class: 'auth', note: 'Pelcro asked for a token (none was accepted)', quote: true },
   { status: 403, class: 'auth', note: 'Pelcro refused the token (invalid or expired)', quote: true },
   { status: 404, class: 'permanent', note: 'Pelcro does not know the subscription, plan or coupon', quote: true },
-  // Undocumented, but the same meaning as everywhere in the gateway (DESIGN §5.3).
+  // Undocumented, but the same meaning as everywhere in the gateway
+  // (docs/architecture.md#response-classification-and-retries).
   { status: 409, class: 'permanent', note: 'Pelcro reported a conflict', quote: true },
   { status: 422, class: 'permanent', note: 'Pelcro rejected the request', quote: true },
   { status: 429, class: 'retryable', note: 'Pelcro rate limit (120 calls per minute per account)', quote: true },

@@ -194,7 +194,8 @@ export const PUNCHH_RULES: readonly Rule[] = [
   { status: 400, class: 'permanent', note: 'Punchh rejected the request' },
   { status: 404, class: 'permanent', note: 'Punchh does not know the subscription' },
   { status: 409, class: 'permanent', note: 'Punchh reported a conflict' },
-  // 429 and 5xx are not documented by Punchh; the gateway-wide meaning applies (DESIGN §5.3).
+  // 429 and 5xx are not documented by Punchh; the gateway-wide meaning applies
+  // (docs/architecture.md#response-classification-and-retries).
   { status: 429, class: 'retryable', note: 'Punchh rate limit' },
   { status: 503, class: 'retryable', note: 'Punchh is unavailable' },
   { status: [500, 599], class: 'ambiguous', note: 'Punchh server error: the renewal may or may not have been applied' },

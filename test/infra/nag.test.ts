@@ -1,6 +1,7 @@
 /**
- * cdk-nag guardrails (DESIGN §6): the AwsSolutions and Serverless packs find nothing, every
- * acknowledgement carries a specific reason, and every acknowledgement is actually needed.
+ * cdk-nag guardrails (docs/architecture.md#security-and-cdk-nag): the AwsSolutions and Serverless
+ * packs find nothing, every acknowledgement carries a specific reason, and every acknowledgement
+ * is actually needed.
  *
  * cdk-nag 3 is a CDK policy-validation plugin, not an Aspect: findings no longer appear as
  * annotations (so `Annotations.fromStack(...).findError` would pass vacuously). The packs are run

@@ -1,8 +1,8 @@
 /**
- * CDK assertions on the synthesized renewal gateway (DESIGN §6). Expectations are derived from
- * `shared/system.ts` wherever the description says it, so a queue, function or route added
- * there is checked here without editing this file; environment variable names the handlers
- * read are spelled out, because they are a contract with the handler code.
+ * CDK assertions on the synthesized renewal gateway (docs/architecture.md#aws-resources).
+ * Expectations are derived from `shared/system.ts` wherever the description says it, so a queue,
+ * function or route added there is checked here without editing this file; environment variable
+ * names the handlers read are spelled out, because they are a contract with the handler code.
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';

@@ -1,7 +1,8 @@
 /**
- * Nothing accepted is lost (DESIGN §5.1), against DynamoDB Local and the project's SQS endpoint:
- * a send that fails withdraws the record and answers 503; a renewal stored whose send was lost is
- * queued again by a repeat, once it is old enough that the first send cannot still be under way.
+ * Nothing accepted is lost (docs/architecture.md#nothing-accepted-is-lost), against DynamoDB Local
+ * and the project's SQS endpoint: a send that fails withdraws the record and answers 503; a
+ * renewal stored whose send was lost is queued again by a repeat, once it is old enough that the
+ * first send cannot still be under way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';

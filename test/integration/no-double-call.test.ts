@@ -1,6 +1,7 @@
 /**
- * The no-double-call guarantee (DESIGN §5.2) with real components: DynamoDB Local as the lock,
- * the project's SQS endpoint for deferred copies, and the PressOne sandbox over HTTP counting calls.
+ * The no-double-call guarantee (docs/architecture.md#no-double-renewal) with real components:
+ * DynamoDB Local as the lock, the project's SQS endpoint for deferred copies, and the PressOne
+ * sandbox over HTTP counting calls.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CreateQueueCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';

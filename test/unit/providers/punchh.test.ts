@@ -10,7 +10,7 @@ const paths = (r: ValidationResult<CanonicalRequest>): string[] => (r.ok ? [] : 
 const BODY = { subscription_id: 40, start_time: '2026-12-01T00:00:00Z', end_time: '2027-01-01T00:00:00Z', purchase_price: 9.99 };
 
 describe('Punchh normalizer', () => {
-  it('maps the body to the canonical request (DESIGN §4.3 example)', () => {
+  it('maps the body to the canonical request (the Punchh example of docs/architecture.md)', () => {
     expect(normalizePunchh(request(BODY))).toEqual({
       ok: true,
       value: {
