@@ -67,6 +67,7 @@ export const loadConsumerDeps = async (
     config,
     call: fetchCall,
     callTimeoutMs,
+    ...(env.CONFIRMATION_SETTLE_SECONDS?.trim() ? { settleMs: optionalInt(env, 'CONFIRMATION_SETTLE_SECONDS', 0, 0, 900) * 1000 } : {}),
     // The lease outlives the function: while the holder can still be running, nobody else calls.
     leaseMs: functionTimeoutMs + 5_000,
     retry: {

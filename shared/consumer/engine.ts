@@ -47,6 +47,8 @@ export interface ConsumerDeps {
   readonly pause?: ProviderPause;
   /** Which auth-class HTTP statuses pause the provider. */
   readonly pauseOnAuthStatuses?: readonly number[];
+  /** Overrides the provider's `confirmation.settleMs` (CONFIRMATION_SETTLE_SECONDS). */
+  readonly settleMs?: number;
   readonly now?: () => Date;
   readonly random?: () => number;
 }
@@ -144,21 +146,21 @@ export const processRenewal = async (
   const previous = claim.previous;
   let attemptNumber = previous.attempts.length + 1;
   const earlier: Attempt[] = [];
-  // The last call may have taken effect: it was cut off (the holder died) or answered ambiguously.
-  let since = previous.attempts.at(-1)?.errorClass === 'ambiguous' ? new Date(previous.attempts.at(-1)?.startedAt ?? previous.updatedAt) : undefined;
   if (claim.interrupted) {
     earlier.push({
       number: attemptNumber++,
       startedAt: previous.updatedAt,
-      latencyMs: 0,
+      // Unknown; the holder could have been calling until its lease ran out.
+      latencyMs: Math.max(0, (previous.leaseExpiresAt ?? Date.parse(previous.updatedAt) + deps.leaseMs) - Date.parse(previous.updatedAt)),
       errorClass: 'interrupted',
       message: 'the worker holding this renewal stopped (crash or timeout) before recording an outcome',
     });
-    since = new Date(previous.updatedAt);
   }
+  // The last call may have taken effect: it was cut off (the holder died) or answered ambiguously.
+  const unknown = outcomeUnknown(earlier.at(-1) ?? previous.attempts.at(-1), deps);
 
-  if (since && !deps.provider.idempotentCall) {
-    const confirmation = await confirm(message, since, deps);
+  if (unknown && !deps.provider.idempotentCall) {
+    const confirmation = await confirm(message, unknown.since, deps);
     // An interrupted attempt carries what the read API said; after an ambiguous one the
     // confirmation is the reason for the status (that attempt is already recorded).
     const noted = earlier.map((a) => ({ ...a, confirmation }));
@@ -177,6 +179,20 @@ export const processRenewal = async (
       );
     }
     earlier.splice(0, earlier.length, ...noted);
+    if (now.getTime() < unknown.settledAt) {
+      // "Not renewed" is not evidence yet: the provider may still be applying that call.
+      return finish(
+        {
+          status: 'retry_scheduled',
+          reason: 'the outcome of an earlier attempt is not known yet; the provider’s read API is asked again once it has settled',
+          delayMs: unknown.settledAt - now.getTime(),
+        },
+        earlier,
+      );
+    }
+    if (attemptNumber > deps.retry.maxAttempts) {
+      return finish({ status: 'failed', reason: `gave up after ${attemptNumber - 1} attempts; the provider’s read API shows the last did not renew` }, earlier);
+    }
   }
 
   const request = deps.provider.buildRequest(message, deps.config);
@@ -194,13 +210,22 @@ export const processRenewal = async (
   const answered = deps.provider.classify(result);
   let classification: Classification = answered;
   let confirmation: Confirmation | undefined;
+  let decision: Decision | undefined;
   if (classification.class === 'ambiguous' && !deps.provider.idempotentCall && deps.provider.confirmation) {
     confirmation = await confirm(message, startedAt, deps);
     if (confirmation === 'renewed') classification = { ...classification, class: 'success' };
-    // The read API says nothing happened: retrying is safe; the retry confirms again first.
-    else if (confirmation === 'not-renewed') classification = { ...classification, class: 'retryable' };
+    else if (confirmation === 'not-renewed') {
+      // Not evidence yet: the provider may still be processing the call. Ask again once it has
+      // settled, and call again only if the read API still says no (not an attempt: no call).
+      const settledAt = startedAt.getTime() + result.latencyMs + settleMsOf(deps);
+      decision = {
+        status: 'retry_scheduled',
+        reason: `attempt ${attemptNumber} ambiguous: ${classification.message}; the provider’s read API is asked again once it has settled`,
+        delayMs: Math.max(1_000, settledAt - clock().getTime()),
+      };
+    }
   }
-  const decision = decide(classification, attemptNumber, deps.provider.idempotentCall, deps.retry, deps.random);
+  decision ??= decide(classification, attemptNumber, deps.provider.idempotentCall, deps.retry, deps.random);
   const attempt: Attempt = {
     number: attemptNumber,
     startedAt: startedAt.toISOString(),
@@ -213,6 +238,20 @@ export const processRenewal = async (
     ...(confirmation ? { confirmation } : {}),
   };
   return finish(decision, [...earlier, attempt]);
+};
+
+const settleMsOf = (deps: ConsumerDeps): number => deps.settleMs ?? deps.provider.confirmation?.settleMs ?? 0;
+
+/**
+ * When the last attempt's outcome is unknown: since when the renewal may have happened, and from
+ * when the read API's "not renewed" is evidence: the settle time after the call was last on the
+ * wire (an ambiguous call until its answer or timeout; an interrupted one until its holder's
+ * lease ran out, which is what its recorded latency holds).
+ */
+const outcomeUnknown = (last: Attempt | undefined, deps: ConsumerDeps): { since: Date; settledAt: number } | undefined => {
+  if (last?.errorClass !== 'ambiguous' && last?.errorClass !== 'interrupted') return undefined;
+  const since = Date.parse(last.startedAt);
+  return { since: new Date(since), settledAt: since + last.latencyMs + settleMsOf(deps) };
 };
 
 /** Asks the provider's read API whether the renewal happened since `since`. */

@@ -127,5 +127,11 @@ export const pressone: ProviderModule = {
     };
   },
   classify: classifyPressone,
-  confirmation: { buildRequest: listUserRequest, interpret: interpretListUser },
+  confirmation: {
+    buildRequest: listUserRequest,
+    interpret: interpretListUser,
+    // PressOne publishes no processing time; a renewal was seen applied 13 s after its call timed
+    // out at 10 s. Five minutes is well past that, and within one SQS delay.
+    settleMs: 5 * 60_000,
+  },
 };

@@ -75,6 +75,13 @@ export interface ProviderModule {
   readonly confirmation?: {
     buildRequest(renewal: QueuedRenewal, config: ProviderConfig): OutgoingRequest;
     interpret(result: CallResult, renewal: QueuedRenewal, attemptStartedAt: Date): Confirmation;
+    /**
+     * How long after an attempt may last have reached the provider its read API's "not renewed"
+     * becomes evidence. Before that the provider may still be processing the call (a request
+     * that timed out on our side can be applied seconds later), so only "renewed" is believed.
+     * At most 900 s (one SQS delay). `CONFIRMATION_SETTLE_SECONDS` overrides it.
+     */
+    readonly settleMs: number;
   };
 }
 

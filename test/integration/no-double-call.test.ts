@@ -24,6 +24,9 @@ let queueUrl: string;
 let sandbox: PressOneSandbox;
 let deps: ConsumerDeps;
 let n = 0;
+/** PressOne's settle window, shortened: List User's "not renewed" counts only this long after a call. */
+const SETTLE_MS = 300;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   const t = await createRenewalTable('nodouble');
@@ -43,6 +46,7 @@ beforeAll(async () => {
     leaseMs: 35_000,
     retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000 },
     logger: new Logger({ logLevel: 'SILENT' }),
+    settleMs: SETTLE_MS,
   };
 });
 
@@ -102,8 +106,13 @@ describe('no second call for one idempotency key', () => {
     expect(during.kind).toBe('deferred');
     expect(renewCalls()).toHaveLength(0);
 
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await processRenewal(message, 'w-after', deps)).toEqual({ kind: 'completed', status: 'succeeded' });
+    await sleep(500);
+    // Its lease is over, but it may have called just before it ended: "not renewed" is no
+    // evidence until the settle window has passed, so nothing is called yet.
+    expect(await processRenewal(message, 'w-after', deps)).toEqual({ kind: 'completed', status: 'retry_scheduled' });
+    expect(renewCalls()).toHaveLength(0);
+    await sleep(SETTLE_MS + 300);
+    expect(await processRenewal(message, 'w-settled', deps)).toEqual({ kind: 'completed', status: 'succeeded' });
     expect(renewCalls()).toHaveLength(1);
     expect(sandbox.renewalsFor(message.subscription)).toBe(1);
     const record = await deps.store.get(message.id);
@@ -160,6 +169,35 @@ describe('no second call for one idempotency key', () => {
       ['ambiguous', 'not-renewed'],
       ['success', undefined],
     ]);
+  });
+
+  describe('a slow provider (it applies the call after our timeout)', () => {
+    /** PressOne answers, and renews, 3 s after the call; the consumer gives up after 2 s. */
+    const slowRenewal = async (settleMs: number) => {
+      const message = await accepted();
+      const slow = { ...deps, settleMs };
+      sandbox.injectFaults({ kind: 'latency', ms: 3_000, count: 1, path: 'renew-number' });
+      // Timed out; List User, asked at once, says "not renewed": PressOne is still working on it.
+      expect(await processRenewal(message, 'w1', slow)).toEqual({ kind: 'completed', status: 'retry_scheduled' });
+      const record = await deps.store.get(message.id);
+      expect(record?.attempts.map((a) => [a.errorClass, a.confirmation])).toEqual([['ambiguous', 'not-renewed']]);
+      // Redelivered when the retry is due: it asks List User again before any second call.
+      const due = Date.parse(record?.nextAttemptAt ?? '');
+      await sleep(Math.max(0, due - Date.now()) + 50);
+      const second = await processRenewal(message, 'w2', slow);
+      await sleep(Math.max(0, 3_200 - (Date.now() - Date.parse(record?.attempts[0]?.startedAt ?? ''))));
+      return { message, second };
+    };
+
+    it('is renewed once: "not renewed" right after a timeout is not believed until the settle window has passed', async () => {
+      const { message, second } = await slowRenewal(2_000);
+      expect(second).toEqual({ kind: 'completed', status: 'succeeded' });
+      expect(sandbox.renewalsFor(message.subscription)).toBe(1);
+      expect(renewCalls()).toHaveLength(1);
+      const record = await deps.store.get(message.id);
+      expect(record?.status).toBe('succeeded');
+      expect(record?.statusReason).toMatch(/read API shows the earlier attempt renewed/);
+    });
   });
 
   it('an ambiguous answer that List User cannot settle ends needs_attention', async () => {
