@@ -1,21 +1,58 @@
 /**
- * Pauses calls to a provider after its account credentials were refused (auth failures are never
- * retried in a loop: docs/architecture.md#providers-are-protected). One renewal takes the failure
- * and ends needs_attention; the provider's other renewals wait instead of each failing a login of
- * its own, which at Punchh would lock the gateway's IP out after 10 failures in 10 minutes. After
- * the pause one renewal tries again, so a fixed credential is picked up without anyone touching
- * the queue.
+ * Protects a provider account whose credentials may be refused (auth failures are never retried
+ * in a loop: docs/architecture.md#providers-are-protected). Punchh locks the gateway's IP out
+ * after 10 failed logins in 10 minutes, so the gateway keeps refused logins to at most one per
+ * consumer instance per pause window, across every instance:
  *
- * State: one item per provider (pk = PAUSE#<provider>); read once per batch, written only when a
- * call is refused.
+ * - **open**: these credentials have worked (an answer that got past authentication). Calls go
+ *   out; the batch handler still sends each batch's first call alone, so credentials revoked
+ *   while trusted cost at most one refusal per consumer instance.
+ * - **paused**: a call with these credentials was refused. Nothing is called until `until`.
+ * - **probe** (half-open): not known to work: never tried, a pause just ended, or the
+ *   credentials changed (a rotated key). One call at a time across all instances, held by a
+ *   probe lease, until one gets past authentication (→ open) or is refused (→ paused).
+ *
+ * Credentials are identified by a fingerprint (a hash, never the secret), so rotating a refused
+ * key ends its pause at once: the new key is probed.
+ *
+ * State: one item per provider (pk = PAUSE#<provider>), read once per batch; written on a probe,
+ * a refusal and the first success after them, never in steady state.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
+export type CredentialGate =
+  | { readonly state: 'open' }
+  | { readonly state: 'probe' }
+  | { readonly state: 'paused'; readonly until: number; readonly reason?: string };
 
 export interface ProviderPause {
-  /** Epoch ms until which calls wait, if paused now. */
-  pausedUntil(now: Date): Promise<number | undefined>;
-  pause(now: Date, reason: string): Promise<void>;
+  /** How long a refusal pauses the provider. */
+  readonly pauseMs: number;
+  gate(now: Date, fingerprint: string): Promise<CredentialGate>;
+  /** Takes the provider's single probe; false when another instance holds it (or it is paused). */
+  acquireProbe(now: Date, owner: string, fingerprint: string, leaseMs: number): Promise<boolean>;
+  /** These credentials got past authentication: open, and end the probe. */
+  trust(fingerprint: string): Promise<void>;
+  /** The probe ended without telling (no call made, or an answer that proves nothing). */
+  releaseProbe(owner: string): Promise<void>;
+  /** These credentials were refused: nothing is called with them until the pause ends. */
+  pause(now: Date, reason: string, fingerprint: string): Promise<void>;
+}
+
+/** Identifies a set of credentials without holding them: the first 16 hex digits of a SHA-256. */
+export const credentialFingerprint = (secrets: Readonly<Record<string, string>>): string =>
+  createHash('sha256')
+    .update(JSON.stringify(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b))))
+    .digest('hex')
+    .slice(0, 16);
+
+interface PauseItem {
+  readonly until?: number;
+  readonly pausedFor?: string;
+  readonly reason?: string;
+  readonly trusted?: string;
 }
 
 export class DynamoProviderPause implements ProviderPause {
@@ -25,7 +62,7 @@ export class DynamoProviderPause implements ProviderPause {
     client: DynamoDBClient,
     private readonly tableName: string,
     private readonly provider: string,
-    private readonly pauseMs: number,
+    readonly pauseMs: number,
   ) {
     this.doc = DynamoDBDocumentClient.from(client);
   }
@@ -34,13 +71,72 @@ export class DynamoProviderPause implements ProviderPause {
     return { pk: `PAUSE#${this.provider}`, sk: 'PAUSE' };
   }
 
-  async pausedUntil(now: Date): Promise<number | undefined> {
+  async gate(now: Date, fingerprint: string): Promise<CredentialGate> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: true }));
-    const until = out.Item?.until;
-    return typeof until === 'number' && until > now.getTime() ? until : undefined;
+    const item = (out.Item ?? {}) as PauseItem;
+    if (item.pausedFor === fingerprint && typeof item.until === 'number' && item.until > now.getTime()) {
+      return { state: 'paused', until: item.until, ...(item.reason ? { reason: item.reason } : {}) };
+    }
+    return item.trusted === fingerprint ? { state: 'open' } : { state: 'probe' };
   }
 
-  async pause(now: Date, reason: string): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...this.key, until: now.getTime() + this.pauseMs, reason, at: now.toISOString() } }));
+  async acquireProbe(now: Date, owner: string, fingerprint: string, leaseMs: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key,
+          UpdateExpression: 'SET probeOwner = :owner, probeUntil = :until',
+          // Free probe, and not paused for these credentials (another instance may just have been refused).
+          ConditionExpression: '(attribute_not_exists(probeUntil) OR probeUntil < :now) AND NOT (pausedFor = :fp AND #until > :now)',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':owner': owner, ':until': now.getTime() + leaseMs, ':now': now.getTime(), ':fp': fingerprint },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async trust(fingerprint: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.key,
+        UpdateExpression: 'SET trusted = :fp REMOVE probeOwner, probeUntil',
+        ExpressionAttributeValues: { ':fp': fingerprint },
+      }),
+    );
+  }
+
+  async releaseProbe(owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key,
+          UpdateExpression: 'REMOVE probeOwner, probeUntil',
+          ConditionExpression: 'probeOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      // Someone else's probe by now (ours expired): theirs is not ours to end.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async pause(now: Date, reason: string, fingerprint: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.key,
+        UpdateExpression: 'SET #until = :until, pausedFor = :fp, reason = :reason, #at = :at REMOVE trusted, probeOwner, probeUntil',
+        ExpressionAttributeNames: { '#until': 'until', '#at': 'at' },
+        ExpressionAttributeValues: { ':until': now.getTime() + this.pauseMs, ':fp': fingerprint, ':reason': reason, ':at': now.toISOString() },
+      }),
+    );
   }
 }

@@ -9,7 +9,8 @@ import { queuedRenewalSchema, type QueuedRenewal } from '../domain/renewal';
 import type { Limiter } from '../adapters/rate-limiter';
 import type { ProviderConfig } from '../providers/types';
 import { addLambdaContext } from '../logger';
-import { processRenewal, type ConsumerDeps } from './engine';
+import { processRenewal, type ConsumerDeps, type ProviderAnswer } from './engine';
+import { credentialFingerprint } from '../adapters/provider-pause';
 
 export class PoisonMessageError extends Error {
   constructor(messageId: string, detail: string) {
@@ -40,6 +41,11 @@ const parse = (record: SQSRecord): Parsed => {
   return parsed.success ? { message: parsed.data } : { poison: parsed.error.issues.map((i) => i.path.join('.')).join(', ') };
 };
 
+/** How long renewals wait while another instance probes the provider's credentials. */
+export const PROBE_WAIT_SECONDS = 5;
+
+type Slot = { readonly at: number; readonly toleranceMs: number };
+
 export const createBatchHandler = (coldStartDeps: BatchDeps) => {
   const processor = new BatchProcessor(EventType.SQS);
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -47,42 +53,102 @@ export const createBatchHandler = (coldStartDeps: BatchDeps) => {
     // A secret that cannot be read fails the batch before any record is touched: SQS redelivers it.
     const deps = coldStartDeps.currentConfig ? { ...coldStartDeps, config: await coldStartDeps.currentConfig() } : coldStartDeps;
     const parsed = new Map(event.Records.map((r) => [r.messageId, parse(r)] as const));
-    // The provider refused the account's credentials lately: wait, do not fail another login.
-    const pausedUntil = await deps.pause?.pausedUntil(new Date());
-    if (pausedUntil !== undefined) {
-      const delay = Math.max(1, Math.ceil((pausedUntil - Date.now()) / 1000));
-      const deferPaused = async (record: SQSRecord): Promise<void> => {
-        const p = parsed.get(record.messageId);
-        if (!p || 'poison' in p) throw new PoisonMessageError(record.messageId, p && 'poison' in p ? p.poison : 'missing');
-        await deps.queue.send(p.message, delay);
-      };
-      return processPartialResponse(event, deferPaused, processor, { context, throwOnFullBatchFailure: false });
-    }
-    // Over the limit, a renewal waits: it is re-queued for when slots free up, acknowledged, and
-    // neither fails nor counts as an attempt.
-    const slots = new Map<string, { at: number; toleranceMs: number }>();
-    const waits = new Map<string, number>();
-    if (deps.limiter) {
-      const ids = [...parsed].filter(([, p]) => 'message' in p).map(([id]) => id);
-      const reservation = await deps.limiter.reserve(ids.length, deps.maxSlotWaitMs);
-      ids.forEach((id, i) => {
-        const slot = reservation.slots[i];
-        if (slot !== undefined && deps.limiter) slots.set(id, { at: slot, toleranceMs: deps.limiter.toleranceMs });
-        else waits.set(id, reservation.retryInMs);
-      });
-    }
-    const recordHandler = async (record: SQSRecord): Promise<void> => {
+    const messageOf = (record: SQSRecord): QueuedRenewal => {
       const p = parsed.get(record.messageId);
       if (!p || 'poison' in p) throw new PoisonMessageError(record.messageId, p && 'poison' in p ? p.poison : 'missing');
-      const wait = waits.get(record.messageId);
-      if (wait !== undefined) {
-        await deps.queue.send(p.message, Math.max(1, Math.ceil(wait / 1000)));
+      return p.message;
+    };
+    const deferAll = (delaySeconds: number) =>
+      processPartialResponse(event, async (record: SQSRecord) => deps.queue.send(messageOf(record), delaySeconds), processor, {
+        context,
+        throwOnFullBatchFailure: false,
+      });
+
+    // The account's credentials (provider-pause.ts): refused lately → wait; not known to work →
+    // one call at a time across all instances (the probe); known to work → this batch's first
+    // call goes alone, the others once it got past authentication.
+    const fingerprint = credentialFingerprint(deps.config.secrets);
+    const gate = deps.pause ? await deps.pause.gate(new Date(), fingerprint) : undefined;
+    if (gate?.state === 'paused') return deferAll(secondsUntil(gate.until));
+    const probe = gate?.state === 'probe';
+    if (probe && !(await deps.pause?.acquireProbe(new Date(), context.awsRequestId, fingerprint, deps.leaseMs))) {
+      return deferAll(PROBE_WAIT_SECONDS);
+    }
+    const valid = event.Records.filter((r) => 'message' in (parsed.get(r.messageId) ?? {}));
+    const canary = deps.pause ? valid[0] : undefined;
+    if (probe && !canary) await deps.pause?.releaseProbe(context.awsRequestId);
+    let canaryAnswer: ProviderAnswer | undefined;
+    /** Set once any call of this batch was refused: its renewals not yet called wait for the pause. */
+    let refused = false;
+    let canaryDone: Promise<void> = Promise.resolve();
+
+    // Over the limit, a renewal waits: it is re-queued for when slots free up, acknowledged, and
+    // neither fails nor counts as an attempt. The canary's slot is reserved before the others'.
+    const reserve = async (records: readonly SQSRecord[]): Promise<Map<string, Slot | { wait: number }>> => {
+      const out = new Map<string, Slot | { wait: number }>();
+      if (!deps.limiter || records.length === 0) return out;
+      const reservation = await deps.limiter.reserve(records.length, deps.maxSlotWaitMs);
+      records.forEach((r, i) => {
+        const at = reservation.slots[i];
+        out.set(r.messageId, at !== undefined && deps.limiter ? { at, toleranceMs: deps.limiter.toleranceMs } : { wait: reservation.retryInMs });
+      });
+      return out;
+    };
+    const processRecord = async (record: SQSRecord, slots: Map<string, Slot | { wait: number }>, onAnswer?: (a: ProviderAnswer) => void): Promise<void> => {
+      const message = messageOf(record);
+      const slot = slots.get(record.messageId);
+      if (slot && 'wait' in slot) {
+        await deps.queue.send(message, Math.max(1, Math.ceil(slot.wait / 1000)));
         return;
       }
       // The lease owner is this invocation and message: unique per attempt, visible in the record.
-      await processRenewal(p.message, `${context.awsRequestId}/${record.messageId}`, deps, slots.get(record.messageId));
+      await processRenewal(message, `${context.awsRequestId}/${record.messageId}`, deps, slot, (a) => {
+        refused ||= a.paused;
+        onAnswer?.(a);
+      });
+    };
+
+    if (canary) {
+      canaryDone = (async () => {
+        try {
+          await processRecord(canary, await reserve([canary]), (a) => (canaryAnswer = a));
+        } finally {
+          if (probe) await settleProbe(deps, canaryAnswer, fingerprint, context.awsRequestId);
+        }
+      })();
+    }
+    const others = valid.filter((r) => r !== canary);
+    const othersSlots = (async () => {
+      await canaryDone.catch(() => undefined);
+      return refused || probe ? new Map<string, Slot | { wait: number }>() : reserve(others);
+    })();
+
+    const recordHandler = async (record: SQSRecord): Promise<void> => {
+      if (record === canary) return canaryDone;
+      const message = messageOf(record);
+      if (probe) return deps.queue.send(message, PROBE_WAIT_SECONDS);
+      const slots = await othersSlots;
+      // Refused: the provider is paused now; wait for the end of the pause, do not fail a login.
+      if (refused && deps.pause) return deps.queue.send(message, secondsUntil(Date.now() + deps.pause.pauseMs));
+      return processRecord(record, slots);
     };
     // A batch where every record failed is reported like any other, not thrown.
     return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
   };
 };
+
+const secondsUntil = (atMs: number): number => Math.max(1, Math.ceil((atMs - Date.now()) / 1000));
+
+/**
+ * Ends this instance's probe: credentials that got past authentication are trusted; a refusal
+ * already paused the provider (which ends the probe); anything else proves nothing, so the next
+ * batch probes again.
+ */
+const settleProbe = async (deps: BatchDeps, answer: ProviderAnswer | undefined, fingerprint: string, owner: string): Promise<void> => {
+  if (!deps.pause || answer?.paused) return;
+  if (answer && PAST_AUTHENTICATION.has(answer.errorClass)) await deps.pause.trust(fingerprint);
+  else await deps.pause.releaseProbe(owner);
+};
+
+/** Answers that show the credentials were accepted (the provider looked at the request itself). */
+const PAST_AUTHENTICATION: ReadonlySet<ProviderAnswer['errorClass']> = new Set(['success', 'accepted', 'permanent']);

@@ -27,7 +27,7 @@ import { sanitizeText, maskEmail } from '../domain/sanitize';
 import { SECRET_PARAMS } from '../domain/canonical';
 import type { RenewalQueue } from '../adapters/queue';
 import type { RenewalStore } from '../adapters/renewal-store';
-import type { ProviderPause } from '../adapters/provider-pause';
+import { credentialFingerprint, type ProviderPause } from '../adapters/provider-pause';
 import type { HttpCaller } from '../adapters/http-call';
 import type { Classification, Confirmation, ProviderConfig, ProviderModule } from '../providers/types';
 
@@ -53,6 +53,12 @@ export interface ConsumerDeps {
   readonly random?: () => number;
 }
 
+/** What a call told about the account's credentials: refused (and the provider paused), or not. */
+export interface ProviderAnswer {
+  readonly errorClass: Classification['class'];
+  readonly paused: boolean;
+}
+
 export type RenewalResult =
   | { readonly kind: 'completed'; readonly status: string }
   | { readonly kind: 'deferred'; readonly delaySeconds: number; readonly why: string }
@@ -73,6 +79,8 @@ export const processRenewal = async (
   deps: ConsumerDeps,
   /** Rate-limit slot reserved for this renewal's call, if the provider is limited. */
   slot?: { readonly at: number; readonly toleranceMs: number },
+  /** Told what the provider answered when this processing called it (the batch's probe and canary). */
+  onAnswer?: (answer: ProviderAnswer) => void,
 ): Promise<RenewalResult> => {
   const clock = () => deps.now?.() ?? new Date();
   const now = clock();
@@ -109,7 +117,7 @@ export const processRenewal = async (
     ...Object.values(deps.config.secrets),
     ...SECRET_PARAMS.map((k) => message.params[k]).filter((v): v is string => typeof v === 'string'),
   ];
-  const finish = async (decision: Decision, attempts: readonly Attempt[]): Promise<RenewalResult> => {
+  const finish = async (decision: Decision, attempts: readonly Attempt[], answered?: Classification['class']): Promise<RenewalResult> => {
     const finishedAt = clock();
     const nextAttemptAt = decision.status === 'retry_scheduled' ? new Date(finishedAt.getTime() + decision.delayMs).toISOString() : undefined;
     const { fenced } = await deps.store.complete(message.id, owner, finishedAt, {
@@ -132,11 +140,14 @@ export const processRenewal = async (
       latencyMs: attempt?.latencyMs,
       fenced,
     });
-    if (fenced) return { kind: 'completed', status: 'lease lost' };
-    if (attempt?.errorClass === 'auth' && deps.pause && deps.pauseOnAuthStatuses?.includes(attempt.httpStatus ?? 0)) {
-      await deps.pause.pause(finishedAt, decision.reason);
+    const paused = answered === 'auth' && deps.pause !== undefined && (deps.pauseOnAuthStatuses?.includes(attempt?.httpStatus ?? 0) ?? false);
+    if (paused && deps.pause) {
+      // Even when fenced: the refusal happened, whoever records it.
+      await deps.pause.pause(finishedAt, decision.reason, credentialFingerprint(deps.config.secrets));
       log.warn('provider paused after refusing the account credentials', { provider: message.provider });
     }
+    if (answered) onAnswer?.({ errorClass: answered, paused });
+    if (fenced) return { kind: 'completed', status: 'lease lost' };
     // Failed for good: the period was not renewed, so a later renewal may take it.
     if (decision.status === 'failed' && period) await deps.store.releasePeriod(message.id, message.provider, period);
     if (decision.status === 'retry_scheduled') await deps.queue.send(message, Math.max(1, Math.ceil(decision.delayMs / 1000)));
@@ -237,7 +248,7 @@ export const processRenewal = async (
     ...(classification.retryAfterSeconds !== undefined ? { retryAfterSeconds: classification.retryAfterSeconds } : {}),
     ...(confirmation ? { confirmation } : {}),
   };
-  return finish(decision, [...earlier, attempt]);
+  return finish(decision, [...earlier, attempt], answered.class);
 };
 
 const settleMsOf = (deps: ConsumerDeps): number => deps.settleMs ?? deps.provider.confirmation?.settleMs ?? 0;
