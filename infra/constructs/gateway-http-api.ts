@@ -58,7 +58,8 @@ const AUTH_REASONS: Record<RouteDescription['auth'], string> = {
 
 /**
  * Access log line: one JSON object per request (queryable in CloudWatch Logs Insights). No
- * headers or bodies: they carry signatures, bearer tokens and customer JWTs
+ * headers or bodies: they carry signatures, bearer tokens and customer JWTs; and the route
+ * template instead of the path, whose PressOne subscription reference is a customer's email
  * (docs/architecture.md#secrets-are-never-logged).
  */
 const ACCESS_LOG_FIELDS = {
@@ -67,7 +68,6 @@ const ACCESS_LOG_FIELDS = {
   requestTime: '$context.requestTime',
   httpMethod: '$context.httpMethod',
   routeKey: '$context.routeKey',
-  path: '$context.path',
   status: '$context.status',
   protocol: '$context.protocol',
   responseLength: '$context.responseLength',

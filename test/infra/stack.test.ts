@@ -627,6 +627,8 @@ describe('HTTP API', () => {
       status: '$context.status',
       latency: '$context.responseLatency',
     });
+    // No field that holds the path or query: PressOne's subscription reference is an email.
+    expect(Object.values(format).filter((v) => /\$context\.(path|resourcePath)|querystring/i.test(v))).toEqual([]);
     expect(props(resource(g.json, logGroup, 'AWS::Logs::LogGroup')).RetentionInDays).toBe(30);
   });
 });
