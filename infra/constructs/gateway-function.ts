@@ -120,7 +120,7 @@ export class GatewayFunction extends Construct {
     });
 
     const runtimeReason =
-      'DESIGN section 6 fixes the runtime at nodejs22.x, the Node version the bundle targets (esbuild target node22) and the project is tested against; moving to a newer runtime is a deliberate, tested decision, not a side effect of a CDK upgrade that lists a newer one.';
+      'The architecture (docs/architecture.md#functions) fixes the runtime at nodejs22.x, the Node version the bundle targets (esbuild target node22) and the project is tested against; moving to a newer runtime is a deliberate, tested decision, not a side effect of a CDK upgrade that lists a newer one.';
     Validations.of(this.fn).acknowledge(
       { id: 'AwsSolutions-L1', reason: runtimeReason },
       { id: 'Serverless-LambdaLatestVersion', reason: runtimeReason },
