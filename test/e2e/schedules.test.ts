@@ -281,9 +281,25 @@ describe('never twice, never skipped', () => {
 
 describe('storage', () => {
   it('keeps paused and cancelled schedules out of the due index (it is sparse)', async () => {
+    // One schedule in each state, made here, so the check cannot pass for want of one.
+    const future = iso(Date.now() + 86_400_000);
+    const refs = { active: `sparse-active-${next()}@example.com`, paused: `sparse-paused-${next()}@example.com`, cancelled: `sparse-cancelled-${next()}@example.com` };
+    for (const ref of Object.values(refs)) expect((await put('pressone', ref, { cadence: 'P1M', nextRunAt: future })).status).toBe(201);
+    expect((await put('pressone', refs.paused, { cadence: 'P1M', nextRunAt: future, status: 'paused' })).status).toBe(200);
+    expect(await del('pressone', refs.cancelled)).toBe(204);
+
     const out = await stack.dynamo.send(new ScanCommand({ TableName: stack.tableName }));
     const schedules = (out.Items ?? []).map((i) => unmarshall(i)).filter((i) => String(i.pk).startsWith('SCHEDULE#'));
-    expect(schedules.length).toBeGreaterThan(0);
-    for (const s of schedules) expect('gsi2pk' in s, `${s.pk} ${s.status}`).toBe(s.status === 'active');
+    const mine = Object.fromEntries(
+      Object.entries(refs).map(([state, ref]) => [state, schedules.find((i) => String(i.pk).endsWith(ref))] as const),
+    );
+    expect(mine.active).toMatchObject({ status: 'active' });
+    expect(mine.paused).toMatchObject({ status: 'paused' });
+    expect(mine.cancelled).toMatchObject({ status: 'cancelled' });
+    expect('gsi2pk' in (mine.active ?? {})).toBe(true);
+    expect('gsi2pk' in (mine.paused ?? {})).toBe(false);
+    expect('gsi2pk' in (mine.cancelled ?? {})).toBe(false);
+    // And across everything the file left behind: only active schedules carry the index keys.
+    for (const item of schedules) expect('gsi2pk' in item, `${item.pk} ${item.status}`).toBe(item.status === 'active');
   });
 });
