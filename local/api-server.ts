@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { routeKey, type FunctionId, type RouteDescription } from '../shared/system';
@@ -118,8 +119,9 @@ export const startApiServer = async (options: {
           time: now.toUTCString(),
           timeEpoch: now.getTime(),
         },
-        ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
-        isBase64Encoded: false,
+        // Text as text; bytes that are not UTF-8 base64-encoded, so the function gets them exactly.
+        ...(body.length > 0 ? { body: isUtf8(body) ? body.toString('utf8') : body.toString('base64') } : {}),
+        isBase64Encoded: body.length > 0 && !isUtf8(body),
       };
       send(res, await fn.handler(event, lambdaContext(match.c.route.functionId, fn.timeoutMs)));
     })().catch((error: unknown) => {

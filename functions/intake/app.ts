@@ -31,7 +31,7 @@ export const createIntakeHandler = (deps: IntakeDeps) =>
       if (!normalize) throw notFound(`No write route ${event.routeKey}.`);
 
       const { body, webhookId } = await readSignedRequest(event, deps.verifyWebhook);
-      const idempotencyKey = header(event, 'idempotency-key') ?? webhookId ?? '';
+      const idempotencyKey = header(event, 'idempotency-key') ?? webhookId;
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
         throw badRequest('The idempotency key must be 1–255 visible ASCII characters.', [
           { path: 'headers.idempotency-key', message: 'must be 1–255 visible ASCII characters' },
