@@ -228,6 +228,8 @@ describe('invalid input is refused naming the field, and nothing is queued', () 
     ['Pelcro SDK: no customer token', '/v1/providers/pelcro/subscription/renew?site_id=1', { plan_id: 1, subscription_id: 1 }, {}, 422, 'headers.authorization'],
     ['Pelcro SDK: no site_id', '/v1/providers/pelcro/subscription/renew', { plan_id: 1, subscription_id: 1 }, { authorization: `Bearer ${jwt}` }, 422, 'query.site_id'],
     ['Pelcro Core: quantity as a string', '/v1/providers/pelcro/core/subscriptions/renew?site_id=1&user_id=2', { subscription_id: 1, plan_id: 1, quantity: '1', source: 'API' }, {}, 422, 'quantity'],
+    // API Gateway joins a repeated parameter with a comma (payload 2.0), and so does the local API: never the last one.
+    ['Pelcro Core: user_id given twice (34,36)', '/v1/providers/pelcro/core/subscriptions/renew?site_id=1&user_id=34&user_id=36', { subscription_id: 1, plan_id: 1, quantity: 1, source: 'API' }, {}, 422, 'query.user_id'],
     ['Pelcro Core: missing source', '/v1/providers/pelcro/core/subscriptions/renew?site_id=1&user_id=2', { subscription_id: 1, plan_id: 1, quantity: 1 }, {}, 422, 'source'],
     ['Punchh: missing end_time', '/v1/providers/punchh/subscriptions/renew', { subscription_id: 1, start_time: '2026-12-01T00:00:00Z', purchase_price: 1 }, {}, 422, 'end_time'],
     ['Punchh: purchase_price as a string', '/v1/providers/punchh/subscriptions/renew', { subscription_id: 1, start_time: '2026-12-01T00:00:00Z', end_time: '2027-01-01T00:00:00Z', purchase_price: 'free' }, {}, 422, 'purchase_price'],
