@@ -335,17 +335,21 @@ export class RenewalStore {
     subscription: string,
     options: { limit: number; cursor?: string },
   ): Promise<Page<RenewalRecord>> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'bySubscription',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': subscriptionKey(provider, subscription) },
-        ScanIndexForward: false,
-        Limit: options.limit,
-        ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor) } : {}),
-      }),
-    );
+    const pk = subscriptionKey(provider, subscription);
+    const query = new QueryCommand({
+      TableName: this.tableName,
+      IndexName: 'bySubscription',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ScanIndexForward: false,
+      Limit: options.limit,
+      ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor, pk) } : {}),
+    });
+    const out = await this.doc.send(query).catch((error: unknown) => {
+      // A cursor that passed the checks below but that DynamoDB still refuses is the caller's, not ours.
+      if (options.cursor && error instanceof Error && error.name === 'ValidationException') throw new InvalidCursorError();
+      throw error;
+    });
     return {
       items: (out.Items ?? []).map(toRecord),
       ...(out.LastEvaluatedKey ? { nextCursor: encodeCursor(out.LastEvaluatedKey) } : {}),
@@ -362,7 +366,12 @@ export class InvalidCursorError extends Error {
 
 const encodeCursor = (key: Record<string, unknown>): string => Buffer.from(JSON.stringify(key)).toString('base64url');
 
-const decodeCursor = (cursor: string): Record<string, unknown> => {
+/**
+ * A cursor is the `LastEvaluatedKey` of a page of this subscription: a renewal's table key and its
+ * index key, consistent with each other. Anything else — another subscription's cursor, a
+ * hand-edited one — would make DynamoDB refuse the query (a 500), so it is refused here (a 400).
+ */
+const decodeCursor = (cursor: string, subscriptionPk: string): Record<string, unknown> => {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (
@@ -371,7 +380,10 @@ const decodeCursor = (cursor: string): Record<string, unknown> => {
       Object.keys(parsed).sort().join(',') === 'gsi1pk,gsi1sk,pk,sk' &&
       Object.values(parsed).every((v) => typeof v === 'string')
     ) {
-      return parsed as Record<string, unknown>;
+      const key = parsed as Record<'pk' | 'sk' | 'gsi1pk' | 'gsi1sk', string>;
+      const id = /^RENEWAL#(rnw_[a-z2-7]{26})$/.exec(key.pk)?.[1];
+      const createdAt = id && key.gsi1sk.endsWith(`#${id}`) ? key.gsi1sk.slice(0, -id.length - 1) : undefined;
+      if (id && key.sk === 'RENEWAL' && key.gsi1pk === subscriptionPk && createdAt && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(createdAt)) return key;
     }
   } catch {
     // fall through

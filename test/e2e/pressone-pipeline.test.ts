@@ -184,6 +184,11 @@ describe('PressOne renewal through the local stack', () => {
     expect(page2.items.map((i) => i.id)).toEqual([ids[0]]);
     expect(page2.nextCursor).toBeNull();
     expect((await fetch(`${stack.apiUrl}/v1/subscriptions/acme/x/renewals`, { headers: readHeaders() })).status).toBe(400);
+    // A cursor issued for this subscription, used for another one (the right shape, the wrong key): 400 naming it, not a 500.
+    const other = `${stack.apiUrl}/v1/subscriptions/pressone/${encodeURIComponent(email())}/renewals?cursor=${page1.nextCursor}`;
+    const forged = await fetch(other, { headers: readHeaders() });
+    expect(forged.status).toBe(400);
+    expect(((await forged.json()) as { errors: Array<{ path: string }> }).errors.map((e) => e.path)).toEqual(['query.cursor']);
     expect((await getRenewal('rnw_aaaaaaaaaaaaaaaaaaaaaaaaaa')).status).toBe(404);
 
     // Once they are done, nothing is left in the queue or its DLQ.
