@@ -12,7 +12,7 @@
  *   gsi1pk = SUB#<provider>#<subscription>,     list a subscription's renewals, newest first
  *   gsi1sk = <createdAt>#<id>                   (bySubscription index, cursor-paginated)
  *
- * Costs per renewal: intake 1 write (create); consumer 2 writes on the success path (claim,
+ * Nothing deletes a renewal. Costs per renewal: intake 1 write (create; +1 only when its send fails); consumer 2 writes on the success path (claim,
  * complete); with a period, the claim is a two-item transaction preceded by one consistent read.
  * Records never expire: the record is what makes a redrive days later harmless.
  */
@@ -23,7 +23,6 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -35,6 +34,9 @@ import type { Attempt, RenewalRecord, RenewalStatus } from '../domain/renewal';
 import type { Provider } from '../system';
 
 const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
+
+/** What the status API shows on a renewal whose message could not be sent yet. */
+export const SEND_FAILED_REASON = 'stored but not yet queued: sending it to the queue failed; a repeat of the request with the same idempotency key queues it';
 const subscriptionKey = (provider: Provider, subscription: string) => `SUB#${provider}#${subscription}`;
 
 const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
@@ -112,16 +114,39 @@ export class RenewalStore {
     }
   }
 
-  /** Undoes a create whose message could not be queued, so a retry of the webhook starts clean. */
-  async deleteUnqueued(id: string): Promise<void> {
+  /**
+   * Notes on a renewal still waiting for its first attempt that its message could not be sent.
+   * Nothing deletes a renewal: another actor may have observed it (docs/architecture.md#nothing-accepted-is-lost).
+   */
+  async markSendFailed(id: string, now: Date): Promise<void> {
     try {
       await this.doc.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.tableName,
           Key: renewalKey(id),
+          UpdateExpression: 'SET sendFailedAt = :now, statusReason = :reason',
           ConditionExpression: '#s = :queued AND size(attempts) = :zero',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':queued': 'queued', ':zero': 0 },
+          ExpressionAttributeValues: { ':now': now.toISOString(), ':reason': SEND_FAILED_REASON, ':queued': 'queued', ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      // Already attempted or finished: its message was delivered after all.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Removes the mark once a later send succeeded. */
+  async clearSendFailure(id: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          UpdateExpression: 'REMOVE sendFailedAt, statusReason',
+          ConditionExpression: '#s = :queued AND attribute_exists(sendFailedAt)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':queued': 'queued' },
         }),
       );
     } catch (error) {

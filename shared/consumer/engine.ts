@@ -9,7 +9,7 @@
  *             leased by another worker → re-queue for when the lease ends
  *             retry not due yet        → re-queue for its time
  *             period held by another   → end pointing at it, or wait for it to finish
- *             no record                → acknowledge: intake undid it and answered 5xx
+ *             no record                → acknowledge (nothing deletes a renewal: not expected)
  *  3. the previous attempt may have taken effect (it was interrupted, or its answer was
  *     ambiguous) and the call is not safe to repeat: ask the provider's read API first; without
  *     one, stop at needs_attention
@@ -91,7 +91,8 @@ export const processRenewal = async (
     if ('periodHeldBy' in claim) return periodHeldElsewhere(message, claim.periodHeldBy, deps, defer);
     const current = claim.current;
     if (!current) {
-      log.warn('queued renewal has no record; intake withdrew it', { renewalId: message.id });
+      // Nothing deletes a renewal any more; a message without one is foreign or from before that.
+      log.warn('queued renewal has no record', { renewalId: message.id });
       return { kind: 'skipped', why: 'no record' };
     }
     if (isTerminal(current.status)) return { kind: 'skipped', why: `already ${current.status}` };

@@ -46,6 +46,8 @@ export interface RenewalRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly nextAttemptAt?: string;
+  /** Set while a `queued` renewal's message could not be sent: a repeat of the request sends it. */
+  readonly sendFailedAt?: string;
   readonly leaseOwner?: string;
   /** Epoch ms; while in the future, the holder of the lease is the only one who may call. */
   readonly leaseExpiresAt?: number;

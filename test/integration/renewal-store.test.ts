@@ -82,11 +82,21 @@ describe('RenewalStore against DynamoDB Local', () => {
     expect(stored?.attempts).toHaveLength(2);
   });
 
-  it('withdraws only a renewal that was never attempted', async () => {
-    const record = newRenewalRecord(request('g@example.com'), 'key-withdraw', new Date());
-    await store.create(record);
-    await store.deleteUnqueued(record.id);
-    expect(await store.get(record.id)).toBeUndefined();
+  it('marks a failed send only on a renewal still queued and never attempted, and never deletes one', async () => {
+    const waiting = newRenewalRecord(request('g@example.com'), 'key-mark', new Date());
+    await store.create(waiting);
+    await store.markSendFailed(waiting.id, new Date());
+    expect(await store.get(waiting.id)).toMatchObject({ status: 'queued', sendFailedAt: expect.any(String) });
+
+    // Attempted meanwhile (its message arrived after all): the mark would be false, so none is set.
+    const attempted = newRenewalRecord(request('g2@example.com'), 'key-mark-2', new Date());
+    await store.create(attempted);
+    await store.claim(attempted.id, 'w', new Date(), 60_000);
+    await store.markSendFailed(attempted.id, new Date());
+    const after = await store.get(attempted.id);
+    expect(after?.status).toBe('in_progress');
+    expect(after?.sendFailedAt).toBeUndefined();
+    expect('deleteUnqueued' in store).toBe(false);
   });
 
   it('stores the numbers at the edges of the range validation accepts; DynamoDB refuses one step past the small end', async () => {
