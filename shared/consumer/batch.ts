@@ -9,7 +9,7 @@ import { queuedRenewalSchema, type QueuedRenewal } from '../domain/renewal';
 import type { Limiter } from '../adapters/rate-limiter';
 import type { ProviderConfig } from '../providers/types';
 import { addLambdaContext } from '../logger';
-import { processRenewal, type ConsumerDeps } from './engine';
+import { dueAtMs, processRenewal, type ConsumerDeps } from './engine';
 
 export class PoisonMessageError extends Error {
   constructor(messageId: string, detail: string) {
@@ -63,7 +63,9 @@ export const createBatchHandler = (coldStartDeps: BatchDeps) => {
     const slots = new Map<string, { at: number; toleranceMs: number }>();
     const waits = new Map<string, number>();
     if (deps.limiter) {
-      const ids = [...parsed].filter(([, p]) => 'message' in p).map(([id]) => id);
+      // A copy that is not due yet (a long retry wait, a far notBefore) is only sent on: no slot.
+      const nowMs = (deps.now?.() ?? new Date()).getTime();
+      const ids = [...parsed].filter(([, p]) => 'message' in p && dueAtMs(p.message) <= nowMs).map(([id]) => id);
       const reservation = await deps.limiter.reserve(ids.length, deps.maxSlotWaitMs);
       ids.forEach((id, i) => {
         const slot = reservation.slots[i];
