@@ -54,6 +54,12 @@ export interface ScheduleRecord {
   readonly lastRenewalId?: string;
   readonly lastPeriodStart?: string;
   readonly lastRunAt?: string;
+  /**
+   * The signed messages (a digest of each webhook-id) that set or cancelled this schedule lately,
+   * with when (epoch seconds): a replay of one of them is answered without being applied again,
+   * so it cannot undo a later change (docs/architecture.md#a-signed-request-does-only-what-it-asked).
+   */
+  readonly webhooks?: Readonly<Record<string, number>>;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
