@@ -184,6 +184,10 @@ describe('PressOne renewal through the local stack', () => {
     expect(page2.items.map((i) => i.id)).toEqual([ids[0]]);
     expect(page2.nextCursor).toBeNull();
     expect((await fetch(`${stack.apiUrl}/v1/subscriptions/acme/x/renewals`, { headers: readHeaders() })).status).toBe(400);
+    // Longer than any subscription reference: a 400 naming it (AWS would refuse the index key over 2048 bytes: a 500).
+    const tooLong = await fetch(`${stack.apiUrl}/v1/subscriptions/pressone/${'x'.repeat(3000)}/renewals`, { headers: readHeaders() });
+    expect(tooLong.status).toBe(400);
+    expect(((await tooLong.json()) as { errors: Array<{ path: string }> }).errors.map((e) => e.path)).toEqual(['path.subscriptionRef']);
     // A cursor issued for this subscription, used for another one (the right shape, the wrong key): 400 naming it, not a 500.
     const other = `${stack.apiUrl}/v1/subscriptions/pressone/${encodeURIComponent(email())}/renewals?cursor=${page1.nextCursor}`;
     const forged = await fetch(other, { headers: readHeaders() });
