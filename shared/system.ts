@@ -99,6 +99,8 @@ export interface TableDescription {
   readonly partitionKey: string;
   readonly sortKey: string;
   readonly indexes: readonly TableIndex[];
+  /** Number attribute (epoch seconds) after which DynamoDB deletes an item; only short-lived items carry it. */
+  readonly timeToLiveAttribute?: string;
 }
 
 export interface QueueDescription {
@@ -165,6 +167,8 @@ export const system = {
       // Sparse: only active schedules carry gsi2pk/gsi2sk (DUE#<shard>, <nextRunAt>#<schedule>).
       { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
     ],
+    // Webhook-id bindings only (shared/adapters/webhook-bindings.ts): renewals and schedules never expire.
+    timeToLiveAttribute: 'expiresAt',
   } satisfies TableDescription,
 
   queues: [

@@ -9,7 +9,7 @@ import { queuedRenewalSchema, type QueuedRenewal } from '../domain/renewal';
 import type { Limiter } from '../adapters/rate-limiter';
 import type { ProviderConfig } from '../providers/types';
 import { addLambdaContext } from '../logger';
-import { processRenewal, type ConsumerDeps, type ProviderAnswer } from './engine';
+import { dueAtMs, processRenewal, type ConsumerDeps, type ProviderAnswer } from './engine';
 import { credentialFingerprint } from '../adapters/provider-pause';
 
 export class PoisonMessageError extends Error {
@@ -74,8 +74,14 @@ export const createBatchHandler = (coldStartDeps: BatchDeps) => {
     if (probe && !(await deps.pause?.acquireProbe(new Date(), context.awsRequestId, fingerprint, deps.leaseMs))) {
       return deferAll(PROBE_WAIT_SECONDS);
     }
-    const valid = event.Records.filter((r) => 'message' in (parsed.get(r.messageId) ?? {}));
-    const canary = deps.pause ? valid[0] : undefined;
+    // A copy that is not due yet (a long retry wait, a far notBefore) is only sent on: it makes no
+    // call, so it takes no rate-limit slot and cannot be the batch's first call.
+    const nowMs = (deps.now?.() ?? new Date()).getTime();
+    const due = event.Records.filter((r) => {
+      const p = parsed.get(r.messageId);
+      return p !== undefined && 'message' in p && dueAtMs(p.message) <= nowMs;
+    });
+    const canary = deps.pause ? due[0] : undefined;
     if (probe && !canary) await deps.pause?.releaseProbe(context.awsRequestId);
     let canaryAnswer: ProviderAnswer | undefined;
     /** Set once any call of this batch was refused: its renewals not yet called wait for the pause. */
@@ -117,7 +123,7 @@ export const createBatchHandler = (coldStartDeps: BatchDeps) => {
         }
       })();
     }
-    const others = valid.filter((r) => r !== canary);
+    const others = due.filter((r) => r !== canary);
     const othersSlots = (async () => {
       await canaryDone.catch(() => undefined);
       return refused || probe ? new Map<string, Slot | { wait: number }>() : reserve(others);
@@ -125,6 +131,8 @@ export const createBatchHandler = (coldStartDeps: BatchDeps) => {
 
     const recordHandler = async (record: SQSRecord): Promise<void> => {
       if (record === canary) return canaryDone;
+      // Not due: the engine sends it on to its due time without a claim or a call.
+      if (!due.includes(record)) return processRecord(record, new Map());
       const message = messageOf(record);
       if (probe) return deps.queue.send(message, PROBE_WAIT_SECONDS);
       const slots = await othersSlots;

@@ -2,20 +2,21 @@
  * Performs one queued renewal, at most one provider call per claim
  * (docs/architecture.md#no-double-renewal, docs/architecture.md#response-classification-and-retries).
  *
- *  1. not yet due (notBefore)          → re-queue with a delay, acknowledge this copy
+ *  1. not yet due (notBefore, or a retry's dueAt) → re-queue with a delay (at most SQS's 900 s:
+ *     a longer wait takes several copies), acknowledge this copy; no claim, no attempt
  *  2. claim the record (conditional write with a lease; with the period lock when the renewal
  *     covers a known period)
  *       lost: already finished         → acknowledge (duplicate delivery or redrive)
  *             leased by another worker → re-queue for when the lease ends
  *             retry not due yet        → re-queue for its time
  *             period held by another   → end pointing at it, or wait for it to finish
- *             no record                → acknowledge: intake undid it and answered 5xx
+ *             no record                → acknowledge (nothing deletes a renewal: not expected)
  *  3. the previous attempt may have taken effect (it was interrupted, or its answer was
  *     ambiguous) and the call is not safe to repeat: ask the provider's read API first; without
  *     one, stop at needs_attention
  *  4. wait for the rate-limit slot, call, classify (confirming an ambiguous answer where the
  *     provider can), decide; record the attempt and the status (releases the lease)
- *  5. retry_scheduled → re-queue with the backoff delay
+ *  5. retry_scheduled → re-queue with the backoff delay, the copy carrying its due time
  *
  * Re-queueing sends a fresh delayed copy and acknowledges the current one, so waiting never
  * counts toward the queue's maxReceiveCount; only crashes and timeouts move a message to the DLQ.
@@ -64,6 +65,10 @@ export type RenewalResult =
   | { readonly kind: 'deferred'; readonly delaySeconds: number; readonly why: string }
   | { readonly kind: 'skipped'; readonly why: string };
 
+/** When this copy may be worked on: its notBefore or its retry's due time, whichever is later (0: now). */
+export const dueAtMs = (message: QueuedRenewal): number =>
+  Math.max(0, ...[message.notBefore, message.dueAt].map((t) => (t ? Date.parse(t) : 0)).filter((t) => !Number.isNaN(t)));
+
 const secondsUntil = (atMs: number, now: Date): number => Math.max(1, Math.ceil((atMs - now.getTime()) / 1000));
 const sleepUntil = (atMs: number): Promise<void> => {
   const ms = atMs - Date.now();
@@ -85,15 +90,14 @@ export const processRenewal = async (
   const clock = () => deps.now?.() ?? new Date();
   const now = clock();
   const log = deps.logger;
-  const defer = async (delaySeconds: number, why: string): Promise<RenewalResult> => {
-    await deps.queue.send(message, delaySeconds);
+  const defer = async (delaySeconds: number, why: string, copy: QueuedRenewal = message): Promise<RenewalResult> => {
+    await deps.queue.send(copy, delaySeconds);
     log.debug('renewal deferred', { renewalId: message.id, delaySeconds, why });
     return { kind: 'deferred', delaySeconds, why };
   };
 
-  if (message.notBefore && Date.parse(message.notBefore) > now.getTime()) {
-    return defer(secondsUntil(Date.parse(message.notBefore), now), 'notBefore in the future');
-  }
+  const due = dueAtMs(message);
+  if (due > now.getTime()) return defer(secondsUntil(due, now), due === Date.parse(message.dueAt ?? '') ? 'retry not due yet' : 'notBefore in the future');
 
   const period = deps.provider.periodOf?.(message);
   const claim = await deps.store.claim(message.id, owner, now, deps.leaseMs, period ? { provider: message.provider, period } : undefined);
@@ -101,14 +105,16 @@ export const processRenewal = async (
     if ('periodHeldBy' in claim) return periodHeldElsewhere(message, claim.periodHeldBy, deps, defer);
     const current = claim.current;
     if (!current) {
-      log.warn('queued renewal has no record; intake withdrew it', { renewalId: message.id });
+      // Nothing deletes a renewal any more; a message without one is foreign or from before that.
+      log.warn('queued renewal has no record', { renewalId: message.id });
       return { kind: 'skipped', why: 'no record' };
     }
     if (isTerminal(current.status)) return { kind: 'skipped', why: `already ${current.status}` };
     if (current.status === 'in_progress' && current.leaseExpiresAt !== undefined) {
       return defer(secondsUntil(current.leaseExpiresAt, now) + 1, 'leased by another worker');
     }
-    if (current.nextAttemptAt) return defer(secondsUntil(Date.parse(current.nextAttemptAt), now), 'retry not due yet');
+    // A copy without the due time (a duplicate, or sent before it was known): it gets it now.
+    if (current.nextAttemptAt) return defer(secondsUntil(Date.parse(current.nextAttemptAt), now), 'retry not due yet', { ...message, dueAt: current.nextAttemptAt });
     throw new Error(`renewal ${message.id} could not be claimed in status ${current.status}`);
   }
 
@@ -150,7 +156,9 @@ export const processRenewal = async (
     if (fenced) return { kind: 'completed', status: 'lease lost' };
     // Failed for good: the period was not renewed, so a later renewal may take it.
     if (decision.status === 'failed' && period) await deps.store.releasePeriod(message.id, message.provider, period);
-    if (decision.status === 'retry_scheduled') await deps.queue.send(message, Math.max(1, Math.ceil(decision.delayMs / 1000)));
+    if (decision.status === 'retry_scheduled' && nextAttemptAt) {
+      await deps.queue.send({ ...message, dueAt: nextAttemptAt }, Math.max(1, Math.ceil(decision.delayMs / 1000)));
+    }
     return { kind: 'completed', status: decision.status };
   };
 

@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { PROVIDERS, type Provider } from '../system';
 import type { FieldError } from '../http/problem';
+import { amount } from './numbers';
 
 export const OPERATIONS = ['renew', 'renewal-type', 'renewal-product', 'renewal-quantity', 'renewal-price'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -75,7 +76,7 @@ const punchhParams = z
   .strictObject({
     startTime: isoDateTime(),
     endTime: isoDateTime(),
-    purchasePrice: z.number().min(0),
+    purchasePrice: amount(),
     newPlanId: int().optional(),
   })
   // Ordered only when both parse: an unreadable time is reported once, by its own check.
@@ -98,7 +99,7 @@ export const PARAMS_SCHEMAS = {
   'digitalriver/renewal-type': z.strictObject({ autoRenewal: z.boolean() }),
   'digitalriver/renewal-product': z.strictObject({ renewalProductId: z.string().min(1) }),
   'digitalriver/renewal-quantity': z.strictObject({ renewalQuantity: z.number().int().min(1).max(2_147_483_647) }),
-  'digitalriver/renewal-price': z.strictObject({ renewalUnitPrice: z.number().min(0) }),
+  'digitalriver/renewal-price': z.strictObject({ renewalUnitPrice: amount() }),
 } as const;
 
 type ParamsKey = keyof typeof PARAMS_SCHEMAS;

@@ -46,6 +46,8 @@ export interface RenewalRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly nextAttemptAt?: string;
+  /** Set while a `queued` renewal's message could not be sent: a repeat of the request sends it. */
+  readonly sendFailedAt?: string;
   readonly leaseOwner?: string;
   /** Epoch ms; while in the future, the holder of the lease is the only one who may call. */
   readonly leaseExpiresAt?: number;
@@ -61,6 +63,12 @@ export const queuedRenewalSchema = z.object({
   subscription: z.string().min(1),
   params: z.record(z.string(), z.unknown()),
   notBefore: z.string().optional(),
+  /**
+   * A retry's due time (its record's `nextAttemptAt`), carried by the delayed copies the consumer
+   * sends: SQS delays at most 15 minutes, so a longer wait is several copies, and one that arrives
+   * early is sent on again without a claim or a rate-limit slot. The record stays authoritative.
+   */
+  dueAt: z.string().optional(),
 });
 export type QueuedRenewal = z.output<typeof queuedRenewalSchema>;
 

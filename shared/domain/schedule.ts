@@ -20,6 +20,15 @@ export type ScheduleStatus = (typeof SCHEDULE_STATUSES)[number];
 /** Cadences shorter than this are refused: a schedule is for renewals, not polling. */
 export const MIN_CADENCE_MS = 60 * 60 * 1000;
 
+/**
+ * The last instant a run or a term may reach: ISO 8601 four-digit years. Past it a date either
+ * cannot be computed at all (JavaScript dates end in year 275760: `P300000Y` gives an Invalid
+ * Date) or is written `+010000-…`, which sorts before every four-digit year in the due index.
+ */
+export const SCHEDULE_HORIZON = '9999-12-31T23:59:59.999Z';
+/** Runs checked when a schedule is set: each (and, for Punchh, the term it renews) must be within the horizon. */
+export const RUNS_CHECKED_WHEN_SET = 3;
+
 export interface Term {
   readonly startTime: string;
   readonly endTime: string;
@@ -45,6 +54,12 @@ export interface ScheduleRecord {
   readonly lastRenewalId?: string;
   readonly lastPeriodStart?: string;
   readonly lastRunAt?: string;
+  /**
+   * The signed messages (a digest of each webhook-id) that set or cancelled this schedule lately,
+   * with when (epoch seconds): a replay of one of them is answered without being applied again,
+   * so it cannot undo a later change (docs/architecture.md#a-signed-request-does-only-what-it-asked).
+   */
+  readonly webhooks?: Readonly<Record<string, number>>;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -108,6 +123,20 @@ export const renewalRequestFor = (s: ScheduleRecord, k: number): CanonicalReques
 export const scheduledKey = (s: Pick<ScheduleRecord, 'provider' | 'subscription' | 'anchorAt' | 'cadence' | 'term'>, k: number): string =>
   `schedule:${s.provider}:${s.subscription}:${periodOf(s, k).start}`;
 
+const HORIZON_MS = Date.parse(SCHEDULE_HORIZON);
+const withinHorizon = (d: Date): boolean => !Number.isNaN(d.getTime()) && d.getTime() <= HORIZON_MS;
+
+/** Whether the first runs after run 0 (and the Punchh terms they renew) can be computed and stay within the horizon. */
+export const advanceable = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence' | 'term'>): boolean => {
+  const cadence = parseDuration(s.cadence);
+  if (!cadence) return false;
+  for (let k = 0; k <= RUNS_CHECKED_WHEN_SET; k++) {
+    if (!withinHorizon(addDuration(new Date(s.anchorAt), cadence, k))) return false;
+    if (s.term && !withinHorizon(addDuration(new Date(s.term.endTime), cadence, k + 1))) return false;
+  }
+  return true;
+};
+
 export type ScheduleValidation = { ok: true; value: ScheduleRecord } | { ok: false; errors: FieldError[] };
 
 /** Validates a PUT and builds the schedule it sets (run 0 at nextRunAt). */
@@ -157,6 +186,18 @@ export const scheduleFromRequest = (
     createdAt: previous?.createdAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   };
+  // A schedule that cannot be advanced would fail every scheduler run for good: refuse it now.
+  if (!advanceable(record)) {
+    return {
+      ok: false,
+      errors: [
+        {
+          path: 'cadence',
+          message: `is too long from this nextRunAt${record.term ? ' and term' : ''}: the next ${RUNS_CHECKED_WHEN_SET} runs${record.term ? ' and the terms they renew' : ''} must end by ${SCHEDULE_HORIZON}`,
+        },
+      ],
+    };
+  }
   // Every renewal it will ask for must be valid: check the first with the canonical rules.
   const first = parseCanonicalRequest(renewalRequestFor(record, 0));
   if (!first.ok) {

@@ -16,6 +16,7 @@ import {
 } from '../domain/canonical';
 import type { QueuedRenewal } from '../domain/renewal';
 import { sanitizeText } from '../domain/sanitize';
+import { amount } from '../domain/numbers';
 import type { FieldError } from '../http/problem';
 import { classifyNetwork, parseJson, parseRetryAfter } from './http-status';
 import type { CallResult, Classification, Normalizer, OutgoingRequest, ProviderConfig, ProviderModule } from './types';
@@ -34,7 +35,7 @@ export const digitalRiverBodies = {
   'renewal-product': z.strictObject({ renewalProductId: z.string(required).min(1, 'must not be empty') }),
   'renewal-quantity': z.strictObject({ renewalQuantity: z.int32(required).min(1, 'must be at least 1') }),
   // "number · double"; the canonical schema refuses a negative price, so this route does too.
-  'renewal-price': z.strictObject({ renewalUnitPrice: z.number(required).min(0, 'must not be negative') }),
+  'renewal-price': z.strictObject({ renewalUnitPrice: amount(required) }),
 } as const satisfies Record<DigitalRiverOperation, z.ZodType>;
 
 /**

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { PARAMS_SCHEMAS, issuesToFieldErrors, parseCanonicalRequest, type CanonicalRequest, type ParamsFor } from '../domain/canonical';
 import type { QueuedRenewal } from '../domain/renewal';
 import { sanitizeText } from '../domain/sanitize';
+import { amount } from '../domain/numbers';
 import { classifyNetwork, parseJson, parseRetryAfter } from './http-status';
 import type { CallResult, Classification, Normalizer, OutgoingRequest, ProviderConfig, ProviderModule } from './types';
 
@@ -30,7 +31,7 @@ export const punchhRenewBody = z
     start_time: dateTime(),
     end_time: dateTime(),
     // The price of one unit for this renewal; the canonical schema refuses a negative price.
-    purchase_price: z.number(required).min(0, 'must not be negative'),
+    purchase_price: amount(required),
     new_plan_id: z.int().min(1, 'must be a positive integer').optional(),
   })
   .refine(

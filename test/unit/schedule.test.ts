@@ -59,4 +59,32 @@ describe('setting a schedule', () => {
     expect(errorsOf('pelcro', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { api: 'sdk' } })).toEqual(['params.api']);
     expect(errorsOf('pressone', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', extra: true })).toEqual(['extra']);
   });
+
+  it('refuses a schedule that cannot be advanced: its next runs (and Punchh terms) must be computable and end by year 9999', () => {
+    const errorsOf = (provider: string, body: unknown) => {
+      const r = scheduleFromRequest(provider, provider === 'pressone' ? 'a@example.com' : '40', body, now);
+      return r.ok ? [] : r.errors.map((e) => e.path);
+    };
+    const term = { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' };
+    // P300000Y is past JavaScript's last date (year 275760): Invalid Date, which threw when set (Punchh) or at every later run (PressOne).
+    expect(errorsOf('pressone', { cadence: 'P300000Y', nextRunAt: '2026-12-01T00:00:00Z' })).toEqual(['cadence']);
+    expect(errorsOf('punchh', { cadence: 'P300000Y', nextRunAt: '2026-12-01T00:00:00Z', term, params: { purchasePrice: 1 } })).toEqual(['cadence']);
+    expect(errorsOf('pressone', { cadence: 'P99999999999999999999D', nextRunAt: '2026-12-01T00:00:00Z' })).toEqual(['cadence']);
+    // Representable, but past year 9999 (written +010000-…, which would sort before every run in the due index).
+    expect(errorsOf('pressone', { cadence: 'P10000Y', nextRunAt: '2026-12-01T00:00:00Z' })).toEqual(['cadence']);
+    expect(errorsOf('pressone', { cadence: 'P1M', nextRunAt: '9999-10-01T00:00:00Z' })).toEqual(['cadence']);
+    // The last runs that fit are fine.
+    expect(errorsOf('pressone', { cadence: 'P1M', nextRunAt: '9999-09-30T00:00:00Z' })).toEqual([]);
+    expect(errorsOf('pressone', { cadence: 'P1000Y', nextRunAt: '2026-12-01T00:00:00Z' })).toEqual([]);
+    expect(errorsOf('punchh', { cadence: 'P1Y', nextRunAt: '2026-12-01T00:00:00Z', term, params: { purchasePrice: 1 } })).toEqual([]);
+    // Every later run of an accepted schedule can be computed.
+    const set = made('pressone', { cadence: 'P1000Y', nextRunAt: '2026-12-01T00:00:00Z' });
+    expect(runAt(set, 3).toISOString()).toBe('5026-12-01T00:00:00.000Z');
+  });
+
+  it('refuses numbers DynamoDB cannot store in the params every run asks for', () => {
+    const term = { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' };
+    expect(errorsOf('punchh', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', term, params: { purchasePrice: 1e200 } })).toEqual(['params.purchasePrice']);
+    expect(errorsOf('digitalriver', { operation: 'renewal-price', cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { renewalUnitPrice: 9007199254740992 } })).toEqual(['params.renewalUnitPrice']);
+  });
 });
