@@ -2,10 +2,14 @@
  * Lambda bundle size and cold-start module load per function, against a bare handler that imports
  * only the same AWS SDK clients, both bundled the way the CDK stack bundles them (esbuild, ESM,
  * minified, node22, SDK included and tree-shaken).
+ *
+ * Loads are timed in fresh Node processes, the function's bundle and its bare handler alternately,
+ * so a machine busy with other work slows both alike; the ratio of the medians is the figure to
+ * compare (BENCH_LOAD_RUNS, default 11, sets the number of pairs).
  */
 import { build } from 'esbuild';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ENABLED_PROVIDERS, PROVIDER_CONFIG, system } from '../shared/system';
@@ -37,8 +41,8 @@ const bundle = async (entry: string, outfile: string): Promise<number> => {
   return statSync(outfile).size;
 };
 
-/** Median ms to import the bundle in a fresh node process (module load + top-level init). */
-const loadMs = (file: string, runs = 5): number => {
+/** Ms to import the bundle in a fresh node process (module load + top-level init). */
+const loadMs = (file: string): number => {
   // Every configuration name the functions need, from the description (values go nowhere).
   const env = {
     ...process.env,
@@ -53,17 +57,26 @@ const loadMs = (file: string, runs = 5): number => {
     ),
   };
   const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); console.log(performance.now() - t);`;
-  const times: number[] = [];
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`loading ${file} failed: ${out.stderr.trim().split('\n').filter((l) => /Error/.test(l)).slice(-1)[0] ?? 'see stderr'}`);
+  return Number(out.stdout.trim());
+};
+
+/** Median load of a bundle and of its bare handler, timed alternately. */
+const loadPair = (file: string, bare: string, runs: number): { load: number; bareLoad: number } => {
+  const loads: number[] = [];
+  const bareLoads: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
-    if (out.status !== 0) throw new Error(`loading ${file} failed: ${out.stderr.trim().split('\n').filter((l) => /Error/.test(l)).slice(-1)[0] ?? 'see stderr'}`);
-    times.push(Number(out.stdout.trim()));
+    loads.push(loadMs(file));
+    bareLoads.push(loadMs(bare));
   }
-  return median(times);
+  return { load: median(loads), bareLoad: median(bareLoads) };
 };
 
 export const benchBundles = async (): Promise<void> => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+  const runs = Number(process.env.BENCH_LOAD_RUNS ?? 11);
+  const loadBefore = loadavg()[0] ?? Number.NaN;
   try {
     const rows: Array<Record<string, string>> = [];
     for (const fn of system.functions) {
@@ -79,16 +92,19 @@ export const benchBundles = async (): Promise<void> => {
       );
       const real = await bundle(resolve(fn.entry), join(dir, `${fn.id}.mjs`));
       const bareSize = await bundle(bare, join(dir, `${fn.id}-bare.mjs`));
+      const { load, bareLoad } = loadPair(join(dir, `${fn.id}.mjs`), join(dir, `${fn.id}-bare.mjs`), runs);
       rows.push({
         function: fn.id,
         'bundle KiB': fmt(real / 1024),
         'bare KiB': fmt(bareSize / 1024),
-        'load ms (median of 5)': fmt(loadMs(join(dir, `${fn.id}.mjs`))),
-        'bare load ms': fmt(loadMs(join(dir, `${fn.id}-bare.mjs`))),
+        [`load ms (median of ${runs})`]: fmt(load),
+        'bare load ms': fmt(bareLoad),
+        'load / bare': fmt(load / bareLoad, 2),
       });
     }
     console.log('\nLambda bundles (esbuild ESM, minified, SDK v3 bundled and tree-shaken), module load in a fresh Node process:\n');
     console.log(table(rows));
+    console.log(`\n${runs} alternating loads of each bundle and its bare handler; 1-minute load average ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0] ?? Number.NaN, 2)} after.`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
