@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ENABLED_PROVIDERS, PROVIDER_CONFIG, system } from '../shared/system';
+import { ENABLED_PROVIDERS, PROVIDER_CONFIG, consumerBundleDefine, system, type FunctionDescription } from '../shared/system';
 import { fmt, median, table } from './stats';
 
 const CLIENTS: Record<string, string[]> = {
@@ -23,7 +23,7 @@ const CLIENTS: Record<string, string[]> = {
   consumer: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
 };
 
-const bundle = async (entry: string, outfile: string): Promise<number> => {
+const bundle = async (entry: string, outfile: string, define: Record<string, string> = {}): Promise<number> => {
   await build({
     entryPoints: [entry],
     outfile,
@@ -32,6 +32,7 @@ const bundle = async (entry: string, outfile: string): Promise<number> => {
     format: 'esm',
     target: 'node22',
     minify: true,
+    define,
     mainFields: ['module', 'main'],
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     logLevel: 'silent',
@@ -79,7 +80,7 @@ export const benchBundles = async (): Promise<void> => {
   const loadBefore = loadavg()[0] ?? Number.NaN;
   try {
     const rows: Array<Record<string, string>> = [];
-    for (const fn of system.functions) {
+    for (const fn of system.functions as readonly FunctionDescription[]) {
       const kind = fn.id.startsWith('consumer-') ? 'consumer' : fn.id;
       const clients = CLIENTS[kind];
       if (!clients) throw new Error(`bench/bundles.ts: list the SDK clients of ${fn.id}`);
@@ -90,7 +91,7 @@ export const benchBundles = async (): Promise<void> => {
           `const clients = [${clients.map((c) => `new ${c.split(':')[0]}({})`).join(', ')}];\n` +
           `export const handler = async () => clients.length;\n`,
       );
-      const real = await bundle(resolve(fn.entry), join(dir, `${fn.id}.mjs`));
+      const real = await bundle(resolve(fn.entry), join(dir, `${fn.id}.mjs`), consumerBundleDefine(fn));
       const bareSize = await bundle(bare, join(dir, `${fn.id}-bare.mjs`));
       const { load, bareLoad } = loadPair(join(dir, `${fn.id}.mjs`), join(dir, `${fn.id}-bare.mjs`), runs);
       rows.push({

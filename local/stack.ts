@@ -19,6 +19,7 @@ import type { RunSummary } from '../shared/scheduler/run';
 import { lambdaContext } from './lambda-context';
 import { createBatchHandler } from '../shared/consumer/batch';
 import { loadConsumerDeps } from '../shared/consumer/config';
+import { loadCall } from '../shared/providers/load-call';
 import { LOCAL_CREDENTIALS, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamo';
 import { startSqsServer, type SqsServer } from './sqs/server';
 import { startPoller, type Poller } from './sqs/poller';
@@ -189,7 +190,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     for (const fn of system.functions as readonly FunctionDescription[]) {
       if (!fn.consumes) continue;
       const provider = fn.id.replace('consumer-', '') as EnabledProvider;
-      const handler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)));
+      const handler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)), () => loadCall(provider));
       const poller = startPoller({
         // The event source mapping's own requests (receive, delete) are Lambda's, counted apart.
         client: clientsFor(`${fn.id}-event-source`).sqs,

@@ -37,7 +37,7 @@ export const createIntakeHandler = (deps: IntakeDeps) =>
           { path: 'headers.idempotency-key', message: 'must be 1–255 visible ASCII characters' },
         ]);
       }
-      const normalized = normalize(nativeRequest(event, body));
+      const normalized = await normalize(nativeRequest(event, body));
       if (!normalized.ok) throw unprocessable(normalized.errors);
 
       const accepted = await acceptRenewal(normalized.value, idempotencyKey, deps);

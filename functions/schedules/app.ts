@@ -46,7 +46,7 @@ export const createSchedulesHandler = (deps: SchedulesDeps) =>
           const { body } = await readSignedRequest(event, deps.verifyWebhook);
           const { provider, subscription } = target(event);
           const previous = await deps.schedules.get(provider, subscription);
-          const result = scheduleFromRequest(provider, subscription, body, now, previous);
+          const result = await scheduleFromRequest(provider, subscription, body, now, previous);
           if (!result.ok) throw unprocessable(result.errors);
           await deps.schedules.put(result.value);
           deps.logger.info('schedule set', { provider, status: result.value.status, cadence: result.value.cadence });

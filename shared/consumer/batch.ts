@@ -7,9 +7,11 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { queuedRenewalSchema, type QueuedRenewal } from '../domain/renewal';
 import type { Limiter } from '../adapters/rate-limiter';
-import type { ProviderConfig } from '../providers/types';
+import type { ProviderConfig, ProviderModule } from '../providers/types';
 import { addLambdaContext } from '../logger';
 import { processRenewal, type ConsumerDeps } from './engine';
+
+type BatchDeps = ConsumerConfig & ConsumerDeps;
 
 export class PoisonMessageError extends Error {
   constructor(messageId: string, detail: string) {
@@ -18,7 +20,8 @@ export class PoisonMessageError extends Error {
   }
 }
 
-export interface BatchDeps extends ConsumerDeps {
+/** What a consumer is configured with at cold start: everything but the provider's code. */
+export interface ConsumerConfig extends Omit<ConsumerDeps, 'provider'> {
   /** The provider's request rate, shared by every consumer instance; absent when unlimited. */
   readonly limiter?: Limiter;
   /** How long a call may wait for its slot and still finish before the function times out. */
@@ -40,12 +43,23 @@ const parse = (record: SQSRecord): Parsed => {
   return parsed.success ? { message: parsed.data } : { poison: parsed.error.issues.map((i) => i.path.join('.')).join(', ') };
 };
 
-export const createBatchHandler = (coldStartDeps: BatchDeps) => {
+/**
+ * The consumer's batch handler. The provider's code (`loadProvider`: its `call.ts`) is loaded on
+ * the first batch, not at cold start: a consumer builds its provider's schemas when it first
+ * calls the provider.
+ */
+export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: () => Promise<ProviderModule>) => {
   const processor = new BatchProcessor(EventType.SQS);
+  let loading: Promise<ProviderModule> | undefined;
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     addLambdaContext(coldStartDeps.logger, context);
+    // Code that fails to load fails the batch (SQS redelivers it), and the next batch tries again.
+    const provider = await (loading ??= loadProvider().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    }));
     // A secret that cannot be read fails the batch before any record is touched: SQS redelivers it.
-    const deps = coldStartDeps.currentConfig ? { ...coldStartDeps, config: await coldStartDeps.currentConfig() } : coldStartDeps;
+    const deps: BatchDeps = { ...coldStartDeps, provider, ...(coldStartDeps.currentConfig ? { config: await coldStartDeps.currentConfig() } : {}) };
     const parsed = new Map(event.Records.map((r) => [r.messageId, parse(r)] as const));
     // The provider refused the account's credentials lately: wait, do not fail another login.
     const pausedUntil = await deps.pause?.pausedUntil(new Date());

@@ -68,7 +68,7 @@ export const runScheduler = async (
       }
       const k = currentRunIndex(s, now);
       const request = renewalRequestFor(s, k);
-      const valid = parseCanonicalRequest(request);
+      const valid = await parseCanonicalRequest(request);
       if (!valid.ok) throw new Error(`schedule ${s.provider}/${s.subscription} makes an invalid request: ${valid.errors.map((e) => e.path).join(', ')}`);
       let renewalId: string;
       try {

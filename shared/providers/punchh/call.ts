@@ -1,78 +1,28 @@
 /**
- * Punchh Platform Functions "Renew Subscription" (PROVIDERS.md):
- * `POST {base}/api2/dashboard/subscriptions/renew` with
+ * Punchh's call (PROVIDERS.md): `POST {base}/api2/dashboard/subscriptions/renew` with
  * `{subscription_id, start_time, end_time, purchase_price, new_plan_id?}` and the business admin key.
  * Not idempotent and no read API: the term (start_time, end_time) is the dedupe key (`periodOf`).
  */
 import * as z from 'zod';
-import { PARAMS_SCHEMAS, issuesToFieldErrors, parseCanonicalRequest, type CanonicalRequest, type ParamsFor } from '../domain/canonical';
-import type { QueuedRenewal } from '../domain/renewal';
-import { sanitizeText } from '../domain/sanitize';
-import { classifyNetwork, parseJson, parseRetryAfter } from './http-status';
-import type { CallResult, Classification, Normalizer, OutgoingRequest, ProviderConfig, ProviderModule } from './types';
-
-/** Zod's default text for a missing field names a type; callers understand "is required" better. */
-const required = { error: (issue: { readonly input?: unknown }) => (issue.input === undefined ? 'is required' : undefined) };
-
-/** A zone is required: without one the instant (and so the term) would depend on Punchh's clock. */
-const dateTime = () =>
-  z.iso.datetime({
-    offset: true,
-    error: (issue) =>
-      issue.input === undefined ? 'is required' : 'must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T00:00:00Z',
-  });
-
-/** The body Punchh itself takes; the drop-in route accepts exactly this. */
-export const punchhRenewBody = z
-  .strictObject({
-    // "integer" with no documented width; a safe integer keeps it exact through JSON and Number().
-    subscription_id: z.int(required).min(1, 'must be a positive integer'),
-    start_time: dateTime(),
-    end_time: dateTime(),
-    // The price of one unit for this renewal; the canonical schema refuses a negative price.
-    purchase_price: z.number(required).min(0, 'must not be negative'),
-    new_plan_id: z.int().min(1, 'must be a positive integer').optional(),
-  })
-  .refine(
-    (b) => {
-      const [start, end] = [Date.parse(b.start_time), Date.parse(b.end_time)];
-      // An unreadable time already has its own error; the order is judged only between two instants.
-      return Number.isNaN(start) || Number.isNaN(end) || end > start;
-    },
-    { path: ['end_time'], message: 'must be after start_time' },
-  );
-export type PunchhRenewBody = z.output<typeof punchhRenewBody>;
-
-/** `POST /v1/providers/punchh/subscriptions/renew` with Punchh's own body. */
-export const normalizePunchh: Normalizer = ({ body }) => {
-  const parsed = punchhRenewBody.safeParse(body);
-  if (!parsed.success) return { ok: false, errors: issuesToFieldErrors(parsed.error.issues) };
-  const b = parsed.data;
-  const canonical: CanonicalRequest = {
-    provider: 'punchh',
-    operation: 'renew',
-    subscription: String(b.subscription_id),
-    params: {
-      startTime: b.start_time,
-      endTime: b.end_time,
-      purchasePrice: b.purchase_price,
-      ...(b.new_plan_id !== undefined ? { newPlanId: b.new_plan_id } : {}),
-    },
-  };
-  return parseCanonicalRequest(canonical);
-};
+import { issuesToFieldErrors } from '../../domain/canonical';
+import type { QueuedRenewal } from '../../domain/renewal';
+import { sanitizeText } from '../../domain/sanitize';
+import { classifyNetwork, parseJson, parseRetryAfter } from '../http-status';
+import type { CallPart } from '../parts';
+import type { CallResult, Classification, OutgoingRequest, ProviderConfig } from '../types';
+import { canonical } from './canonical';
 
 export const RENEW_PATH = '/api2/dashboard/subscriptions/renew';
 export const USER_AGENT = 'renewal-gateway/1.0';
 
-type PunchhParams = ParamsFor<'punchh/renew'>;
+type PunchhParams = z.output<typeof canonical.params.renew>;
 
 /** Checked again at call time: a message off the contract must not become a half-formed call. */
 const punchhParams = (renewal: QueuedRenewal): PunchhParams => {
   if (renewal.provider !== 'punchh' || renewal.operation !== 'renew') {
     throw new Error(`renewal ${renewal.id} is ${renewal.provider}/${renewal.operation}, not punchh/renew`);
   }
-  const parsed = PARAMS_SCHEMAS['punchh/renew'].safeParse(renewal.params);
+  const parsed = canonical.params.renew.safeParse(renewal.params);
   if (!parsed.success) {
     const paths = issuesToFieldErrors(parsed.error.issues, ['params']).map((e) => e.path);
     throw new Error(`renewal ${renewal.id} has invalid Punchh params: ${paths.join(', ')}`);
@@ -230,7 +180,7 @@ export const classifyPunchh = (result: CallResult): Classification => {
   };
 };
 
-export const punchh: ProviderModule = {
+export const call: CallPart = {
   idempotentCall: false,
   buildRequest: buildPunchhRequest,
   classify: classifyPunchh,

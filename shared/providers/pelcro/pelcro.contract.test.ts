@@ -3,9 +3,10 @@
  * describes: method, URL with query, every header, and a JSON body with Pelcro's names and types.
  */
 import { describe, expect, it } from 'vitest';
-import { normalizePelcroCore, normalizePelcroSdk, pelcro } from '../../shared/providers/pelcro';
-import type { NativeRequest, Normalizer, OutgoingRequest, ProviderConfig } from '../../shared/providers/types';
-import type { QueuedRenewal } from '../../shared/domain/renewal';
+import { normalizePelcroCore, normalizePelcroSdk } from './native';
+import { call as pelcro } from './call';
+import type { NativeRequest, Normalizer, OutgoingRequest, ProviderConfig } from '../types';
+import type { QueuedRenewal } from '../../domain/renewal';
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
 const API_KEY = 'pelcro-account-api-key';

@@ -1,94 +1,27 @@
 /**
- * Digital River Commerce API, subscription renewal settings (PROVIDERS.md):
+ * Digital River's call (PROVIDERS.md):
  * `POST {base}/v1/subscriptions/{subId}/renewal-type | renewal-product | renewal-quantity | renewal-price`.
  * 202 Accepted: DR applies the change later. Each call sets an absolute value, so repeating it is
  * harmless: the one provider whose call is safe to retry after a timeout.
  */
 import { Buffer } from 'node:buffer';
 import * as z from 'zod';
-import {
-  OPERATIONS_BY_PROVIDER,
-  PARAMS_SCHEMAS,
-  issuesToFieldErrors,
-  parseCanonicalRequest,
-  type CanonicalRequest,
-  type Operation,
-} from '../domain/canonical';
-import type { QueuedRenewal } from '../domain/renewal';
-import { sanitizeText } from '../domain/sanitize';
-import type { FieldError } from '../http/problem';
-import { classifyNetwork, parseJson, parseRetryAfter } from './http-status';
-import type { CallResult, Classification, Normalizer, OutgoingRequest, ProviderConfig, ProviderModule } from './types';
+import { issuesToFieldErrors, type Operation } from '../../domain/canonical';
+import type { QueuedRenewal } from '../../domain/renewal';
+import { sanitizeText } from '../../domain/sanitize';
+import { classifyNetwork, parseJson, parseRetryAfter } from '../http-status';
+import type { CallPart } from '../parts';
+import type { CallResult, Classification, OutgoingRequest, ProviderConfig } from '../types';
+import { canonical } from './canonical';
+import { digitalriver, validateDigitalRiverSettings } from './index';
 
-export type DigitalRiverOperation = (typeof OPERATIONS_BY_PROVIDER.digitalriver)[number];
-export const DIGITALRIVER_OPERATIONS: readonly DigitalRiverOperation[] = OPERATIONS_BY_PROVIDER.digitalriver;
+type DigitalRiverOperation = (typeof digitalriver.operations)[number];
 
-const isDigitalRiverOperation = (op: Operation): op is DigitalRiverOperation => (DIGITALRIVER_OPERATIONS as readonly Operation[]).includes(op);
-
-/** Zod's default text for a missing field names a type; callers understand "is required" better. */
-const required = { error: (issue: { readonly input?: unknown }) => (issue.input === undefined ? 'is required' : undefined) };
-
-/** The bodies DR itself takes, one per operation; the drop-in routes accept exactly these. */
-export const digitalRiverBodies = {
-  'renewal-type': z.strictObject({ autoRenewal: z.boolean(required) }),
-  'renewal-product': z.strictObject({ renewalProductId: z.string(required).min(1, 'must not be empty') }),
-  'renewal-quantity': z.strictObject({ renewalQuantity: z.int32(required).min(1, 'must be at least 1') }),
-  // "number · double"; the canonical schema refuses a negative price, so this route does too.
-  'renewal-price': z.strictObject({ renewalUnitPrice: z.number(required).min(0, 'must not be negative') }),
-} as const satisfies Record<DigitalRiverOperation, z.ZodType>;
-
-/**
- * DR documents subId only as "string"; the canonical reference allows letters, digits, `.`, `_`
- * and `-` (1–100). Checked here too so the error names `path.subId`.
- */
-const SUB_ID = /^[A-Za-z0-9._-]{1,100}$/;
-export const digitalRiverPath = z.object({
-  subId: z.string(required).regex(SUB_ID, 'must be a Digital River subscription id (1–100 letters, digits, ".", "_" or "-")'),
-});
-
-/** `POST /v1/providers/digitalriver/subscriptions/{subId}/{operation}` with DR's own body. */
-export const normalizeDigitalRiver =
-  (operation: DigitalRiverOperation): Normalizer =>
-  ({ body, path }) => {
-    const errors: FieldError[] = [];
-    const parsedPath = digitalRiverPath.safeParse(path);
-    if (!parsedPath.success) errors.push(...issuesToFieldErrors(parsedPath.error.issues, ['path']));
-    const parsedBody = digitalRiverBodies[operation].safeParse(body);
-    if (!parsedBody.success) errors.push(...issuesToFieldErrors(parsedBody.error.issues));
-    if (!parsedPath.success || !parsedBody.success) return { ok: false, errors };
-    const canonical: CanonicalRequest = {
-      provider: 'digitalriver',
-      operation,
-      subscription: parsedPath.data.subId,
-      // DR's field names already are the canonical camelCase params.
-      params: { ...parsedBody.data },
-    };
-    return parseCanonicalRequest(canonical);
-  };
-
-export const DIGITALRIVER_AUTH_HEADERS = ['authorization', 'token'] as const;
-export type DigitalRiverAuthHeader = (typeof DIGITALRIVER_AUTH_HEADERS)[number];
-
-/**
- * Which header carries `Basic base64(key:secret)` (PROVIDERS.md: uncertain, configurable).
- * Unset → `authorization`; `token` is the header DR's reference names. Header names are
- * case-insensitive, so `Authorization`/`TOKEN` are accepted. Anything else is a deployment
- * mistake: it throws, so a cold start fails loudly instead of calling with the wrong header.
- */
-export const validateDigitalRiverSettings = (settings: ProviderConfig['settings']): DigitalRiverAuthHeader => {
-  const raw = settings.DIGITALRIVER_AUTH_HEADER?.trim();
-  if (raw === undefined || raw === '') return 'authorization';
-  const header = raw.toLowerCase();
-  if (!(DIGITALRIVER_AUTH_HEADERS as readonly string[]).includes(header)) {
-    // The value is not echoed: a misplaced credential in this setting must not reach a log.
-    throw new Error(`DIGITALRIVER_AUTH_HEADER must be one of ${DIGITALRIVER_AUTH_HEADERS.join(', ')} (or unset for authorization)`);
-  }
-  return header as DigitalRiverAuthHeader;
-};
+const isDigitalRiverOperation = (op: Operation): op is DigitalRiverOperation => (digitalriver.operations as readonly Operation[]).includes(op);
 
 /** The body for one operation, re-checked against the canonical params (strict: no extra fields). */
 const bodyFor = (renewal: QueuedRenewal, operation: DigitalRiverOperation): Record<string, unknown> => {
-  const parsed = PARAMS_SCHEMAS[`digitalriver/${operation}`].safeParse(renewal.params);
+  const parsed = canonical.params[operation].safeParse(renewal.params);
   if (!parsed.success) {
     const paths = issuesToFieldErrors(parsed.error.issues, ['params']).map((e) => e.path);
     throw new Error(`renewal ${renewal.id} has invalid Digital River params: ${paths.join(', ')}`);
@@ -206,11 +139,8 @@ export const classifyDigitalRiver = (result: CallResult): Classification => {
   };
 };
 
-export const digitalriver: ProviderModule = {
+export const call: CallPart = {
   idempotentCall: true,
-  validateConfig: ({ settings }) => {
-    validateDigitalRiverSettings(settings);
-  },
   buildRequest: buildDigitalRiverRequest,
   classify: classifyDigitalRiver,
 };

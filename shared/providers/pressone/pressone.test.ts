@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { pressone } from '../../shared/providers/pressone';
-import type { CallResult } from '../../shared/providers/types';
-import type { QueuedRenewal } from '../../shared/domain/renewal';
-import { response } from '../support/responses';
+import { call as pressone } from './call';
+import type { CallResult } from '../types';
+import type { QueuedRenewal } from '../../domain/renewal';
+import { response } from '../../../test/support/responses';
 
 const renewal: QueuedRenewal = { v: 1, id: 'rnw_x', idempotencyKey: 'k', provider: 'pressone', operation: 'renew', subscription: 'jane@example.com', params: {} };
 

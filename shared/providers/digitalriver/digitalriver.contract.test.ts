@@ -5,9 +5,10 @@
  */
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { digitalriver, normalizeDigitalRiver, type DigitalRiverOperation } from '../../shared/providers/digitalriver';
-import type { OutgoingRequest, ProviderConfig } from '../../shared/providers/types';
-import type { QueuedRenewal } from '../../shared/domain/renewal';
+import { normalizeDigitalRiver, type DigitalRiverOperation } from './native';
+import { call as digitalriver } from './call';
+import type { OutgoingRequest, ProviderConfig } from '../types';
+import type { QueuedRenewal } from '../../domain/renewal';
 
 const KEY = 'dr_dispatch_key';
 const SECRET = 'dr_dispatch_secret';

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { digitalriver, normalizeDigitalRiver, validateDigitalRiverSettings, type DigitalRiverOperation } from '../../../shared/providers/digitalriver';
-import type { CallResult, NativeRequest, ProviderConfig } from '../../../shared/providers/types';
-import type { CanonicalRequest, ValidationResult } from '../../../shared/domain/canonical';
-import type { QueuedRenewal } from '../../../shared/domain/renewal';
-import { response } from '../../support/responses';
+import { normalizeDigitalRiver, type DigitalRiverOperation } from './native';
+import { validateDigitalRiverSettings } from './index';
+import { call as digitalriver } from './call';
+import type { CallResult, NativeRequest, ProviderConfig } from '../types';
+import type { CanonicalRequest, ValidationResult } from '../../domain/canonical';
+import type { QueuedRenewal } from '../../domain/renewal';
+import { response } from '../../../test/support/responses';
 
 const request = (body: unknown, subId = 'sub_123'): NativeRequest => ({ body, query: {}, path: { subId }, headers: {} });
 const paths = (r: ValidationResult<CanonicalRequest>): string[] => (r.ok ? [] : r.errors.map((e) => e.path).sort());

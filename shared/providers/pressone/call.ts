@@ -1,26 +1,13 @@
 /**
- * PressOne voice-only eSIM "Renew Number" (PROVIDERS.md):
- * `POST {base}/api/third-party/partner/renew-number/` with `{email}`, both auth headers.
+ * PressOne's call (PROVIDERS.md): `POST {base}/api/third-party/partner/renew-number/` with
+ * `{email}` and both auth headers; its answers; and List User, which confirms an ambiguous one.
  */
 import * as z from 'zod';
-import type { CanonicalRequest } from '../domain/canonical';
-import { sanitizeText } from '../domain/sanitize';
-import { classifyNetwork, parseJson, parseRetryAfter } from './http-status';
-import { issuesToFieldErrors, parseCanonicalRequest } from '../domain/canonical';
-import type { CallResult, Classification, Confirmation, Normalizer, OutgoingRequest, ProviderConfig, ProviderModule } from './types';
-import type { QueuedRenewal } from '../domain/renewal';
-
-/** The body PressOne itself takes; the drop-in route accepts exactly this. */
-export const pressoneRenewBody = z.strictObject({
-  email: z.email('must be the email the number was claimed with'),
-});
-
-export const normalizePressone: Normalizer = ({ body }) => {
-  const parsed = pressoneRenewBody.safeParse(body);
-  if (!parsed.success) return { ok: false, errors: issuesToFieldErrors(parsed.error.issues) };
-  const canonical: CanonicalRequest = { provider: 'pressone', operation: 'renew', subscription: parsed.data.email, params: {} };
-  return parseCanonicalRequest(canonical);
-};
+import { sanitizeText } from '../../domain/sanitize';
+import { classifyNetwork, parseJson, parseRetryAfter } from '../http-status';
+import type { CallPart } from '../parts';
+import type { CallResult, Classification, Confirmation, OutgoingRequest, ProviderConfig } from '../types';
+import type { QueuedRenewal } from '../../domain/renewal';
 
 export const RENEW_PATH = '/api/third-party/partner/renew-number/';
 export const LIST_USER_PATH = '/api/third-party/partner/user/';
@@ -116,7 +103,7 @@ export const classifyPressone = (result: CallResult): Classification => {
   };
 };
 
-export const pressone: ProviderModule = {
+export const call: CallPart = {
   idempotentCall: false,
   buildRequest(renewal, config) {
     return {

@@ -4,9 +4,10 @@
  * and `{subscription_id, start_time, end_time, purchase_price, new_plan_id?}` with Punchh's types.
  */
 import { describe, expect, it } from 'vitest';
-import { normalizePunchh, punchh } from '../../shared/providers/punchh';
-import type { OutgoingRequest, ProviderConfig } from '../../shared/providers/types';
-import type { QueuedRenewal } from '../../shared/domain/renewal';
+import { normalizePunchh } from './native';
+import { call as punchh } from './call';
+import type { OutgoingRequest, ProviderConfig } from '../types';
+import type { QueuedRenewal } from '../../domain/renewal';
 
 const ADMIN_KEY = 'punchh-business-admin-key';
 const config: ProviderConfig = { baseUrl: 'https://brand.punchh.com', secrets: { PUNCHH_ADMIN_KEY: ADMIN_KEY }, settings: {} };

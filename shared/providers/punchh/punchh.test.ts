@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePunchh, punchh } from '../../../shared/providers/punchh';
-import type { CallResult, NativeRequest, ProviderConfig } from '../../../shared/providers/types';
-import type { CanonicalRequest, ValidationResult } from '../../../shared/domain/canonical';
-import type { QueuedRenewal } from '../../../shared/domain/renewal';
-import { response } from '../../support/responses';
+import { normalizePunchh } from './native';
+import { call as punchh } from './call';
+import type { CallResult, NativeRequest, ProviderConfig } from '../types';
+import type { CanonicalRequest, ValidationResult } from '../../domain/canonical';
+import type { QueuedRenewal } from '../../domain/renewal';
+import { response } from '../../../test/support/responses';
 
 const request = (body: unknown): NativeRequest => ({ body, query: {}, path: {}, headers: {} });
 const paths = (r: ValidationResult<CanonicalRequest>): string[] => (r.ok ? [] : r.errors.map((e) => e.path).sort());

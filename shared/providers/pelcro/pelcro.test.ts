@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  PELCRO_CORE_FIELDS,
-  PELCRO_SDK_FIELDS,
-  normalizePelcroCore,
-  normalizePelcroSdk,
-  pelcro,
-  pelcroCoreRenewBody,
-  pelcroSdkRenewBody,
-} from '../../../shared/providers/pelcro';
-import type { CallResult, NativeRequest, ProviderConfig } from '../../../shared/providers/types';
-import type { ValidationResult, CanonicalRequest } from '../../../shared/domain/canonical';
-import type { QueuedRenewal } from '../../../shared/domain/renewal';
-import { response } from '../../support/responses';
+import { normalizePelcroCore, normalizePelcroSdk, pelcroCoreRenewBody, pelcroSdkRenewBody } from './native';
+import { PELCRO_CORE_FIELDS, PELCRO_SDK_FIELDS } from './fields';
+import { call as pelcro } from './call';
+import type { CallResult, NativeRequest, ProviderConfig } from '../types';
+import type { ValidationResult, CanonicalRequest } from '../../domain/canonical';
+import type { QueuedRenewal } from '../../domain/renewal';
+import { response } from '../../../test/support/responses';
 
 // A JWT-shaped customer token: the sanitizer must recognise it wherever it shows up.
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiIsImV4cCI6MTc5OTk5OTk5OX0.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
