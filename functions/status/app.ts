@@ -4,7 +4,6 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
 import type { Logger } from '../../shared/logger';
 import { createSecretReader, requireEnv, type Env } from '../../shared/config';
 import { badRequest, notFound } from '../../shared/http/problem';
@@ -13,7 +12,6 @@ import { loadReadTokenCheck, type ReadTokenCheck } from '../../shared/http/auth'
 import { InvalidCursorError, RenewalStore } from '../../shared/adapters/renewal-store';
 import { issuesToFieldErrors } from '../../shared/domain/canonical';
 import { toResource } from '../../shared/domain/renewal';
-import { PROVIDERS } from '../../shared/system';
 
 export interface StatusDeps {
   readonly store: RenewalStore;
@@ -21,11 +19,6 @@ export interface StatusDeps {
   readonly logger: Logger;
 }
 
-const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
-});
-const listPath = z.object({ provider: z.enum(PROVIDERS), subscriptionRef: z.string().min(1) });
 
 export const createStatusHandler = (deps: StatusDeps) =>
   httpFunction(deps.logger)
@@ -39,6 +32,8 @@ export const createStatusHandler = (deps: StatusDeps) =>
           return jsonResponse(200, toResource(record));
         }
         case 'GET /v1/subscriptions/{provider}/{subscriptionRef}/renewals': {
+          // The list's checks are built on its first request, not at cold start.
+          const { listPath, listQuery } = await import('./list-request');
           const path = listPath.safeParse(event.pathParameters ?? {});
           if (!path.success) throw badRequest('The path names an unknown provider.', issuesToFieldErrors(path.error.issues, ['path']));
           const query = listQuery.safeParse(event.queryStringParameters ?? {});

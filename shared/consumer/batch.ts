@@ -5,7 +5,8 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { queuedRenewalSchema, type QueuedRenewal } from '../domain/renewal';
+import type { QueuedRenewal } from '../domain/renewal';
+import type { queuedRenewalSchema } from '../domain/queued-renewal';
 import type { Limiter } from '../adapters/rate-limiter';
 import type { ProviderConfig, ProviderModule } from '../providers/types';
 import { addLambdaContext } from '../logger';
@@ -32,35 +33,45 @@ export interface ConsumerConfig extends Omit<ConsumerDeps, 'provider'> {
 
 type Parsed = { readonly message: QueuedRenewal } | { readonly poison: string };
 
-const parse = (record: SQSRecord): Parsed => {
+const parse = (schema: typeof queuedRenewalSchema, record: SQSRecord): Parsed => {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
   } catch {
     return { poison: 'body is not JSON' };
   }
-  const parsed = queuedRenewalSchema.safeParse(body);
+  const parsed = schema.safeParse(body);
   return parsed.success ? { message: parsed.data } : { poison: parsed.error.issues.map((i) => i.path.join('.')).join(', ') };
 };
 
+/** What the first batch loads: the provider's code and the message check. */
+interface Loaded {
+  readonly provider: ProviderModule;
+  readonly schema: typeof queuedRenewalSchema;
+}
+
 /**
- * The consumer's batch handler. The provider's code (`loadProvider`: its `call.ts`) is loaded on
- * the first batch, not at cold start: a consumer builds its provider's schemas when it first
- * calls the provider.
+ * The consumer's batch handler. The provider's code (`loadProvider`: its `call.ts`) and the
+ * message check are loaded on the first batch, not at cold start: a consumer builds its
+ * provider's schemas when it first calls the provider.
  */
 export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: () => Promise<ProviderModule>) => {
   const processor = new BatchProcessor(EventType.SQS);
-  let loading: Promise<ProviderModule> | undefined;
+  let loading: Promise<Loaded> | undefined;
+  const load = async (): Promise<Loaded> => {
+    const [provider, { queuedRenewalSchema: schema }] = await Promise.all([loadProvider(), import('../domain/queued-renewal')]);
+    return { provider, schema };
+  };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     addLambdaContext(coldStartDeps.logger, context);
     // Code that fails to load fails the batch (SQS redelivers it), and the next batch tries again.
-    const provider = await (loading ??= loadProvider().catch((error: unknown) => {
+    const { provider, schema } = await (loading ??= load().catch((error: unknown) => {
       loading = undefined;
       throw error;
     }));
     // A secret that cannot be read fails the batch before any record is touched: SQS redelivers it.
     const deps: BatchDeps = { ...coldStartDeps, provider, ...(coldStartDeps.currentConfig ? { config: await coldStartDeps.currentConfig() } : {}) };
-    const parsed = new Map(event.Records.map((r) => [r.messageId, parse(r)] as const));
+    const parsed = new Map(event.Records.map((r) => [r.messageId, parse(schema, r)] as const));
     // The provider refused the account's credentials lately: wait, do not fail another login.
     const pausedUntil = await deps.pause?.pausedUntil(new Date());
     if (pausedUntil !== undefined) {
