@@ -6,6 +6,10 @@
  * It holds no AWS or Node specifics beyond names and numbers. Everything per provider (its queue,
  * consumer, native routes and configuration names) is derived from the provider registry
  * (shared/providers/registry.ts), never listed here.
+ *
+ * Lambda bundles carry this module too, so each derived part is its own constant built by a
+ * `@__PURE__` call: a function's bundle keeps the parts its code uses (a queue URL name, the
+ * scheduler's shards) and the bundler drops the rest (routes, other functions).
  */
 
 import type { SecretDeclaration } from './providers/declaration';
@@ -13,7 +17,8 @@ import { REGISTRY, type RegisteredProvider } from './providers/registry';
 
 /** Every provider of the registry (shared/providers/registry.ts), in its order. */
 export type Provider = RegisteredProvider['id'];
-export const PROVIDERS: readonly [Provider, ...Provider[]] = [REGISTRY[0].id, ...REGISTRY.slice(1).map((p) => p.id)];
+const idsOf = (registry: typeof REGISTRY): readonly [Provider, ...Provider[]] => [registry[0].id, ...registry.slice(1).map((p) => p.id)];
+export const PROVIDERS = /* @__PURE__ */ idsOf(REGISTRY);
 
 /** Providers whose consumer (queue + DLQ + function) is deployed: every registered one. */
 export const ENABLED_PROVIDERS = PROVIDERS;
@@ -49,14 +54,14 @@ export interface ProviderConfigNames {
   readonly pauseOnAuthStatuses: readonly number[];
 }
 
-export const PROVIDER_CONFIG = Object.fromEntries(
+export const PROVIDER_CONFIG = /* @__PURE__ */ Object.fromEntries(
   REGISTRY.map(({ id, config }): [Provider, ProviderConfigNames] => [
     id,
     {
       baseUrlEnv: config.baseUrlEnv,
       defaultBaseUrl: config.defaultBaseUrl,
       secretEnvs: Object.keys(config.secrets),
-      settingEnvs: config.settingEnvs,
+      settingEnvs: Object.keys(config.settings),
       rateLimitEnv: config.rateLimitEnv,
       ...('defaultRateLimit' in config ? { defaultRateLimit: config.defaultRateLimit } : {}),
       maxConcurrencyEnv: config.maxConcurrencyEnv,
@@ -69,7 +74,7 @@ export const PROVIDER_CONFIG = Object.fromEntries(
 export type ProviderSecretName = { [P in RegisteredProvider as P['id']]: keyof P['config']['secrets'] & string }[Provider];
 
 /** Every provider secret with its description and local default, in registry order. */
-export const PROVIDER_SECRETS: ReadonlyArray<readonly [ProviderSecretName, SecretDeclaration, Provider]> = REGISTRY.flatMap((p) =>
+export const PROVIDER_SECRETS: ReadonlyArray<readonly [ProviderSecretName, SecretDeclaration, Provider]> = /* @__PURE__ */ REGISTRY.flatMap((p) =>
   Object.entries(p.config.secrets as Readonly<Record<ProviderSecretName, SecretDeclaration>>).map(
     ([name, secret]) => [name as ProviderSecretName, secret, p.id] as const,
   ),
@@ -160,71 +165,76 @@ export const CONSUMER_PROVIDER = 'process.env.GATEWAY_PROVIDER';
 export const consumerBundleDefine = (fn: FunctionDescription): Record<string, string> =>
   fn.provider ? { [CONSUMER_PROVIDER]: JSON.stringify(fn.provider) } : {};
 
-export const system = {
-  table: {
-    id: 'Renewals',
-    partitionKey: 'pk',
-    sortKey: 'sk',
-    indexes: [
-      { name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-      // Sparse: only active schedules carry gsi2pk/gsi2sk (DUE#<shard>, <nextRunAt>#<schedule>).
-      { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-    ],
-  } satisfies TableDescription,
+export const TABLE = {
+  id: 'Renewals',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  indexes: [
+    { name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    // Sparse: only active schedules carry gsi2pk/gsi2sk (DUE#<shard>, <nextRunAt>#<schedule>).
+    { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  ],
+} as const satisfies TableDescription;
 
-  queues: REGISTRY.map(
-    (p): QueueDescription => ({ id: queueIdOf(p), provider: p.id, urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`, maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 }),
+/** One work queue (and its DLQ) per provider. */
+const queuesOf = (registry: typeof REGISTRY): readonly QueueDescription[] =>
+  registry.map((p) => ({ id: queueIdOf(p), provider: p.id, urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`, maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 }));
+export const QUEUES = /* @__PURE__ */ queuesOf(REGISTRY);
+
+const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] => [
+  { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
+  { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+  { id: 'schedules', entry: 'functions/schedules/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+  // Stops taking new work well before its timeout; what is left is still due for the next run.
+  { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 512, runsEvery: { seconds: 60 } },
+  // One consumer per provider, all from one entry (the provider is compiled into each bundle,
+  // see CONSUMER_PROVIDER). maximumConcurrency caps concurrent calls per provider (AWS minimum
+  // 2); the request rate is the rate limiter's job (rateLimitEnv), which concurrency cannot bound.
+  ...registry.map(
+    (p): FunctionDescription => ({
+      id: `consumer-${p.id}`,
+      entry: CONSUMER_ENTRY,
+      provider: p.id,
+      timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
+      memoryMb: 256,
+      consumes: { queueId: queueIdOf(p), batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: p.config.maxConcurrency },
+    }),
   ),
+];
+export const FUNCTIONS = /* @__PURE__ */ functionsOf(REGISTRY);
 
-  functions: [
-    { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
-    { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
-    { id: 'schedules', entry: 'functions/schedules/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
-    // Stops taking new work well before its timeout; what is left is still due for the next run.
-    { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 512, runsEvery: { seconds: 60 } },
-    // One consumer per provider, all from one entry (the provider is compiled into each bundle,
-    // see CONSUMER_PROVIDER). maximumConcurrency caps concurrent calls per provider (AWS minimum
-    // 2); the request rate is the rate limiter's job (rateLimitEnv), which concurrency cannot bound.
-    ...REGISTRY.map(
-      (p): FunctionDescription => ({
-        id: `consumer-${p.id}`,
-        entry: CONSUMER_ENTRY,
-        provider: p.id,
-        timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
-        memoryMb: 256,
-        consumes: { queueId: queueIdOf(p), batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: p.config.maxConcurrency },
-      }),
-    ),
-  ] as readonly FunctionDescription[],
+const routesOf = (registry: typeof REGISTRY): readonly RouteDescription[] => [
+  { method: 'POST', path: '/v1/renewals', functionId: 'intake', auth: 'webhook-signature' },
+  // Each provider's native routes, served by intake.
+  ...registry.flatMap((p) => p.routes.map((r): RouteDescription => ({ method: r.method, path: r.path, functionId: 'intake', auth: 'webhook-signature' }))),
+  { method: 'GET', path: '/v1/renewals/{id}', functionId: 'status', auth: 'read-token' },
+  {
+    method: 'GET',
+    path: '/v1/subscriptions/{provider}/{subscriptionRef}/renewals',
+    functionId: 'status',
+    auth: 'read-token',
+  },
+  { method: 'PUT', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
+  { method: 'GET', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'read-token' },
+  { method: 'DELETE', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
+];
+export const ROUTES = /* @__PURE__ */ routesOf(REGISTRY);
 
-  routes: [
-    { method: 'POST', path: '/v1/renewals', functionId: 'intake', auth: 'webhook-signature' },
-    ...REGISTRY.flatMap((p) => p.routes.map((r): RouteDescription => ({ method: r.method, path: r.path, functionId: 'intake', auth: 'webhook-signature' }))),
-    { method: 'GET', path: '/v1/renewals/{id}', functionId: 'status', auth: 'read-token' },
-    {
-      method: 'GET',
-      path: '/v1/subscriptions/{provider}/{subscriptionRef}/renewals',
-      functionId: 'status',
-      auth: 'read-token',
-    },
-    { method: 'PUT', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
-    { method: 'GET', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'read-token' },
-    { method: 'DELETE', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
-  ] as readonly RouteDescription[],
+export const SCHEDULER = { dueIndex: 'due', shards: 16 } as const satisfies SchedulerDescription;
 
-  scheduler: { dueIndex: 'due', shards: 16 } satisfies SchedulerDescription,
-} as const;
+/** The whole description, as the CDK stack and the local stack loop over it. */
+export const system = { table: TABLE, queues: QUEUES, functions: FUNCTIONS, routes: ROUTES, scheduler: SCHEDULER } as const;
 
 export type SystemDescription = typeof system;
 
 export const queueFor = (provider: EnabledProvider): QueueDescription => {
-  const queue = system.queues.find((q) => q.provider === provider);
+  const queue = QUEUES.find((q) => q.provider === provider);
   if (!queue) throw new Error(`no queue described for provider ${provider}`);
   return queue;
 };
 
 export const functionDescription = (id: FunctionId): FunctionDescription => {
-  const fn = (system.functions as readonly FunctionDescription[]).find((f) => f.id === id);
+  const fn = FUNCTIONS.find((f) => f.id === id);
   if (!fn) throw new Error(`no function described with id ${id}`);
   return fn;
 };

@@ -13,7 +13,7 @@ import { SqsRenewalQueue } from '../adapters/queue';
 import { fetchCall } from '../adapters/http-call';
 import { DEFAULT_RETRY_POLICY } from '../domain/retry';
 import { PROVIDER_CONFIG, declarationOf, functionDescription, queueFor, type EnabledProvider, type ProviderConfigNames } from '../system';
-import type { ProviderDeclaration } from '../providers/declaration';
+import { settingValue, type ProviderDeclaration } from '../providers/declaration';
 import type { ProviderConfig } from '../providers/types';
 import type { ConsumerConfig } from './batch';
 import { DynamoRateLimiter, parseRateLimit } from '../adapters/rate-limiter';
@@ -41,12 +41,15 @@ export const loadConsumerDeps = async (
   const declaration: ProviderDeclaration = declarationOf(provider);
   const baseUrl = requireUrl(env, names.baseUrlEnv);
   const settings = Object.fromEntries(names.settingEnvs.map((n) => [n, env[n]?.trim() || undefined]));
+  const checkSettings = (): void => {
+    for (const [name, setting] of Object.entries(declaration.config.settings)) settingValue(name, setting, settings[name]);
+  };
   const readSecret = createSecretReader(env, clients);
   // Read at every batch (cached up to SECRETS_MAX_AGE_SECONDS): a rotated key is used without a cold start.
   const currentConfig = async (): Promise<ProviderConfig> => {
     const secrets = Object.fromEntries(await Promise.all(names.secretEnvs.map(async (n) => [n, await readSecret(n)] as const)));
     const config = { baseUrl, secrets, settings };
-    declaration.validateSettings?.(settings);
+    checkSettings();
     return config;
   };
   const config = await currentConfig();

@@ -2,8 +2,9 @@
  * What a provider declares about itself in `shared/providers/<id>/index.ts`: the facts every part
  * of the gateway needs without running any of the provider's code (docs/adding-a-provider.md).
  *
- * Declarations are plain data, loaded by every function at cold start through the registry
- * (`./registry.ts`), so they must stay cheap: no zod, no schemas, no imports beyond types. The
+ * Declarations are plain data (`as const satisfies ProviderDeclaration`), in every function's
+ * bundle through the registry (`./registry.ts`), so they stay small: no code, no imports beyond
+ * types. The
  * provider's code lives beside the declaration in three parts the gateway loads only when it
  * needs them (`./parts.ts`): `canonical.ts` (params and subscription-reference schemas),
  * `native.ts` (the provider's own routes) and `call.ts` (the outgoing call and its answers).
@@ -15,6 +16,14 @@ export interface SecretDeclaration {
   readonly description: string;
   /** The value the local stack uses unless the variable is set (a development value, never real). */
   readonly localDefault: string;
+}
+
+/**
+ * An optional setting and the values it may take (case-insensitive; unset means the first).
+ * Any other value fails the consumer's cold start, naming the variable but not echoing the value.
+ */
+export interface SettingDeclaration {
+  readonly oneOf: readonly [string, ...string[]];
 }
 
 /** A provider-native write route, served by intake (docs/architecture.md#routes). */
@@ -36,7 +45,7 @@ export interface ProviderConfigDeclaration {
   /** Credentials the consumer sends, by configuration name. */
   readonly secrets: Readonly<Record<string, SecretDeclaration>>;
   /** Other settings the provider's code reads (optional variables; `-c <camelCase>=` in CDK). */
-  readonly settingEnvs: readonly string[];
+  readonly settings: Readonly<Record<string, SettingDeclaration>>;
   /** Request rate the gateway keeps to, e.g. `120/60s`; no default when the provider publishes none. */
   readonly rateLimitEnv: string;
   readonly defaultRateLimit?: string;
@@ -75,12 +84,16 @@ export interface ProviderDeclaration {
   readonly secretParams?: readonly string[];
   readonly config: ProviderConfigDeclaration;
   readonly schedule?: ScheduleDeclaration;
-  /**
-   * Checks the provider's settings at cold start and throws naming the variable, so a deployment
-   * mistake fails the start instead of calling with the wrong configuration.
-   */
-  validateSettings?(settings: Readonly<Record<string, string | undefined>>): void;
 }
 
-/** Declares a provider, keeping its literal ids, operations and paths for the types derived from them. */
-export const defineProvider = <const D extends ProviderDeclaration>(declaration: D): D => declaration;
+/**
+ * A setting's value: one of the declared values (lower-cased), or the first when unset. Anything
+ * else throws, naming the variable: the value is not echoed, as a misplaced credential in a
+ * setting must not reach a log.
+ */
+export const settingValue = (name: string, setting: SettingDeclaration, raw: string | undefined): string => {
+  const value = raw?.trim().toLowerCase();
+  if (value === undefined || value === '') return setting.oneOf[0];
+  if (!setting.oneOf.includes(value)) throw new Error(`${name} must be one of ${setting.oneOf.join(', ')} (or unset for ${setting.oneOf[0]})`);
+  return value;
+};

@@ -13,9 +13,20 @@ import { classifyNetwork, parseJson, parseRetryAfter } from '../http-status';
 import type { CallPart } from '../parts';
 import type { CallResult, Classification, OutgoingRequest, ProviderConfig } from '../types';
 import { canonical } from './canonical';
-import { digitalriver, validateDigitalRiverSettings } from './index';
+import { settingValue } from '../declaration';
+import { digitalriver } from './index';
 
 type DigitalRiverOperation = (typeof digitalriver.operations)[number];
+
+export type DigitalRiverAuthHeader = (typeof digitalriver.config.settings.DIGITALRIVER_AUTH_HEADER.oneOf)[number];
+
+/**
+ * Which header carries `Basic base64(key:secret)`: unset → `authorization`; header names are
+ * case-insensitive, so `Authorization`/`TOKEN` are accepted. Anything else is a deployment mistake
+ * and throws (the consumer checks it at cold start, so the start fails instead of a call).
+ */
+export const validateDigitalRiverSettings = (settings: ProviderConfig['settings']): DigitalRiverAuthHeader =>
+  settingValue('DIGITALRIVER_AUTH_HEADER', digitalriver.config.settings.DIGITALRIVER_AUTH_HEADER, settings.DIGITALRIVER_AUTH_HEADER) as DigitalRiverAuthHeader;
 
 const isDigitalRiverOperation = (op: Operation): op is DigitalRiverOperation => (digitalriver.operations as readonly Operation[]).includes(op);
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeDigitalRiver, type DigitalRiverOperation } from './native';
-import { validateDigitalRiverSettings } from './index';
-import { call as digitalriver } from './call';
+import { call as digitalriver, validateDigitalRiverSettings } from './call';
 import type { CallResult, NativeRequest, ProviderConfig } from '../types';
 import type { CanonicalRequest, ValidationResult } from '../../domain/canonical';
 import type { QueuedRenewal } from '../../domain/renewal';

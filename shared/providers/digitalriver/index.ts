@@ -4,29 +4,9 @@
  * value, so repeating it is harmless. Its code: `canonical.ts` (one params schema per setting),
  * `native.ts` (the four drop-in routes), `call.ts` (the call and its answers).
  */
-import { defineProvider } from '../declaration';
+import type { ProviderDeclaration } from '../declaration';
 
-export const DIGITALRIVER_AUTH_HEADERS = ['authorization', 'token'] as const;
-export type DigitalRiverAuthHeader = (typeof DIGITALRIVER_AUTH_HEADERS)[number];
-
-/**
- * Which header carries `Basic base64(key:secret)` (PROVIDERS.md: uncertain, configurable).
- * Unset → `authorization`; `token` is the header DR's reference names. Header names are
- * case-insensitive, so `Authorization`/`TOKEN` are accepted. Anything else is a deployment
- * mistake: it throws, so a cold start fails loudly instead of calling with the wrong header.
- */
-export const validateDigitalRiverSettings = (settings: Readonly<Record<string, string | undefined>>): DigitalRiverAuthHeader => {
-  const raw = settings.DIGITALRIVER_AUTH_HEADER?.trim();
-  if (raw === undefined || raw === '') return 'authorization';
-  const header = raw.toLowerCase();
-  if (!(DIGITALRIVER_AUTH_HEADERS as readonly string[]).includes(header)) {
-    // The value is not echoed: a misplaced credential in this setting must not reach a log.
-    throw new Error(`DIGITALRIVER_AUTH_HEADER must be one of ${DIGITALRIVER_AUTH_HEADERS.join(', ')} (or unset for authorization)`);
-  }
-  return header as DigitalRiverAuthHeader;
-};
-
-export const digitalriver = defineProvider({
+export const digitalriver = {
   id: 'digitalriver',
   name: 'Digital River',
   operations: ['renewal-type', 'renewal-product', 'renewal-quantity', 'renewal-price'],
@@ -49,8 +29,9 @@ export const digitalriver = defineProvider({
         localDefault: 'local-digitalriver-secret',
       },
     },
-    // Which header carries `Basic base64(key:secret)`: `authorization` (default) or `token`.
-    settingEnvs: ['DIGITALRIVER_AUTH_HEADER'],
+    // Which header carries `Basic base64(key:secret)` (PROVIDERS.md: uncertain, configurable):
+    // `authorization` (the guides), or `token` (the header DR's reference names).
+    settings: { DIGITALRIVER_AUTH_HEADER: { oneOf: ['authorization', 'token'] } },
     rateLimitEnv: 'DIGITALRIVER_RATE_LIMIT',
     // 100 requests/s per key in production (10/s in evaluation: set DIGITALRIVER_RATE_LIMIT=10/1s).
     defaultRateLimit: '100/1s',
@@ -59,7 +40,4 @@ export const digitalriver = defineProvider({
     // Only 401: a 403 can concern one subscription.
     pauseOnAuthStatuses: [401],
   },
-  validateSettings: (settings) => {
-    validateDigitalRiverSettings(settings);
-  },
-});
+} as const satisfies ProviderDeclaration;

@@ -4,9 +4,9 @@
  * Its code: `canonical.ts` (`params.api` selects the variant), `native.ts` (both drop-in routes),
  * `call.ts` (the two calls and their answers).
  */
-import { defineProvider } from '../declaration';
+import type { ProviderDeclaration } from '../declaration';
 
-export const pelcro = defineProvider({
+export const pelcro = {
   id: 'pelcro',
   name: 'Pelcro',
   operations: ['renew'],
@@ -25,7 +25,7 @@ export const pelcro = defineProvider({
         localDefault: 'local-pelcro-key',
       },
     },
-    settingEnvs: [],
+    settings: {},
     rateLimitEnv: 'PELCRO_RATE_LIMIT',
     // "120 calls per minute per account, all endpoints" (PROVIDERS.md).
     defaultRateLimit: '120/60s',
@@ -37,4 +37,4 @@ export const pelcro = defineProvider({
   schedule: {
     requiredParams: { values: { api: 'core' }, reason: 'scheduled renewals have no customer session, so they use the Core call' },
   },
-});
+} as const satisfies ProviderDeclaration;

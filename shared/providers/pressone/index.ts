@@ -3,9 +3,9 @@
  * Its code: `canonical.ts` (the email as subscription), `native.ts` (the drop-in route),
  * `call.ts` (`POST {base}/api/third-party/partner/renew-number/`, classification, List User).
  */
-import { defineProvider } from '../declaration';
+import type { ProviderDeclaration } from '../declaration';
 
-export const pressone = defineProvider({
+export const pressone = {
   id: 'pressone',
   name: 'PressOne',
   operations: ['renew'],
@@ -16,10 +16,10 @@ export const pressone = defineProvider({
     secrets: {
       PRESSONE_API_KEY: { description: 'PressOne partner API key (issued and rotated by PressOne).', localDefault: 'local-pressone-key' },
     },
-    settingEnvs: [],
+    settings: {},
     rateLimitEnv: 'PRESSONE_RATE_LIMIT',
     maxConcurrencyEnv: 'PRESSONE_MAX_CONCURRENCY',
     maxConcurrency: 5,
     pauseOnAuthStatuses: [401, 403],
   },
-});
+} as const satisfies ProviderDeclaration;

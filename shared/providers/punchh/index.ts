@@ -4,9 +4,9 @@
  * Its code: `canonical.ts` (the term and price), `native.ts` (the drop-in route), `call.ts` (the
  * call, its answers and the period rule).
  */
-import { defineProvider } from '../declaration';
+import type { ProviderDeclaration } from '../declaration';
 
-export const punchh = defineProvider({
+export const punchh = {
   id: 'punchh',
   name: 'Punchh',
   operations: ['renew'],
@@ -21,7 +21,7 @@ export const punchh = defineProvider({
         localDefault: 'local-punchh-admin-key',
       },
     },
-    settingEnvs: [],
+    settings: {},
     rateLimitEnv: 'PUNCHH_RATE_LIMIT',
     maxConcurrencyEnv: 'PUNCHH_MAX_CONCURRENCY',
     // Punchh locks an IP out after 10 failed logins in 10 minutes: few workers at once.
@@ -31,4 +31,4 @@ export const punchh = defineProvider({
   },
   // Scheduled renewals chain terms: each run renews the term after the previous one.
   schedule: { term: { startParam: 'startTime', endParam: 'endTime' } },
-});
+} as const satisfies ProviderDeclaration;
