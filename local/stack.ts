@@ -24,7 +24,7 @@ import { LOCAL_CREDENTIALS, localDynamoClient, startDynamoLocal, type DynamoLoca
 import { startSqsServer, type SqsServer } from './sqs/server';
 import { startPoller, type Poller } from './sqs/poller';
 import type { Sandbox } from './sandboxes/framework';
-import { loadSandbox, type SandboxOf } from './sandboxes/registration';
+import type { SandboxFactory, SandboxOf } from './sandboxes/registration';
 import { startApiServer, type ApiServer, type HttpHandler } from './api-server';
 import { LOCAL_DEFAULTS, localSecretDefault } from './defaults';
 import { createQueues, createTable } from './resources';
@@ -69,6 +69,14 @@ export interface LocalStack {
   resetRequestCounts(): void;
   stop(): Promise<void>;
 }
+
+/** The factory a provider's sandbox module exports (local/sandboxes/registration.ts). */
+const loadSandbox = async (provider: EnabledProvider): Promise<SandboxFactory> => {
+  const module: unknown = await import(`./sandboxes/${provider}.ts`);
+  const factory = typeof module === 'object' && module !== null ? (module as { sandbox?: unknown }).sandbox : undefined;
+  if (typeof factory !== 'function') throw new Error(`provider ${provider}: local/sandboxes/${provider}.ts does not export \`sandbox\``);
+  return factory as SandboxFactory;
+};
 
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const stoppers: Array<() => Promise<void>> = [];

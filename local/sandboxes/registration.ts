@@ -32,11 +32,3 @@ export const configuredRate = (provider: Provider, values: ProviderValues): Rate
   const setting = values[names.rateLimitEnv] ?? names.defaultRateLimit;
   return setting && setting !== 'off' ? parseRateLimit(setting, names.rateLimitEnv) : undefined;
 };
-
-/** The factory exported by `local/sandboxes/<provider>.ts`. */
-export const loadSandbox = async (provider: Provider): Promise<SandboxFactory> => {
-  const module: unknown = await import(`./${provider}.ts`);
-  const factory = typeof module === 'object' && module !== null ? (module as { sandbox?: unknown }).sandbox : undefined;
-  if (typeof factory !== 'function') throw new Error(`provider ${provider}: local/sandboxes/${provider}.ts does not export \`sandbox\``);
-  return factory as SandboxFactory;
-};
