@@ -8,7 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../../shared/logger';
 import { createSecretReader, requireEnv, type Env } from '../../shared/config';
-import { RenewalStore } from '../../shared/adapters/renewal-store';
+import { RenewalRecords } from '../../shared/adapters/renewal-store';
 import { providerQueues } from '../../shared/adapters/queue';
 import { badRequest, notFound, unprocessable } from '../../shared/http/problem';
 import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
@@ -53,7 +53,7 @@ export interface AwsClients {
 
 /** Configuration → dependencies; the Lambda entry and the local stack both come through here. */
 export const loadIntakeDeps = async (env: Env, clients: AwsClients, logger: Logger): Promise<IntakeDeps> => ({
-  store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
+  store: new RenewalRecords(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
   queues: providerQueues(env, clients.sqs),
   verifyWebhook: await loadWebhookVerifier(createSecretReader(env, clients)),
   logger,

@@ -12,13 +12,13 @@ import { header, jsonResponse, httpFunction } from '../../shared/http/middleware
 import { loadReadTokenCheck, loadWebhookVerifier, type ReadTokenCheck, type WebhookVerifier } from '../../shared/http/auth';
 import { readSignedRequest } from '../../shared/http/signed-request';
 import { ScheduleStore } from '../../shared/adapters/schedule-store';
-import { RenewalStore } from '../../shared/adapters/renewal-store';
+import { RenewalRecords } from '../../shared/adapters/renewal-store';
 import { scheduleFromRequest, toScheduleResource } from '../../shared/domain/schedule';
 import { PROVIDERS, type Provider } from '../../shared/system';
 
 export interface SchedulesDeps {
   readonly schedules: ScheduleStore;
-  readonly renewals: RenewalStore;
+  readonly renewals: RenewalRecords;
   readonly verifyWebhook: WebhookVerifier;
   readonly checkReadToken: ReadTokenCheck;
   readonly logger: Logger;
@@ -77,7 +77,7 @@ export const loadSchedulesDeps = async (env: Env, clients: { dynamo: DynamoDBCli
   const secrets = createSecretReader(env, clients);
   return {
     schedules: new ScheduleStore(clients.dynamo, tableName),
-    renewals: new RenewalStore(clients.dynamo, tableName),
+    renewals: new RenewalRecords(clients.dynamo, tableName),
     verifyWebhook: await loadWebhookVerifier(secrets),
     checkReadToken: await loadReadTokenCheck(secrets),
     logger,

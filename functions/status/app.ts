@@ -9,12 +9,12 @@ import { createSecretReader, requireEnv, type Env } from '../../shared/config';
 import { badRequest, notFound } from '../../shared/http/problem';
 import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
 import { loadReadTokenCheck, type ReadTokenCheck } from '../../shared/http/auth';
-import { InvalidCursorError, RenewalStore } from '../../shared/adapters/renewal-store';
+import { InvalidCursorError, RenewalRecords } from '../../shared/adapters/renewal-store';
 import { issuesToFieldErrors } from '../../shared/domain/canonical';
 import { toResource } from '../../shared/domain/renewal';
 
 export interface StatusDeps {
-  readonly store: RenewalStore;
+  readonly store: RenewalRecords;
   readonly checkReadToken: ReadTokenCheck;
   readonly logger: Logger;
 }
@@ -52,7 +52,7 @@ export const createStatusHandler = (deps: StatusDeps) =>
     });
 
 export const loadStatusDeps = async (env: Env, clients: { dynamo: DynamoDBClient; secrets?: SecretsManagerClient }, logger: Logger): Promise<StatusDeps> => ({
-  store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
+  store: new RenewalRecords(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
   checkReadToken: await loadReadTokenCheck(createSecretReader(env, clients)),
   logger,
 });
