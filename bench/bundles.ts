@@ -5,7 +5,9 @@
  *
  * Loads are timed in fresh Node processes, the function's bundle and its bare handler alternately,
  * so a machine busy with other work slows both alike; the ratio of the medians is the figure to
- * compare (BENCH_LOAD_RUNS, default 11, sets the number of pairs).
+ * compare (BENCH_LOAD_RUNS, default 11, sets the number of pairs). Each load is measured twice:
+ * wall-clock time, and the CPU time the process spent (process.cpuUsage), which waiting for a
+ * busy machine's cores does not inflate: on a shared machine the CPU ratio is the steadier one.
  */
 import { build } from 'esbuild';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -42,8 +44,15 @@ const bundle = async (entry: string, outfile: string, define: Record<string, str
   return statSync(outfile).size;
 };
 
-/** Ms to import the bundle in a fresh node process (module load + top-level init). */
-const loadMs = (file: string): number => {
+interface Load {
+  /** Wall-clock ms to import the bundle (module load + top-level init). */
+  readonly wall: number;
+  /** CPU ms the process spent meanwhile (user + system, all threads). */
+  readonly cpu: number;
+}
+
+/** One import of the bundle in a fresh node process. */
+const loadOnce = (file: string): Load => {
   // Every configuration name the functions need, from the description (values go nowhere).
   const env = {
     ...process.env,
@@ -57,21 +66,25 @@ const loadMs = (file: string): number => {
       ENABLED_PROVIDERS.flatMap((p) => [[PROVIDER_CONFIG[p].baseUrlEnv, 'http://127.0.0.1:1'], ...PROVIDER_CONFIG[p].secretEnvs.map((n) => [n, 'k'])]),
     ),
   };
-  const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); console.log(performance.now() - t);`;
+  const script =
+    `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); ` +
+    `const u = process.cpuUsage(c); console.log(performance.now() - t, (u.user + u.system) / 1000);`;
   const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`loading ${file} failed: ${out.stderr.trim().split('\n').filter((l) => /Error/.test(l)).slice(-1)[0] ?? 'see stderr'}`);
-  return Number(out.stdout.trim());
+  const [wall, cpu] = out.stdout.trim().split(' ').map(Number);
+  return { wall: wall ?? Number.NaN, cpu: cpu ?? Number.NaN };
 };
 
-/** Median load of a bundle and of its bare handler, timed alternately. */
-const loadPair = (file: string, bare: string, runs: number): { load: number; bareLoad: number } => {
-  const loads: number[] = [];
-  const bareLoads: number[] = [];
+/** Median loads of a bundle and of its bare handler, timed alternately. */
+const loadPair = (file: string, bare: string, runs: number): { load: Load; bareLoad: Load } => {
+  const loads: Load[] = [];
+  const bareLoads: Load[] = [];
   for (let i = 0; i < runs; i++) {
-    loads.push(loadMs(file));
-    bareLoads.push(loadMs(bare));
+    loads.push(loadOnce(file));
+    bareLoads.push(loadOnce(bare));
   }
-  return { load: median(loads), bareLoad: median(bareLoads) };
+  const medians = (list: Load[]): Load => ({ wall: median(list.map((l) => l.wall)), cpu: median(list.map((l) => l.cpu)) });
+  return { load: medians(loads), bareLoad: medians(bareLoads) };
 };
 
 export const benchBundles = async (): Promise<void> => {
@@ -98,9 +111,12 @@ export const benchBundles = async (): Promise<void> => {
         function: fn.id,
         'bundle KiB': fmt(real / 1024),
         'bare KiB': fmt(bareSize / 1024),
-        [`load ms (median of ${runs})`]: fmt(load),
-        'bare load ms': fmt(bareLoad),
-        'load / bare': fmt(load / bareLoad, 2),
+        [`load ms (median of ${runs})`]: fmt(load.wall),
+        'bare load ms': fmt(bareLoad.wall),
+        'load / bare': fmt(load.wall / bareLoad.wall, 2),
+        'load CPU ms': fmt(load.cpu),
+        'bare CPU ms': fmt(bareLoad.cpu),
+        'CPU / bare': fmt(load.cpu / bareLoad.cpu, 2),
       });
     }
     console.log('\nLambda bundles (esbuild ESM, minified, SDK v3 bundled and tree-shaken), module load in a fresh Node process:\n');
