@@ -9,7 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../../shared/logger';
 import { createSecretReader, requireEnv, type Env } from '../../shared/config';
-import { RenewalStore } from '../../shared/adapters/renewal-store';
+import { RenewalRecords } from '../../shared/adapters/renewal-store';
 import { providerQueues } from '../../shared/adapters/queue';
 import { badRequest, notFound, unprocessable } from '../../shared/http/problem';
 import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
@@ -41,7 +41,7 @@ export const createIntakeHandler = (deps: IntakeDeps) =>
           { path: 'headers.idempotency-key', message: 'must be 1–255 visible ASCII characters' },
         ]);
       }
-      const normalized = normalize(nativeRequest(event, body));
+      const normalized = await normalize(nativeRequest(event, body));
       if (!normalized.ok) throw unprocessable(normalized.errors);
       // The canonical request holds everything the path, query and headers contributed (a
       // Pelcro customer's JWT included); with the key, it is what this webhook-id may ever do.
@@ -60,7 +60,7 @@ export interface AwsClients {
 
 /** Configuration → dependencies; the Lambda entry and the local stack both come through here. */
 export const loadIntakeDeps = async (env: Env, clients: AwsClients, logger: Logger): Promise<IntakeDeps> => ({
-  store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
+  store: new RenewalRecords(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
   bindings: new WebhookBindings(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
   queues: providerQueues(env, clients.sqs),
   verifyWebhook: await loadWebhookVerifier(createSecretReader(env, clients)),

@@ -18,14 +18,14 @@ import { header, jsonResponse, httpFunction } from '../../shared/http/middleware
 import { loadReadTokenCheck, loadWebhookVerifier, type ReadTokenCheck, type WebhookVerifier } from '../../shared/http/auth';
 import { readSignedRequest } from '../../shared/http/signed-request';
 import { ScheduleStore } from '../../shared/adapters/schedule-store';
-import { RenewalStore } from '../../shared/adapters/renewal-store';
+import { RenewalRecords } from '../../shared/adapters/renewal-store';
 import { scheduleFromRequest, toScheduleResource, type ScheduleRecord } from '../../shared/domain/schedule';
 import { BINDING_TTL_SECONDS, bindingDigest, WebhookBindings } from '../../shared/adapters/webhook-bindings';
 import { PROVIDERS, type Provider } from '../../shared/system';
 
 export interface SchedulesDeps {
   readonly schedules: ScheduleStore;
-  readonly renewals: RenewalStore;
+  readonly renewals: RenewalRecords;
   readonly verifyWebhook: WebhookVerifier;
   /** Each accepted webhook-id, bound to what it asked for. */
   readonly bindings: WebhookBindings;
@@ -71,7 +71,7 @@ export const createSchedulesHandler = (deps: SchedulesDeps) =>
           const { body, webhookId, raw } = await readSignedRequest(event, deps.verifyWebhook);
           const { provider, subscription } = target(event);
           let previous = await deps.schedules.get(provider, subscription);
-          let result = scheduleFromRequest(provider, subscription, body, now, previous);
+          let result = await scheduleFromRequest(provider, subscription, body, now, previous);
           if (!result.ok) throw unprocessable(result.errors);
           await deps.bindings.bind(webhookId, bindingDigest({ kind: 'schedule', method: 'PUT', provider, subscription, body: sha256(raw) }), now);
           const mark = webhookMark(webhookId);
@@ -85,7 +85,7 @@ export const createSchedulesHandler = (deps: SchedulesDeps) =>
             }
             if (tries >= WRITE_TRIES) throw changedMeanwhile();
             previous = await deps.schedules.get(provider, subscription);
-            result = scheduleFromRequest(provider, subscription, body, now, previous);
+            result = await scheduleFromRequest(provider, subscription, body, now, previous);
             if (!result.ok) throw unprocessable(result.errors);
           }
         }
@@ -124,7 +124,7 @@ export const loadSchedulesDeps = async (env: Env, clients: { dynamo: DynamoDBCli
   const secrets = createSecretReader(env, clients);
   return {
     schedules: new ScheduleStore(clients.dynamo, tableName),
-    renewals: new RenewalStore(clients.dynamo, tableName),
+    renewals: new RenewalRecords(clients.dynamo, tableName),
     verifyWebhook: await loadWebhookVerifier(secrets),
     bindings: new WebhookBindings(clients.dynamo, tableName),
     checkReadToken: await loadReadTokenCheck(secrets),

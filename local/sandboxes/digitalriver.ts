@@ -47,6 +47,7 @@
  */
 import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
+import { configuredRate, type ProviderValues } from './registration';
 import { SlidingWindowRateLimiter, type RateLimit } from './rate-limit';
 
 export const DR_SUBSCRIPTION_STATES = ['Subscribed', 'Pending activation', 'Trial', 'Grace period', 'Suspended', 'Cancelled', 'Expired'] as const;
@@ -490,3 +491,23 @@ const adminRoutes = (store: DrStore, limiter: SlidingWindowRateLimiter): Route[]
     },
   },
 ];
+
+// ── Registration (registration.ts) ──────────────────────────────────────────────────────────────
+
+declare module './registration' {
+  interface SandboxRegistry {
+    digitalriver: DigitalRiverSandbox;
+  }
+}
+
+/** The local stack's DigitalRiver, holding the configured key and secret in the configured header, limiting calls to the rate the gateway keeps. */
+export const sandbox = (values: ProviderValues): DigitalRiverSandbox => {
+  const rateLimit = configuredRate('digitalriver', values);
+  const authHeader = values.DIGITALRIVER_AUTH_HEADER?.toLowerCase() === 'token' ? 'token' : 'authorization';
+  return new DigitalRiverSandbox({
+    apiKey: values.DIGITALRIVER_API_KEY ?? '',
+    apiSecret: values.DIGITALRIVER_API_SECRET ?? '',
+    authHeader,
+    ...(rateLimit ? { rateLimit } : {}),
+  });
+};

@@ -61,6 +61,7 @@
  */
 import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
+import { configuredRate, type ProviderValues } from './registration';
 import { checkJwt, signJwt, type JwtClaims } from './jwt';
 import { isMissing, queryInteger, validate, type FieldErrors, type Rules } from './laravel';
 import { SlidingWindowRateLimiter, type RateDecision, type RateLimit } from './rate-limit';
@@ -721,3 +722,17 @@ const adminRoutes = (store: PelcroStore, limiter: SlidingWindowRateLimiter): Rou
     },
   },
 ];
+
+// ── Registration (registration.ts) ──────────────────────────────────────────────────────────────
+
+declare module './registration' {
+  interface SandboxRegistry {
+    pelcro: PelcroSandbox;
+  }
+}
+
+/** The local stack's Pelcro, holding the configured API key, limiting calls to the rate the gateway keeps. */
+export const sandbox = (values: ProviderValues): PelcroSandbox => {
+  const rateLimit = configuredRate('pelcro', values);
+  return new PelcroSandbox({ apiKey: values.PELCRO_API_KEY ?? '', ...(rateLimit ? { rateLimit } : {}) });
+};

@@ -53,6 +53,7 @@
  */
 import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
+import type { ProviderValues } from './registration';
 
 export const PUNCHH_RENEW_PATH = '/api2/dashboard/subscriptions/renew';
 export const PUNCHH_SIGN_IN_MESSAGE = 'You need to sign in or sign up before continuing.';
@@ -471,3 +472,14 @@ const adminRoutes = (store: PunchhStore, guard: LoginGuard): Route[] => [
     },
   },
 ];
+
+// ── Registration (registration.ts) ──────────────────────────────────────────────────────────────
+
+declare module './registration' {
+  interface SandboxRegistry {
+    punchh: PunchhSandbox;
+  }
+}
+
+/** The local stack's Punchh, holding the configured admin key. */
+export const sandbox = (values: ProviderValues): PunchhSandbox => new PunchhSandbox({ adminKey: values.PUNCHH_ADMIN_KEY ?? '' });

@@ -79,12 +79,17 @@ export interface Page<T> {
   readonly nextCursor?: string;
 }
 
-export class RenewalStore {
-  private readonly doc: DynamoDBDocumentClient;
+/**
+ * The renewal records as intake, the scheduler and the read routes use them: create one under
+ * its idempotency key, withdraw one never sent, read one, list a subscription's. Those functions
+ * bundle this class alone, without the consumer's claims and completions (RenewalStore).
+ */
+export class RenewalRecords {
+  protected readonly doc: DynamoDBDocumentClient;
 
   constructor(
     client: DynamoDBClient,
-    private readonly tableName: string,
+    protected readonly tableName: string,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -159,6 +164,39 @@ export class RenewalStore {
     return out.Item ? toRecord(out.Item) : undefined;
   }
 
+  /** A subscription's renewals, newest first. The cursor is opaque to callers. */
+  async listBySubscription(
+    provider: Provider,
+    subscription: string,
+    options: { limit: number; cursor?: string },
+  ): Promise<Page<RenewalRecord>> {
+    const pk = subscriptionKey(provider, subscription);
+    const query = new QueryCommand({
+      TableName: this.tableName,
+      IndexName: 'bySubscription',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ScanIndexForward: false,
+      Limit: options.limit,
+      ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor, pk) } : {}),
+    });
+    const out = await this.doc.send(query).catch((error: unknown) => {
+      // A cursor that passed the checks below but that DynamoDB still refuses is the caller's, not ours.
+      if (options.cursor && error instanceof Error && error.name === 'ValidationException') throw new InvalidCursorError();
+      throw error;
+    });
+    return {
+      items: (out.Items ?? []).map(toRecord),
+      ...(out.LastEvaluatedKey ? { nextCursor: encodeCursor(out.LastEvaluatedKey) } : {}),
+    };
+  }
+}
+
+/**
+ * The renewal records with what a consumer does to them (docs/architecture.md#conditional-writes):
+ * claim one for an attempt, give the claim back, complete it, hold and release a period.
+ */
+export class RenewalStore extends RenewalRecords {
   /**
    * Takes the lease for one attempt. Succeeds when the renewal is due (queued, or retry_scheduled
    * whose time has come) or when a previous holder's lease has expired (it crashed or timed out).
@@ -352,33 +390,6 @@ export class RenewalStore {
       );
       return { fenced: true };
     }
-  }
-
-  /** A subscription's renewals, newest first. The cursor is opaque to callers. */
-  async listBySubscription(
-    provider: Provider,
-    subscription: string,
-    options: { limit: number; cursor?: string },
-  ): Promise<Page<RenewalRecord>> {
-    const pk = subscriptionKey(provider, subscription);
-    const query = new QueryCommand({
-      TableName: this.tableName,
-      IndexName: 'bySubscription',
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-      ScanIndexForward: false,
-      Limit: options.limit,
-      ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor, pk) } : {}),
-    });
-    const out = await this.doc.send(query).catch((error: unknown) => {
-      // A cursor that passed the checks below but that DynamoDB still refuses is the caller's, not ours.
-      if (options.cursor && error instanceof Error && error.name === 'ValidationException') throw new InvalidCursorError();
-      throw error;
-    });
-    return {
-      items: (out.Items ?? []).map(toRecord),
-      ...(out.LastEvaluatedKey ? { nextCursor: encodeCursor(out.LastEvaluatedKey) } : {}),
-    };
   }
 }
 

@@ -9,12 +9,12 @@ import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ScheduleRecord } from '../domain/schedule';
-import { system, type Provider } from '../system';
+import { SCHEDULER, type Provider } from '../system';
 
 const scheduleKey = (provider: Provider, subscription: string) => ({ pk: `SCHEDULE#${provider}#${subscription}`, sk: 'SCHEDULE' });
 
 /** Spreads schedules evenly and stably over the shards of the due index. */
-export const shardOf = (provider: Provider, subscription: string, shards = system.scheduler.shards): number =>
+export const shardOf = (provider: Provider, subscription: string, shards = SCHEDULER.shards): number =>
   createHash('sha256').update(`${provider}#${subscription}`).digest().readUInt32BE(0) % shards;
 
 const dueKeys = (s: Pick<ScheduleRecord, 'provider' | 'subscription' | 'nextRunAt'>) => ({
@@ -104,7 +104,7 @@ export class ScheduleStore {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: system.scheduler.dueIndex,
+        IndexName: SCHEDULER.dueIndex,
         KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk <= :now',
         ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#\uffff` },
         Limit: limit,

@@ -5,9 +5,10 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { queuedRenewalSchema, type QueuedRenewal } from '../domain/renewal';
+import type { QueuedRenewal } from '../domain/renewal';
+import type { queuedRenewalSchema } from '../domain/queued-renewal';
 import type { Limiter } from '../adapters/rate-limiter';
-import type { ProviderConfig } from '../providers/types';
+import type { ProviderConfig, ProviderModule } from '../providers/types';
 import { addLambdaContext } from '../logger';
 import { dueAtMs, processRenewal, type ConsumerDeps, type ProviderAnswer } from './engine';
 import { credentialFingerprint } from '../adapters/provider-pause';
@@ -19,7 +20,8 @@ export class PoisonMessageError extends Error {
   }
 }
 
-export interface BatchDeps extends ConsumerDeps {
+/** What a consumer is configured with at cold start: everything but the provider's code. */
+export interface ConsumerConfig extends Omit<ConsumerDeps, 'provider'> {
   /** The provider's request rate, shared by every consumer instance; absent when unlimited. */
   readonly limiter?: Limiter;
   /** How long a call may wait for its slot and still finish before the function times out. */
@@ -28,16 +30,19 @@ export interface BatchDeps extends ConsumerDeps {
   readonly currentConfig?: () => Promise<ProviderConfig>;
 }
 
+/** A consumer's configuration with its provider's code, as each batch runs with it. */
+export type BatchDeps = ConsumerConfig & ConsumerDeps;
+
 type Parsed = { readonly message: QueuedRenewal } | { readonly poison: string };
 
-const parse = (record: SQSRecord): Parsed => {
+const parse = (schema: typeof queuedRenewalSchema, record: SQSRecord): Parsed => {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
   } catch {
     return { poison: 'body is not JSON' };
   }
-  const parsed = queuedRenewalSchema.safeParse(body);
+  const parsed = schema.safeParse(body);
   return parsed.success ? { message: parsed.data } : { poison: parsed.error.issues.map((i) => i.path.join('.')).join(', ') };
 };
 
@@ -46,13 +51,34 @@ export const PROBE_WAIT_SECONDS = 5;
 
 type Slot = { readonly at: number; readonly toleranceMs: number };
 
-export const createBatchHandler = (coldStartDeps: BatchDeps) => {
+/** What the first batch loads: the provider's code and the message check. */
+interface Loaded {
+  readonly provider: ProviderModule;
+  readonly schema: typeof queuedRenewalSchema;
+}
+
+/**
+ * The consumer's batch handler. The provider's code (`loadProvider`: its `call.ts`) and the
+ * message check are loaded on the first batch, not at cold start: a consumer builds its
+ * provider's schemas when it first calls the provider.
+ */
+export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: () => Promise<ProviderModule>) => {
   const processor = new BatchProcessor(EventType.SQS);
+  let loading: Promise<Loaded> | undefined;
+  const load = async (): Promise<Loaded> => {
+    const [provider, { queuedRenewalSchema: schema }] = await Promise.all([loadProvider(), import('../domain/queued-renewal')]);
+    return { provider, schema };
+  };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     addLambdaContext(coldStartDeps.logger, context);
+    // Code that fails to load fails the batch (SQS redelivers it), and the next batch tries again.
+    const { provider, schema } = await (loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    }));
     // A secret that cannot be read fails the batch before any record is touched: SQS redelivers it.
-    const deps = coldStartDeps.currentConfig ? { ...coldStartDeps, config: await coldStartDeps.currentConfig() } : coldStartDeps;
-    const parsed = new Map(event.Records.map((r) => [r.messageId, parse(r)] as const));
+    const deps: BatchDeps = { ...coldStartDeps, provider, ...(coldStartDeps.currentConfig ? { config: await coldStartDeps.currentConfig() } : {}) };
+    const parsed = new Map(event.Records.map((r) => [r.messageId, parse(schema, r)] as const));
     const messageOf = (record: SQSRecord): QueuedRenewal => {
       const p = parsed.get(record.messageId);
       if (!p || 'poison' in p) throw new PoisonMessageError(record.messageId, p && 'poison' in p ? p.poison : 'missing');

@@ -1,24 +1,22 @@
 /**
  * Schedules: subscriptions the gateway renews by itself, every cadence (issue 4).
  *
- * Run k of a schedule happens at `anchor + k × cadence` and renews period k. For Punchh the
- * periods are terms that chain: term k starts where the current term (given when the schedule was
- * set) ends, plus k cadences, and ends one cadence later. A run is queued under a key derived from
+ * Run k of a schedule happens at `anchor + k × cadence` and renews period k. For a provider that
+ * renews terms (its declaration's `schedule.term`: Punchh) the periods are terms that chain: term
+ * k starts where the current term (given when the schedule was set) ends, plus k cadences, and
+ * ends one cadence later. A run is queued under a key derived from
  * (provider, subscription, period start), so however many times a run is attempted — overlapping
  * scheduler runs, a crash between queueing and advancing, a schedule replaced with the same
  * period — it queues one renewal.
  */
-import * as z from 'zod';
-import { PROVIDERS, type Provider } from '../system';
+import { declarationOf, type Provider } from '../system';
 import type { FieldError } from '../http/problem';
-import { issuesToFieldErrors, OPERATIONS, OPERATIONS_BY_PROVIDER, parseCanonicalRequest, type CanonicalRequest, type Operation } from './canonical';
-import { addDuration, minimumMs, parseDuration, type Duration } from './duration';
+import type { ProviderDeclaration, ScheduleDeclaration } from '../providers/declaration';
+import type { CanonicalRequest, Operation } from './canonical';
+import { addDuration, parseDuration, type Duration } from './duration';
 
 export const SCHEDULE_STATUSES = ['active', 'paused', 'cancelled'] as const;
 export type ScheduleStatus = (typeof SCHEDULE_STATUSES)[number];
-
-/** Cadences shorter than this are refused: a schedule is for renewals, not polling. */
-export const MIN_CADENCE_MS = 60 * 60 * 1000;
 
 /**
  * The last instant a run or a term may reach: ISO 8601 four-digit years. Past it a date either
@@ -64,26 +62,6 @@ export interface ScheduleRecord {
   readonly updatedAt: string;
 }
 
-const isoDateTime = () => z.iso.datetime({ offset: true });
-
-export const scheduleBody = z
-  .strictObject({
-    operation: z.enum(OPERATIONS).optional(),
-    params: z.record(z.string(), z.unknown()).default({}),
-    cadence: z.string().refine((v) => parseDuration(v) !== undefined, 'must be an ISO 8601 duration such as P1M, P1Y or P7D'),
-    nextRunAt: isoDateTime(),
-    status: z.enum(['active', 'paused']).default('active'),
-    term: z.strictObject({ startTime: isoDateTime(), endTime: isoDateTime() }).optional(),
-  })
-  .superRefine((b, ctx) => {
-    const d = parseDuration(b.cadence);
-    if (d && minimumMs(d) < MIN_CADENCE_MS) ctx.addIssue({ code: 'custom', path: ['cadence'], message: 'must be at least one hour (PT1H)' });
-    if (b.term && Date.parse(b.term.endTime) <= Date.parse(b.term.startTime)) {
-      ctx.addIssue({ code: 'custom', path: ['term', 'endTime'], message: 'must be after term.startTime' });
-    }
-  });
-export type ScheduleBody = z.output<typeof scheduleBody>;
-
 const cadenceOf = (s: Pick<ScheduleRecord, 'cadence'>): Duration => {
   const d = parseDuration(s.cadence);
   if (!d) throw new Error(`schedule cadence ${s.cadence} is not a duration`);
@@ -112,10 +90,21 @@ export const currentRunIndex = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence' |
   return k;
 };
 
-/** The renewal run k asks for. Pelcro's scheduled renewals use the Core call (no customer session). */
+/** The params that carry a provider's term, if it renews terms (its declaration's `schedule.term`). */
+export const termParamsOf = (provider: Provider): ScheduleDeclaration['term'] => {
+  const declaration: ProviderDeclaration = declarationOf(provider);
+  return declaration.schedule?.term;
+};
+
+/** The renewal run k asks for: the schedule's params, plus the term of period k where there is one. */
 export const renewalRequestFor = (s: ScheduleRecord, k: number): CanonicalRequest => {
   const period = periodOf(s, k);
-  const params = period.term ? { ...s.params, startTime: period.term.startTime, endTime: period.term.endTime } : { ...s.params };
+  let params: Record<string, unknown> = { ...s.params };
+  if (period.term) {
+    const names = termParamsOf(s.provider);
+    if (!names) throw new Error(`schedule ${s.provider}/${s.subscription} has a term, but ${s.provider} declares no term params`);
+    params = { ...params, [names.startParam]: period.term.startTime, [names.endParam]: period.term.endTime };
+  }
   return { provider: s.provider, operation: s.operation, subscription: s.subscription, params };
 };
 
@@ -139,73 +128,17 @@ export const advanceable = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence' | 'te
 
 export type ScheduleValidation = { ok: true; value: ScheduleRecord } | { ok: false; errors: FieldError[] };
 
-/** Validates a PUT and builds the schedule it sets (run 0 at nextRunAt). */
-export const scheduleFromRequest = (
+/**
+ * Validates a PUT and builds the schedule it sets (run 0 at nextRunAt). The checks (and the
+ * provider's canonical schemas) are loaded on the first PUT: schedule-request.ts.
+ */
+export const scheduleFromRequest = async (
   provider: string,
   subscription: string,
   body: unknown,
   now: Date,
   previous?: Pick<ScheduleRecord, 'version' | 'createdAt' | 'lastRenewalId' | 'lastPeriodStart' | 'lastRunAt'>,
-): ScheduleValidation => {
-  const p = z.enum(PROVIDERS).safeParse(provider);
-  if (!p.success) return { ok: false, errors: [{ path: 'path.provider', message: `must be one of ${PROVIDERS.join(', ')}` }] };
-  const parsed = scheduleBody.safeParse(body);
-  if (!parsed.success) return { ok: false, errors: issuesToFieldErrors(parsed.error.issues) };
-  const b = parsed.data;
-  const allowed: readonly Operation[] = OPERATIONS_BY_PROVIDER[p.data];
-  const operation = b.operation ?? (allowed.length === 1 ? allowed[0] : undefined);
-  if (!operation || !allowed.includes(operation)) {
-    return { ok: false, errors: [{ path: 'operation', message: `is required for ${p.data}: one of ${allowed.join(', ')}` }] };
-  }
-  const errors: FieldError[] = [];
-  if (p.data === 'punchh' && !b.term) errors.push({ path: 'term', message: 'is required for Punchh: the current term, which the next renewal follows' });
-  if (p.data !== 'punchh' && b.term) errors.push({ path: 'term', message: `applies to Punchh only, not ${p.data}` });
-  if (p.data === 'pelcro' && b.params.api !== 'core') {
-    errors.push({ path: 'params.api', message: 'must be "core": scheduled renewals have no customer session, so they use the Core call' });
-  }
-  for (const key of ['startTime', 'endTime']) {
-    if (key in b.params) errors.push({ path: `params.${key}`, message: 'is set per period from term and cadence' });
-  }
-  if (errors.length > 0) return { ok: false, errors };
-
-  const record: ScheduleRecord = {
-    provider: p.data,
-    subscription,
-    operation,
-    params: b.params,
-    cadence: b.cadence,
-    anchorAt: new Date(b.nextRunAt).toISOString(),
-    ...(b.term ? { term: { startTime: new Date(b.term.startTime).toISOString(), endTime: new Date(b.term.endTime).toISOString() } } : {}),
-    status: b.status,
-    runIndex: 0,
-    nextRunAt: new Date(b.nextRunAt).toISOString(),
-    version: (previous?.version ?? 0) + 1,
-    ...(previous?.lastRenewalId ? { lastRenewalId: previous.lastRenewalId } : {}),
-    ...(previous?.lastPeriodStart ? { lastPeriodStart: previous.lastPeriodStart } : {}),
-    ...(previous?.lastRunAt ? { lastRunAt: previous.lastRunAt } : {}),
-    createdAt: previous?.createdAt ?? now.toISOString(),
-    updatedAt: now.toISOString(),
-  };
-  // A schedule that cannot be advanced would fail every scheduler run for good: refuse it now.
-  if (!advanceable(record)) {
-    return {
-      ok: false,
-      errors: [
-        {
-          path: 'cadence',
-          message: `is too long from this nextRunAt${record.term ? ' and term' : ''}: the next ${RUNS_CHECKED_WHEN_SET} runs${record.term ? ' and the terms they renew' : ''} must end by ${SCHEDULE_HORIZON}`,
-        },
-      ],
-    };
-  }
-  // Every renewal it will ask for must be valid: check the first with the canonical rules.
-  const first = parseCanonicalRequest(renewalRequestFor(record, 0));
-  if (!first.ok) {
-    // Punchh's per-period fields come from the term; name them there.
-    return { ok: false, errors: first.errors.map((e) => ({ ...e, path: e.path.replace(/^params\.(startTime|endTime)$/, 'term') })) };
-  }
-  return { ok: true, value: record };
-};
+): Promise<ScheduleValidation> => (await import('./schedule-request')).scheduleFromRequest(provider, subscription, body, now, previous);
 
 /** What GET returns. */
 export const toScheduleResource = (s: ScheduleRecord, lastRenewal?: { id: string; status: string }) => ({

@@ -14,11 +14,11 @@ import { conflict, notImplemented, serviceUnavailable } from '../http/problem';
 import { newRenewalRecord, queuedMessageFor, type RenewalRecord } from '../domain/renewal';
 import type { CanonicalRequest } from '../domain/canonical';
 import { delaySecondsUntil, type RenewalQueue } from '../adapters/queue';
-import type { RenewalStore } from '../adapters/renewal-store';
+import type { RenewalRecords } from '../adapters/renewal-store';
 import type { Provider } from '../system';
 
 export interface AcceptDeps {
-  readonly store: RenewalStore;
+  readonly store: RenewalRecords;
   readonly queues: Partial<Record<Provider, RenewalQueue>>;
   readonly logger: Logger;
   readonly now?: () => Date;

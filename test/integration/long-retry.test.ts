@@ -10,7 +10,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { RenewalStore } from '../../shared/adapters/renewal-store';
 import { MAX_DELAY_SECONDS, type RenewalQueue } from '../../shared/adapters/queue';
-import { pressone } from '../../shared/providers/pressone';
+import { call as pressone } from '../../shared/providers/pressone/call';
 import { processRenewal, type ConsumerDeps } from '../../shared/consumer/engine';
 import { createBatchHandler } from '../../shared/consumer/batch';
 import { DEFAULT_RETRY_POLICY } from '../../shared/domain/retry';
@@ -141,7 +141,6 @@ describe('a retry that waits longer than SQS can delay', () => {
     const handler = createBatchHandler({
       store,
       queue,
-      provider: pressone,
       config: { baseUrl: 'https://pressone.invalid', secrets: { PRESSONE_API_KEY: 'k' }, settings: {} },
       call: async () => response(200),
       callTimeoutMs: 1_000,
@@ -157,7 +156,7 @@ describe('a retry that waits longer than SQS can delay', () => {
         },
       },
       maxSlotWaitMs: 10_000,
-    });
+    }, () => Promise.resolve(pressone));
     const req = (email: string) => ({ provider: 'pressone', operation: 'renew', subscription: email, params: {} }) as const;
     const due = newRenewalRecord(req('due@example.com'), 'key-slot-due', new Date(clock));
     await store.create(due);

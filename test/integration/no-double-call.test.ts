@@ -12,7 +12,7 @@ import { PressOneSandbox } from '../../local/sandboxes/pressone';
 import { RenewalStore } from '../../shared/adapters/renewal-store';
 import { SqsRenewalQueue } from '../../shared/adapters/queue';
 import { fetchCall } from '../../shared/adapters/http-call';
-import { pressone } from '../../shared/providers/pressone';
+import { call as pressone } from '../../shared/providers/pressone/call';
 import { processRenewal, type ConsumerDeps } from '../../shared/consumer/engine';
 import { newRenewalRecord, queuedMessageFor, type QueuedRenewal } from '../../shared/domain/renewal';
 import { createRenewalTable } from '../support/tables';

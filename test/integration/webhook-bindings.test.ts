@@ -52,7 +52,7 @@ describe('webhook-id bindings', () => {
 describe('schedule writes conditional on the version read', () => {
   it('a PUT does not overwrite a schedule changed since it was read', async () => {
     const now = new Date('2026-12-01T00:00:00Z');
-    const made = scheduleFromRequest('pressone', 'v@example.com', { cadence: 'P1M', nextRunAt: '2027-01-01T00:00:00Z' }, now);
+    const made = await scheduleFromRequest('pressone', 'v@example.com', { cadence: 'P1M', nextRunAt: '2027-01-01T00:00:00Z' }, now);
     if (!made.ok) throw new Error('invalid');
     expect(await schedules.put(made.value, 'absent')).toBe(true);
     expect(await schedules.put(made.value, 'absent')).toBe(false);

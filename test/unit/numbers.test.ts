@@ -20,17 +20,17 @@ const FIELDS: Array<[string, (value: number) => { body: unknown; path?: Record<s
   ['POST /v1/renewals', (v) => ({ body: { provider: 'punchh', operation: 'renew', subscription: '1', params: { ...term, purchasePrice: v } } }), 'params.purchasePrice'],
 ];
 
-const errorsFor = (route: string, request: { body: unknown; path?: Record<string, string> }) => {
+const errorsFor = async (route: string, request: { body: unknown; path?: Record<string, string> }) => {
   const normalize = INTAKE_ROUTES[route];
   if (!normalize) throw new Error(route);
-  const r = normalize({ body: request.body, path: request.path ?? {}, query: {}, headers: {} });
+  const r = await normalize({ body: request.body, path: request.path ?? {}, query: {}, headers: {} });
   return r.ok ? [] : r.errors.map((e) => e.path);
 };
 
 describe('numbers DynamoDB can store', () => {
-  it.each(FIELDS)('%s refuses each out-of-range %s… naming the field, and accepts the edges', (route, build, field) => {
-    for (const v of OUT_OF_RANGE) expect(errorsFor(route, build(v)), String(v)).toEqual([field]);
-    for (const v of EDGES) expect(errorsFor(route, build(v)), String(v)).toEqual([]);
+  it.each(FIELDS)('%s refuses each out-of-range %s… naming the field, and accepts the edges', async (route, build, field) => {
+    for (const v of OUT_OF_RANGE) expect(await errorsFor(route, build(v)), String(v)).toEqual([field]);
+    for (const v of EDGES) expect(await errorsFor(route, build(v)), String(v)).toEqual([]);
   });
 
   it('draws the upper bound where the SDK marshaller does', () => {
