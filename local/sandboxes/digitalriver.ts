@@ -1,6 +1,6 @@
 /**
  * Digital River sandbox: the Commerce API admin calls that change a subscription's renewal
- * settings (PROVIDERS.md), with the journal and fault injection of ./framework and DR's per-key
+ * settings (docs/providers.md), with the journal and fault injection of ./framework and DR's per-key
  * rate limit.
  *
  *   POST /v1/subscriptions/{subId}/renewal-type      {"autoRenewal": boolean}
@@ -139,7 +139,7 @@ const FIELD_OF: Readonly<Record<DrRenewalAction, string>> = {
   'renewal-price': 'renewalUnitPrice',
 };
 
-/** Changes that accept Basic auth only (PROVIDERS.md). */
+/** Changes that accept Basic auth only (docs/providers.md). */
 const BASIC_ONLY: readonly DrRenewalAction[] = ['renewal-product', 'renewal-price'];
 
 export class DigitalRiverSandbox extends Sandbox {

@@ -1,5 +1,5 @@
 /**
- * PressOne sandbox: the voice-only eSIM partner API as PROVIDERS.md describes it, with the
+ * PressOne sandbox: the voice-only eSIM partner API as docs/providers.md describes it, with the
  * journal and fault injection of ./framework.
  *
  * Where PressOne publishes nothing the choices below are plausible guesses, written down so a

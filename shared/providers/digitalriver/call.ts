@@ -1,5 +1,5 @@
 /**
- * Digital River's call (PROVIDERS.md):
+ * Digital River's call (docs/providers.md):
  * `POST {base}/v1/subscriptions/{subId}/renewal-type | renewal-product | renewal-quantity | renewal-price`.
  * 202 Accepted: DR applies the change later. Each call sets an absolute value, so repeating it is
  * harmless: the one provider whose call is safe to retry after a timeout.
@@ -109,7 +109,7 @@ interface Rule {
   readonly note: string;
 }
 
-/** Every documented Digital River answer (PROVIDERS.md and the seed), then the catch-alls. */
+/** Every documented Digital River answer (docs/providers.md and the seed), then the catch-alls. */
 export const DIGITALRIVER_RULES: readonly Rule[] = [
   // 202 is documented; a 200/204 means the same to the gateway: DR took the change.
   { status: [200, 299], class: 'accepted', note: 'Digital River accepted the change; it applies it later' },
@@ -132,7 +132,7 @@ const matches = (rule: Rule, status: number): boolean =>
 
 export const classifyDigitalRiver = (result: CallResult): Classification => {
   if (result.kind === 'no-answer') {
-    // Chosen over the shared "ambiguous": PROVIDERS.md lists DR timeouts as retryable, and the
+    // Chosen over the shared "ambiguous": docs/providers.md lists DR timeouts as retryable, and the
     // call sets an absolute value, so a repeat is harmless whether or not the first one landed.
     return { class: 'retryable', message: `no answer after the request was sent (${result.code}); the call is safe to repeat` };
   }

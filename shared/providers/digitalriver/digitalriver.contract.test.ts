@@ -1,6 +1,6 @@
 /**
  * Contract: a Digital River-native request, normalized, queued and built, is exactly the call
- * PROVIDERS.md describes: `POST {base}/v1/subscriptions/{subId}/renewal-…`, `Basic
+ * docs/providers.md describes: `POST {base}/v1/subscriptions/{subId}/renewal-…`, `Basic
  * base64(key:secret)` in the configured header, and DR's camelCase body with its types.
  */
 import { Buffer } from 'node:buffer';

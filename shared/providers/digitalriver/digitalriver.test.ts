@@ -162,7 +162,7 @@ describe('Digital River classification, response by response', () => {
     ['504 with a message', response(504, { message: 'Gateway Timeout' }), 'retryable', 504, undefined, 'Gateway Timeout'],
     ['307 redirect (misconfigured base URL)', response(307), 'auth', 307, undefined, 'unexpected answer from Digital River: check DIGITALRIVER_BASE_URL (HTTP 307)'],
     ['connection refused', { kind: 'not-sent', code: 'ECONNREFUSED', latencyMs: 1 }, 'retryable', undefined, undefined, 'connection failed before the request was sent (ECONNREFUSED)'],
-    // Not "ambiguous": the call sets an absolute value, so a repeat is harmless (PROVIDERS.md).
+    // Not "ambiguous": the call sets an absolute value, so a repeat is harmless (docs/providers.md).
     ['timeout (safe to repeat)', { kind: 'no-answer', code: 'TIMEOUT', latencyMs: 1 }, 'retryable', undefined, undefined, 'no answer after the request was sent (TIMEOUT); the call is safe to repeat'],
     ['reset (safe to repeat)', { kind: 'no-answer', code: 'ECONNRESET', latencyMs: 1 }, 'retryable', undefined, undefined, 'no answer after the request was sent (ECONNRESET); the call is safe to repeat'],
   ];

@@ -1,5 +1,5 @@
 /**
- * Digital River Commerce API, subscription renewal settings (PROVIDERS.md): what the gateway knows
+ * Digital River Commerce API, subscription renewal settings (docs/providers.md): what the gateway knows
  * about Digital River. 202 Accepted: DR applies the change later. Each call sets an absolute
  * value, so repeating it is harmless. Its code: `canonical.ts` (one params schema per setting),
  * `native.ts` (the four drop-in routes), `call.ts` (the call and its answers).
@@ -29,7 +29,7 @@ export const digitalriver = {
         localDefault: 'local-digitalriver-secret',
       },
     },
-    // Which header carries `Basic base64(key:secret)` (PROVIDERS.md: uncertain, configurable):
+    // Which header carries `Basic base64(key:secret)` (docs/providers.md: uncertain, configurable):
     // `authorization` (the guides), or `token` (the header DR's reference names).
     settings: { DIGITALRIVER_AUTH_HEADER: { oneOf: ['authorization', 'token'] } },
     rateLimitEnv: 'DIGITALRIVER_RATE_LIMIT',

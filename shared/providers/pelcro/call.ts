@@ -1,5 +1,5 @@
 /**
- * Pelcro's calls (PROVIDERS.md), in its two variants:
+ * Pelcro's calls (docs/providers.md), in its two variants:
  * - SDK (on-session): `POST {base}/api/v1/sdk/subscription/renew?site_id=N`, authorized by the
  *   signed-in customer's JWT, which the gateway passes through from the upstream request;
  * - Core (server-to-server): `POST {base}/api/v1/core/subscriptions/renew?site_id=N&user_id=M`,
@@ -115,7 +115,7 @@ interface Rule {
   readonly quote: boolean;
 }
 
-/** Every documented Pelcro answer (PROVIDERS.md "Errors (both)"), then the catch-alls. */
+/** Every documented Pelcro answer (docs/providers.md "Errors (both)"), then the catch-alls. */
 export const PELCRO_RULES: readonly Rule[] = [
   { status: [200, 299], class: 'success', note: 'Pelcro renewed the subscription', quote: false },
   { status: 400, class: 'permanent', note: 'Pelcro rejected the request (validation or business rule)', quote: true },

@@ -1,5 +1,5 @@
 /**
- * Pelcro "Renew subscription" (PROVIDERS.md), in its two variants, SDK (on-session, the customer's
+ * Pelcro "Renew subscription" (docs/providers.md), in its two variants, SDK (on-session, the customer's
  * JWT) and Core (server-to-server, the account API key): what the gateway knows about Pelcro.
  * Its code: `canonical.ts` (`params.api` selects the variant), `native.ts` (both drop-in routes),
  * `call.ts` (the two calls and their answers).
@@ -27,7 +27,7 @@ export const pelcro = {
     },
     settings: {},
     rateLimitEnv: 'PELCRO_RATE_LIMIT',
-    // "120 calls per minute per account, all endpoints" (PROVIDERS.md).
+    // "120 calls per minute per account, all endpoints" (docs/providers.md).
     defaultRateLimit: '120/60s',
     maxConcurrencyEnv: 'PELCRO_MAX_CONCURRENCY',
     maxConcurrency: 3,

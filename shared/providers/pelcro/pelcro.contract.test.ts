@@ -1,5 +1,5 @@
 /**
- * Contract: a Pelcro-native request, normalized, queued and built, is exactly the call PROVIDERS.md
+ * Contract: a Pelcro-native request, normalized, queued and built, is exactly the call docs/providers.md
  * describes: method, URL with query, every header, and a JSON body with Pelcro's names and types.
  */
 import { describe, expect, it } from 'vitest';

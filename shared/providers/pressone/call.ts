@@ -1,5 +1,5 @@
 /**
- * PressOne's call (PROVIDERS.md): `POST {base}/api/third-party/partner/renew-number/` with
+ * PressOne's call (docs/providers.md): `POST {base}/api/third-party/partner/renew-number/` with
  * `{email}` and both auth headers; its answers; and List User, which confirms an ambiguous one.
  */
 import * as z from 'zod';
@@ -70,7 +70,7 @@ const messageOf = (body: string, fallback: string): string => {
   return sanitizeText(parsed.success && parsed.data.message ? parsed.data.message : fallback);
 };
 
-/** PressOne publishes no error shapes: the class follows the status (PROVIDERS.md). */
+/** PressOne publishes no error shapes: the class follows the status (docs/providers.md). */
 const STATUS_CLASSES: Readonly<Record<number, Classification['class']>> = {
   400: 'permanent',
   404: 'permanent',

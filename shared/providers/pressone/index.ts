@@ -1,5 +1,5 @@
 /**
- * PressOne voice-only eSIM "Renew Number" (PROVIDERS.md): what the gateway knows about PressOne.
+ * PressOne voice-only eSIM "Renew Number" (docs/providers.md): what the gateway knows about PressOne.
  * Its code: `canonical.ts` (the email as subscription), `native.ts` (the drop-in route),
  * `call.ts` (`POST {base}/api/third-party/partner/renew-number/`, classification, List User).
  */

@@ -1,5 +1,5 @@
 /**
- * Punchh's call (PROVIDERS.md): `POST {base}/api2/dashboard/subscriptions/renew` with
+ * Punchh's call (docs/providers.md): `POST {base}/api2/dashboard/subscriptions/renew` with
  * `{subscription_id, start_time, end_time, purchase_price, new_plan_id?}` and the business admin key.
  * Not idempotent and no read API: the term (start_time, end_time) is the dedupe key (`periodOf`).
  */
@@ -129,7 +129,7 @@ interface Rule {
   readonly note: string;
 }
 
-/** Every documented Punchh answer (PROVIDERS.md), then the catch-alls. */
+/** Every documented Punchh answer (docs/providers.md), then the catch-alls. */
 export const PUNCHH_RULES: readonly Rule[] = [
   { status: [200, 299], class: 'success', note: 'Punchh renewed the subscription' },
   // Never retried: 10 failed sign-ins in 10 minutes block the gateway's IP for an hour.

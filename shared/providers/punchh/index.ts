@@ -1,5 +1,5 @@
 /**
- * Punchh Platform Functions "Renew Subscription" (PROVIDERS.md): what the gateway knows about
+ * Punchh Platform Functions "Renew Subscription" (docs/providers.md): what the gateway knows about
  * Punchh. Not idempotent and no read API: the term (start_time, end_time) is the dedupe key.
  * Its code: `canonical.ts` (the term and price), `native.ts` (the drop-in route), `call.ts` (the
  * call, its answers and the period rule).

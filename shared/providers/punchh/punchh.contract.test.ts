@@ -1,5 +1,5 @@
 /**
- * Contract: a Punchh-native request, normalized, queued and built, is exactly the call PROVIDERS.md
+ * Contract: a Punchh-native request, normalized, queued and built, is exactly the call docs/providers.md
  * describes: `POST https://{server}.punchh.com/api2/dashboard/subscriptions/renew`, its headers,
  * and `{subscription_id, start_time, end_time, purchase_price, new_plan_id?}` with Punchh's types.
  */
