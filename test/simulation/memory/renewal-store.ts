@@ -11,7 +11,7 @@ import type { Attempt, RenewalRecord, RenewalStatus } from '../../../shared/doma
 import type { Provider } from '../../../shared/system';
 import type { Io } from './io';
 import type { RenewalStoreApi } from './ports';
-import { SimValidationException, without, withoutUndefined, type MemoryTable, type PeriodLock } from './table';
+import { SimValidationException, withoutLease, withoutNextAttempt, withoutUndefined, type MemoryTable, type PeriodLock } from './table';
 
 /** Told about every claim that takes effect (the simulator checks whose lease it took). */
 export interface ClaimObserver {
@@ -45,7 +45,7 @@ export class MemoryRenewalStore implements RenewalStoreApi {
   ) {}
 
   create(record: RenewalRecord): Promise<CreateResult> {
-    return this.io.request('create', () => {
+    return this.io.request(`create ${record.id}`, () => {
       const existing = this.table.renewals.get(record.id);
       if (existing) return { created: false, existing };
       this.table.renewals.set(record.id, withoutUndefined(record));
@@ -54,20 +54,20 @@ export class MemoryRenewalStore implements RenewalStoreApi {
   }
 
   async deleteUnqueued(id: string): Promise<void> {
-    await this.io.request('delete unqueued', () => {
+    await this.io.request(`delete unqueued ${id}`, () => {
       const r = this.table.renewals.get(id);
       if (r?.status === 'queued' && r.attempts.length === 0) this.table.renewals.delete(id);
     });
   }
 
   get(id: string): Promise<RenewalRecord | undefined> {
-    return this.io.request('get', () => this.table.renewals.get(id));
+    return this.io.request(`get ${id}`, () => this.table.renewals.get(id));
   }
 
   private takeLease(r: RenewalRecord, owner: string, now: Date, leaseMs: number): void {
     this.observer?.claimed(r, owner, now);
     this.table.renewals.set(r.id, {
-      ...without(r, 'nextAttemptAt'),
+      ...withoutNextAttempt(r),
       status: 'in_progress',
       leaseOwner: owner,
       leaseExpiresAt: now.getTime() + leaseMs,
@@ -77,7 +77,7 @@ export class MemoryRenewalStore implements RenewalStoreApi {
 
   async claim(id: string, owner: string, now: Date, leaseMs: number, period?: { provider: Provider; period: string }): Promise<ClaimResult> {
     if (period) return this.claimWithPeriod(id, owner, now, leaseMs, period);
-    return this.io.request<ClaimResult>('claim', () => {
+    return this.io.request<ClaimResult>(`claim ${id} for ${owner}`, () => {
       const r = this.table.renewals.get(id);
       if (!claimable(r, now)) return { claimed: false, current: r };
       this.takeLease(r, owner, now, leaseMs);
@@ -90,7 +90,7 @@ export class MemoryRenewalStore implements RenewalStoreApi {
     for (let attempt = 0; attempt < 5; attempt++) {
       const previous = await this.get(id);
       if (!previous) return { claimed: false, current: undefined };
-      const out = await this.io.request<Transact>('claim with period (transaction)', () => {
+      const out = await this.io.request<Transact>(`claim ${id} for ${owner} with period ${period}`, () => {
         const current = this.table.renewals.get(id);
         const lock = this.table.periods.get(key);
         const renewalOk = claimable(current, now) && current.updatedAt === previous.updatedAt;
@@ -112,15 +112,15 @@ export class MemoryRenewalStore implements RenewalStoreApi {
   }
 
   async release(id: string, owner: string, now: Date, status: 'queued' | 'retry_scheduled', attempts: readonly Attempt[]): Promise<void> {
-    await this.io.request('release', () => {
+    await this.io.request(`release ${id} by ${owner}`, () => {
       const r = this.table.renewals.get(id);
       if (r?.leaseOwner !== owner) return;
-      this.table.renewals.set(id, { ...without(r, 'leaseOwner', 'leaseExpiresAt'), status, attempts: appended(r, attempts), updatedAt: now.toISOString() });
+      this.table.renewals.set(id, { ...withoutLease(r), status, attempts: appended(r, attempts), updatedAt: now.toISOString() });
     });
   }
 
   async releasePeriod(id: string, provider: Provider, period: string): Promise<void> {
-    await this.io.request('release period', () => {
+    await this.io.request(`release period of ${id}`, () => {
       const key = periodKey(provider, period);
       const lock = this.table.periods.get(key);
       if (lock?.renewalId === id) this.table.periods.set(key, { ...lock, released: true });
@@ -128,22 +128,22 @@ export class MemoryRenewalStore implements RenewalStoreApi {
   }
 
   completeWithoutCall(id: string, now: Date, status: RenewalStatus, reason: string, duplicateOf: string): Promise<boolean> {
-    return this.io.request('complete without call', () => {
+    return this.io.request(`complete ${id} without call (${status})`, () => {
       const r = this.table.renewals.get(id);
       if (r?.status !== 'queued' && r?.status !== 'retry_scheduled') return false;
-      this.table.renewals.set(id, { ...without(r, 'nextAttemptAt'), status, statusReason: reason, duplicateOf, updatedAt: now.toISOString() });
+      this.table.renewals.set(id, { ...withoutNextAttempt(r), status, statusReason: reason, duplicateOf, updatedAt: now.toISOString() });
       return true;
     });
   }
 
   async complete(id: string, owner: string, now: Date, completion: Completion): Promise<{ fenced: boolean }> {
-    const owned = await this.io.request('complete', () => {
+    const owned = await this.io.request(`complete ${id} by ${owner} (${completion.status})`, () => {
       const r = this.table.renewals.get(id);
       if (r?.leaseOwner !== owner) return false;
       this.table.renewals.set(
         id,
         withoutUndefined({
-          ...without(r, 'leaseOwner', 'leaseExpiresAt'),
+          ...withoutLease(r),
           status: completion.status,
           statusReason: completion.reason,
           attempts: appended(r, completion.attempts),
@@ -154,7 +154,7 @@ export class MemoryRenewalStore implements RenewalStoreApi {
       return true;
     });
     if (owned) return { fenced: false };
-    await this.io.request('complete (fenced: attempts only)', () => {
+    await this.io.request(`complete ${id} fenced: attempts only`, () => {
       const r = this.table.renewals.get(id);
       const attempts = appended(r, completion.attempts);
       if (r) this.table.renewals.set(id, { ...r, attempts, updatedAt: now.toISOString() });
@@ -166,7 +166,7 @@ export class MemoryRenewalStore implements RenewalStoreApi {
     const gsi1pk = subscriptionKey(provider, subscription);
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     if (after && after.gsi1pk !== gsi1pk) throw new SimValidationException('The provided starting key is invalid');
-    return this.io.request('list by subscription', () => {
+    return this.io.request(`list ${provider}/${subscription}`, () => {
       const sortKey = (r: RenewalRecord) => `${r.createdAt}#${r.id}`;
       const all = [...this.table.renewals.values()]
         .filter((r) => r.provider === provider && r.subscription === subscription)

@@ -40,14 +40,23 @@ export class MemoryTable {
 }
 
 /** What the document client's `removeUndefinedValues` does to an item before it is written. */
-export const withoutUndefined = <T extends object>(item: T): T =>
-  Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined)) as T;
+export const withoutUndefined = <T extends object>(item: T): T => {
+  for (const key in item) {
+    if (item[key] === undefined) return Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined)) as T;
+  }
+  return item;
+};
 
-/** Drops attributes, as an UpdateExpression's REMOVE does. */
-export const without = <T extends object, K extends keyof T>(item: T, ...keys: readonly K[]): Omit<T, K> => {
-  const copy: Partial<T> = { ...item };
-  for (const k of keys) delete copy[k];
-  return copy as Omit<T, K>;
+/** REMOVE leaseOwner, leaseExpiresAt. */
+export const withoutLease = <T extends { leaseOwner?: unknown; leaseExpiresAt?: unknown }>(item: T): Omit<T, 'leaseOwner' | 'leaseExpiresAt'> => {
+  const { leaseOwner: _owner, leaseExpiresAt: _expires, ...rest } = item;
+  return rest;
+};
+
+/** REMOVE nextAttemptAt. */
+export const withoutNextAttempt = <T extends { nextAttemptAt?: unknown }>(item: T): Omit<T, 'nextAttemptAt'> => {
+  const { nextAttemptAt: _next, ...rest } = item;
+  return rest;
 };
 
 /** DynamoDB's answer to an UpdateExpression that reads an attribute the item does not have. */

@@ -38,30 +38,42 @@ export class ActorIo implements Io {
     const { kernel, actor, profile } = this;
     const op = kernel.beginOp(actor, `${this.service} ${label}`);
     if (op === undefined) return never();
-    const leg = () => kernel.rng.between(profile.minMs, profile.maxMs) / 2;
+    // One event per request: it is applied and answered at the same simulated instant. Others'
+    // requests still interleave between this actor's requests, and a crash plan can still strike
+    // after the request took effect and before the actor sees the answer.
     return new Promise<T>((resolve, reject) => {
-      kernel.after(leg(), () => {
-        let settle: () => void;
+      kernel.after(kernel.rng.between(profile.minMs, profile.maxMs), () => {
         if (kernel.rng.chance(profile.failure)) {
           if (kernel.tracing) kernel.log(actor.id, `${this.service} ${label}: FAILED (not applied)`);
-          settle = () => reject(new SimServiceError(this.service, label));
-        } else {
-          try {
-            let value = apply();
-            if (kernel.rng.chance(profile.replay)) {
-              if (kernel.tracing) kernel.log(actor.id, `${this.service} ${label}: applied, answer lost, SDK retries it`);
-              value = apply();
-            }
-            settle = () => resolve(value);
-          } catch (error) {
-            settle = () => reject(error instanceof Error ? error : new Error(String(error)));
+          kernel.afterApply(actor, op, `${this.service} ${label}`);
+          if (actor.alive) reject(new SimServiceError(this.service, label));
+          return;
+        }
+        let outcome: { readonly value: T } | { readonly error: Error };
+        try {
+          let value = apply();
+          if (kernel.rng.chance(profile.replay)) {
+            if (kernel.tracing) kernel.log(actor.id, `${this.service} ${label}: applied, answer lost, SDK retries it`);
+            value = apply();
           }
+          if (kernel.tracing) kernel.log(actor.id, `${this.service} ${label} → ${summarize(value)}`);
+          outcome = { value };
+        } catch (error) {
+          if (kernel.tracing) kernel.log(actor.id, `${this.service} ${label} → ${error instanceof Error ? error.name : 'error'}`);
+          outcome = { error: error instanceof Error ? error : new Error(String(error)) };
         }
         kernel.afterApply(actor, op, `${this.service} ${label}`);
-        kernel.after(leg(), () => {
-          if (actor.alive) settle();
-        });
+        if (!actor.alive) return;
+        if ('error' in outcome) reject(outcome.error);
+        else resolve(outcome.value);
       });
     });
   }
 }
+
+/** A short, one-line view of an answer for the trace. */
+const summarize = (value: unknown): string => {
+  if (value === undefined) return 'ok';
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' && v.length > 40 ? `${v.slice(0, 37)}…` : v)) ?? 'ok';
+  return text.length > 200 ? `${text.slice(0, 197)}…` : text;
+};

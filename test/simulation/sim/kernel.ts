@@ -28,6 +28,7 @@ export class Actor {
   alive = true;
   finished = false;
   ops = 0;
+  private ended = false;
   private readonly endListeners: (() => void)[] = [];
 
   constructor(
@@ -42,12 +43,15 @@ export class Actor {
     return this.alive && !this.finished;
   }
 
+  /** Runs `listener` when the actor dies or returns (at once if it already has). */
   onEnd(listener: () => void): void {
-    this.endListeners.push(listener);
+    if (this.ended) listener();
+    else this.endListeners.push(listener);
   }
 
   /** Called once by the kernel when the actor dies or returns. */
   end(): void {
+    this.ended = true;
     for (const l of this.endListeners.splice(0)) l();
   }
 }
@@ -144,17 +148,21 @@ export class Kernel {
   }
 
   /**
-   * Runs events in time order until none is left or the next is after `until`.
-   * Returns whether the system went quiet (true) or hit the horizon (false).
+   * Runs events in time order until none is left (`quiet`), the next is after `until` (`horizon`),
+   * or `maxEvents` have run (`runaway`: something keeps scheduling work without end).
    */
-  async run(until: number): Promise<boolean> {
+  async run(until: number, maxEvents: number): Promise<'quiet' | 'horizon' | 'runaway'> {
     for (;;) {
       const next = this.heap.pop();
-      if (!next) return true;
+      if (!next) return 'quiet';
       if (next.cancelled) continue;
       if (next.at > until) {
         this.heap.push(next);
-        return false;
+        return 'horizon';
+      }
+      if (this.events >= maxEvents) {
+        this.heap.push(next);
+        return 'runaway';
       }
       this.now = next.at;
       this.events++;
