@@ -143,19 +143,32 @@ const CASES: Record<string, Case> = {
     return [untouched, released, await renewals.claim(r.id, 'w2', at(4), LEASE)];
   },
 
-  'withdraw deletes only a queued renewal that was never attempted': async ({ renewals }, p) => {
-    const fresh = renewal(`${p}-withdraw-fresh`);
-    const attempted = renewal(`${p}-withdraw-attempted`);
-    const leased = renewal(`${p}-withdraw-leased`);
+  'a failed send is marked on a renewal still waiting for its first attempt, and cleared once sent': async ({ renewals }, p) => {
+    const fresh = renewal(`${p}-send-fresh`);
+    const attempted = renewal(`${p}-send-attempted`);
+    const leased = renewal(`${p}-send-leased`);
     for (const r of [fresh, attempted, leased]) await renewals.create(r);
     await renewals.claim(attempted.id, 'w1', at(1), LEASE);
     await renewals.release(attempted.id, 'w1', at(2), 'queued', [attempt(1, 'interrupted')]);
     await renewals.claim(leased.id, 'w1', at(1), LEASE);
-    for (const r of [fresh, attempted, leased]) await renewals.deleteUnqueued(r.id);
-    await renewals.deleteUnqueued('rnw_missing');
-    const after = [await renewals.get(fresh.id), await renewals.get(attempted.id), await renewals.get(leased.id)];
-    expect(after.map((r) => r?.status)).toEqual([undefined, 'queued', 'in_progress']);
-    return after;
+    for (const r of [fresh, attempted, leased]) await renewals.markSendFailed(r.id, at(3));
+    await renewals.markSendFailed('rnw_missing', at(3));
+    const marked = [await renewals.get(fresh.id), await renewals.get(attempted.id), await renewals.get(leased.id), await renewals.get('rnw_missing')];
+    expect(marked.map((r) => r?.sendFailedAt)).toEqual([at(3).toISOString(), undefined, undefined, undefined]);
+    expect(marked.map((r) => r?.status)).toEqual(['queued', 'queued', 'in_progress', undefined]);
+    // Nothing else of the record changes: a failed send never deletes a renewal.
+    expect(marked[0]).toMatchObject({ ...fresh, sendFailedAt: at(3).toISOString() });
+    for (const r of [fresh, attempted, leased]) await renewals.clearSendFailure(r.id);
+    await renewals.clearSendFailure('rnw_missing');
+    const cleared = await renewals.get(fresh.id);
+    expect(cleared).toEqual(fresh);
+    // Marked, then claimed before a repeat cleared it: the mark stays (clearing is only for a queued one).
+    await renewals.markSendFailed(fresh.id, at(4));
+    await renewals.claim(fresh.id, 'w2', at(5), LEASE);
+    await renewals.clearSendFailure(fresh.id);
+    const claimedMarked = await renewals.get(fresh.id);
+    expect(claimedMarked).toMatchObject({ status: 'in_progress', sendFailedAt: at(4).toISOString() });
+    return [marked, cleared, await renewals.get(attempted.id), await renewals.get(leased.id), claimedMarked];
   },
 
   'a period is held by one renewal until it fails for good': async ({ renewals }, p) => {
@@ -267,6 +280,35 @@ const CASES: Record<string, Case> = {
     return [notYet, mine(due.items), stale, advanced, twice, afterAdvance, paused, pausedAdvance, cancelled, record];
   },
 
+  'schedules: a put or cancel fenced by the version read (or by absence) fails once the schedule changed': async ({ schedules }, p) => {
+    const sub = `${p}-fence@example.com`;
+    const s = (version: number, nextRunAt: Date, status: ScheduleRecord['status'] = 'active'): ScheduleRecord => ({
+      provider: 'pressone', subscription: sub, operation: 'renew', params: {}, cadence: 'P1M', anchorAt: at(0).toISOString(), status,
+      runIndex: 0, nextRunAt: nextRunAt.toISOString(), version, createdAt: at(0).toISOString(), updatedAt: at(0).toISOString(),
+    });
+    const shard = shardOf('pressone', sub);
+    const mine = (items: readonly ScheduleRecord[]) => items.filter((i) => i.subscription === sub).map((i) => `${i.nextRunAt}#${i.version}`);
+    const out: unknown[] = [
+      await schedules.put(s(1, at(100)), { version: 0 }),
+      await schedules.put(s(1, at(100)), 'absent'),
+      await schedules.put(s(2, at(200)), 'absent'),
+      await schedules.put(s(2, at(200)), { version: 5 }),
+      await schedules.put(s(2, at(200), 'paused'), { version: 1 }),
+    ];
+    out.push(mine((await schedules.due(shard, at(9_999), 100)).items), await schedules.get('pressone', sub));
+    out.push(await schedules.put(s(3, at(300))), mine((await schedules.due(shard, at(9_999), 100)).items));
+    out.push(
+      await schedules.cancel('pressone', sub, at(5), { version: 2, webhooks: { 'msg_a': T0 } }),
+      await schedules.cancel('pressone', sub, at(6), { version: 3, webhooks: { 'msg_b': T0 + 1 } }),
+      await schedules.cancel('pressone', `${p}-none@example.com`, at(6), { version: 1, webhooks: {} }),
+    );
+    const record = await schedules.get('pressone', sub);
+    out.push(record, mine((await schedules.due(shard, at(9_999), 100)).items));
+    expect(out.slice(0, 5)).toEqual([false, true, false, false, true]);
+    expect(record).toMatchObject({ status: 'cancelled', version: 4, webhooks: { msg_b: T0 + 1 } });
+    return out;
+  },
+
   'schedules: the due query pages by its limit': async ({ schedules }, p) => {
     const subs = Array.from({ length: 40 }, (_, i) => `${p}-page-${i}@example.com`);
     const shard = shardOf('pressone', subs[0] ?? '');
@@ -304,12 +346,68 @@ const CASES: Record<string, Case> = {
     return out;
   },
 
-  'provider pause: paused until the pause ends': async ({ pause }, p) => {
-    const paused = pause(`${p}-provider`, 600_000);
-    const out = [await paused.pausedUntil(at(0))];
-    await paused.pause(at(10), 'refused');
-    out.push(await paused.pausedUntil(at(11)), await paused.pausedUntil(at(609.999)), await paused.pausedUntil(at(610)));
-    expect(out).toEqual([undefined, T0 + 610_000, T0 + 610_000, undefined]);
+  'credential gate: unknown credentials are probed, trusted ones open, refused ones paused until the pause ends': async ({ pause }, p) => {
+    const gate = pause(`${p}-provider`, 600_000);
+    const out: unknown[] = [gate.pauseMs, await gate.gate(at(0), 'fp-a')];
+    await gate.trust('fp-a');
+    out.push(await gate.gate(at(1), 'fp-a'), await gate.gate(at(1), 'fp-b'));
+    await gate.pause(at(10), 'refused', 'fp-a');
+    out.push(await gate.gate(at(11), 'fp-a'), await gate.gate(at(609.999), 'fp-a'), await gate.gate(at(610), 'fp-a'));
+    // A rotated key is not paused: it is probed at once.
+    out.push(await gate.gate(at(11), 'fp-b'));
+    await gate.trust('fp-b');
+    out.push(await gate.gate(at(12), 'fp-b'), await gate.gate(at(12), 'fp-a'));
+    // A pause of other credentials ends the trust of these.
+    await gate.pause(at(13), 'refused again', 'fp-c');
+    out.push(await gate.gate(at(14), 'fp-b'), await gate.gate(at(14), 'fp-c'));
+    expect(out).toEqual([
+      600_000,
+      { state: 'probe' },
+      { state: 'open' },
+      { state: 'probe' },
+      { state: 'paused', until: T0 + 610_000, reason: 'refused' },
+      { state: 'paused', until: T0 + 610_000, reason: 'refused' },
+      { state: 'probe' },
+      { state: 'probe' },
+      { state: 'open' },
+      { state: 'paused', until: T0 + 610_000, reason: 'refused' },
+      { state: 'probe' },
+      { state: 'paused', until: T0 + 613_000, reason: 'refused again' },
+    ]);
+    return out;
+  },
+
+  'credential gate: one probe lease at a time; it expires, is released only by its owner, and ends on trust or pause': async ({ pause }, p) => {
+    const gate = pause(`${p}-provider`, 600_000);
+    const PROBE = 35_000;
+    const out: unknown[] = [];
+    const acquire = async (seconds: number, owner: string, fp = 'fp-a') => {
+      const got = await gate.acquireProbe(at(seconds), owner, fp, PROBE);
+      out.push(`${owner}@${seconds}:${got}`);
+      return got;
+    };
+    // Contention: the first wins, the others wait; at the lease's last millisecond it is still held.
+    expect([await acquire(0, 'i1'), await acquire(1, 'i2'), await acquire(35, 'i2')]).toEqual([true, false, false]);
+    // Expired: taken over; the old owner can no longer release it.
+    expect(await acquire(35.001, 'i2')).toBe(true);
+    await gate.releaseProbe('i1');
+    expect(await acquire(36, 'i3')).toBe(false);
+    await gate.releaseProbe('i2');
+    expect(await acquire(37, 'i3')).toBe(true);
+    // Trust ends the probe.
+    await gate.trust('fp-a');
+    out.push(await gate.gate(at(38), 'fp-a'));
+    expect(await acquire(38, 'i4')).toBe(true);
+    // A refusal pauses these credentials and ends the probe: none for them during the pause, one for a rotated key.
+    await gate.pause(at(40), 'refused', 'fp-a');
+    expect([await acquire(41, 'i5'), await acquire(639.999, 'i5'), await acquire(42, 'i6', 'fp-b'), await acquire(43, 'i7', 'fp-b')]).toEqual([false, false, true, false]);
+    await gate.releaseProbe('i6');
+    expect(await acquire(640, 'i7')).toBe(true);
+    out.push(await gate.gate(at(640), 'fp-a'));
+    // Releasing a probe nobody holds, on a provider never written, is harmless.
+    const fresh = pause(`${p}-untouched`, 600_000);
+    await fresh.releaseProbe('nobody');
+    out.push(await fresh.gate(at(0), 'fp-a'), await fresh.acquireProbe(at(0), 'i1', 'fp-a', PROBE));
     return out;
   },
 };

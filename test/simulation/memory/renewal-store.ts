@@ -6,7 +6,7 @@
  * completion still two writes). test/simulation/conformance.test.ts runs the same cases against
  * this store and the DynamoDB one, against DynamoDB Local.
  */
-import { InvalidCursorError, type ClaimResult, type Completion, type CreateResult, type Page } from '../../../shared/adapters/renewal-store';
+import { InvalidCursorError, SEND_FAILED_REASON, type ClaimResult, type Completion, type CreateResult, type Page } from '../../../shared/adapters/renewal-store';
 import type { Attempt, RenewalRecord, RenewalStatus } from '../../../shared/domain/renewal';
 import type { Provider } from '../../../shared/system';
 import type { Io } from './io';
@@ -53,10 +53,22 @@ export class MemoryRenewalStore implements RenewalStoreApi {
     });
   }
 
-  async deleteUnqueued(id: string): Promise<void> {
-    await this.io.request(`delete unqueued ${id}`, () => {
+  /** `#s = :queued AND size(attempts) = :zero`: a renewal still waiting for its first attempt. */
+  async markSendFailed(id: string, now: Date): Promise<void> {
+    await this.io.request(`mark send failed ${id}`, () => {
       const r = this.table.renewals.get(id);
-      if (r?.status === 'queued' && r.attempts.length === 0) this.table.renewals.delete(id);
+      if (r?.status !== 'queued' || r.attempts.length !== 0) return;
+      this.table.renewals.set(id, { ...r, sendFailedAt: now.toISOString(), statusReason: SEND_FAILED_REASON });
+    });
+  }
+
+  /** `#s = :queued AND attribute_exists(sendFailedAt)`: REMOVE sendFailedAt, statusReason. */
+  async clearSendFailure(id: string): Promise<void> {
+    await this.io.request(`clear send failure ${id}`, () => {
+      const r = this.table.renewals.get(id);
+      if (r?.status !== 'queued' || r.sendFailedAt === undefined) return;
+      const { sendFailedAt: _at, statusReason: _reason, ...rest } = r;
+      this.table.renewals.set(id, rest);
     });
   }
 

@@ -29,19 +29,38 @@ export class MemoryScheduleStore implements ScheduleStoreApi {
     return this.io.request('get schedule', () => this.table.schedules.get(keyOf(provider, subscription))?.record);
   }
 
-  async put(s: ScheduleRecord): Promise<void> {
-    await this.io.request('put schedule', () => {
+  /** With `expected`: `attribute_not_exists(pk)` or `version = :v`; false when it fails. */
+  put(s: ScheduleRecord, expected?: { readonly version: number } | 'absent'): Promise<boolean> {
+    return this.io.request('put schedule', () => {
+      const key = keyOf(s.provider, s.subscription);
+      const current = this.table.schedules.get(key);
+      if (expected === 'absent' && current) return false;
+      if (expected && expected !== 'absent' && current?.record.version !== expected.version) return false;
       const item: ScheduleItem = { record: withoutUndefined(s), ...(s.status === 'active' ? { due: dueKeys(s) } : {}) };
-      this.table.schedules.set(keyOf(s.provider, s.subscription), item);
+      this.table.schedules.set(key, item);
+      return true;
     });
   }
 
-  cancel(provider: Provider, subscription: string, now: Date): Promise<boolean> {
+  /** `attribute_exists(pk)`, and with `fence` `version = :v` (then `webhooks` is replaced). */
+  cancel(
+    provider: Provider,
+    subscription: string,
+    now: Date,
+    fence?: { readonly version: number; readonly webhooks: Readonly<Record<string, number>> },
+  ): Promise<boolean> {
     return this.io.request('cancel schedule', () => {
       const key = keyOf(provider, subscription);
       const item = this.table.schedules.get(key);
-      if (!item) return false;
-      this.table.schedules.set(key, { record: { ...item.record, status: 'cancelled', updatedAt: now.toISOString(), version: item.record.version + 1 } });
+      if (!item || (fence && item.record.version !== fence.version)) return false;
+      const record: ScheduleRecord = {
+        ...item.record,
+        status: 'cancelled',
+        updatedAt: now.toISOString(),
+        version: item.record.version + 1,
+        ...(fence ? { webhooks: fence.webhooks } : {}),
+      };
+      this.table.schedules.set(key, { record });
       return true;
     });
   }

@@ -19,11 +19,15 @@ export interface ScheduleItem {
   readonly due?: { readonly pk: string; readonly sk: string };
 }
 
-/** `PAUSE#<provider>`. */
+/** `PAUSE#<provider>`: the credential gate (shared/adapters/provider-pause.ts). */
 export interface PauseItem {
-  readonly until: number;
-  readonly reason: string;
-  readonly at: string;
+  readonly until?: number;
+  readonly pausedFor?: string;
+  readonly reason?: string;
+  readonly at?: string;
+  readonly trusted?: string;
+  readonly probeOwner?: string;
+  readonly probeUntil?: number;
 }
 
 export class MemoryTable {
