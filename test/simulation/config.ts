@@ -22,57 +22,27 @@ export interface KnownViolation {
 
 export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   {
-    id: 'provider-effect-at-most-once/read-while-provider-still-processing',
-    issue: 'issue 9 #1 (a slow provider is renewed twice)',
-    why:
-      'A PressOne call times out (the provider is still processing it), List User right after it says "not renewed", ' +
-      'the renewal is retried a second or two later and renewed again when the first call lands. Same after an ' +
-      'interrupted attempt whose call was still being processed.',
-  },
-  {
-    id: 'provider-effect-at-most-once/read-before-effect-visible',
-    issue: 'issue 9 #1 (a read right after an ambiguous attempt is not evidence)',
-    why:
-      'PressOne applied the call but List User does not show it yet (a lagging read): "not renewed", renewed again. ' +
-      'Also when a later attempt calls without looking again, because the attempt before it was a plain 503.',
-  },
-  {
     id: 'provider-effect-at-most-once/called-again-after-a-read-showed-the-renewal',
-    issue: 'issue 9 #1 (the same question for interrupted attempts after a lease expires) — found by the simulation',
+    issue: 'issue 9 #1, not fully fixed by the settle window — found by the simulation (seeds 1409, 2108, 2621)',
     why:
-      'PressOne renewed, but the outcome never reached the record (the worker died, or its completion failed), so ' +
-      'the message comes back every visibility timeout (180 s). Each new claim asks List User "renewed since the ' +
-      'previous claim, less 5 minutes?" — the previous claim, not the call. After two or three such rounds the window ' +
-      'starts after the real renewal, List User’s true answer reads as "not renewed", and PressOne is renewed again.',
+      'A chain of interrupted attempts. PressOne renewed (seed 1409: call at +801.7 s), the completion failed, and the ' +
+      'next holders died after List User showed the renewal (+983 s) without recording it. Each claim overwrites ' +
+      'updatedAt, so the interrupted attempt a later claim records starts at the PREVIOUS claim (+1163.7 s), not at the ' +
+      'first unresolved call: "renewed since +1163.7 s?" is "no", and once that window has settled (+1498 s) PressOne ' +
+      'is renewed again (+1500 s). The window must start at the first call whose outcome is still unknown.',
   },
   {
     id: 'refused-logins-per-pause-window/more-than-one-probe',
-    issue: 'issue 9 #3 (the auth pause does not stop a burst)',
+    issue: 'issue 9 #3, not fully fixed by the credential gate — found by the simulation (seeds 790, 1066, 1282)',
     why:
-      'The pause is read once per batch and a batch calls in parallel: with refused credentials a full batch sends ' +
-      'up to 10 logins at once (Punchh locks the gateway out), and when the pause ends every deferred renewal comes ' +
-      'back together and each fails a login again.',
-  },
-  {
-    id: 'accepted-renewal-ends-or-stays-visible/record-deleted',
-    issue: 'issue 9 #7 (intake withdraw races a repeat)',
-    why:
-      'Two deliveries of one key at once (a sender retrying, overlapping scheduler runs): the second is told 200 for ' +
-      'the renewal the first created, then the first one’s SendMessage fails and it deletes the record. The sender ' +
-      '(or the schedule, advanced by the second run) believes it accepted; nothing is left to renew.',
-  },
-  {
-    id: 'accepted-renewal-ends-or-stays-visible/stuck-queued',
-    issue: 'issue 9 #7 (no path may forget an accepted renewal) — found by the simulation',
-    why:
-      'A record is stored but its message never sent: intake died between PutItem and SendMessage (or after a failed ' +
-      'send, before withdrawing), or the SDK retried a PutItem whose answer was lost and got "already exists" back. A ' +
-      'repeat within RESEND_AFTER_MS (30 s; a webhook sender’s first retry is 5 s) or that retried create is answered ' +
-      '200 without sending, so someone is told "accepted" and the renewal stays queued with no message, forever.',
+      'The probe after an interrupted attempt is the confirmation READ (PressOne List User). When the read is refused ' +
+      '(401), confirm() returns "unknown": the renewal ends needs_attention, but no answer reaches onAnswer and the ' +
+      'provider is not paused, so the batch releases the probe and the next batch probes again seconds later ' +
+      '(seed 790: refused logins at +0.4, +36.5 and +42.6 s). A refused read must pause like a refused call.',
   },
   {
     id: 'accepted-renewal-ends-or-stays-visible/stuck-retry_scheduled',
-    issue: 'issue 9 (nothing accepted is lost) — found by the simulation',
+    issue: 'issue 9 (nothing accepted is lost) — found by the simulation (seeds 139, 261, 277)',
     why:
       'The SDK retries a completion (UpdateItem) whose answer was lost after it took effect; the retry fails its ' +
       'lease condition, so `complete` reports the attempt as fenced, and the engine, believing it lost the lease, ' +
@@ -81,10 +51,21 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   },
   {
     id: 'scenario-settles/waits-forever-on-a-period-holder',
-    issue: 'issue 9 (nothing is silently stuck) — found by the simulation',
+    issue: 'issue 9 (nothing is silently stuck) — found by the simulation (seeds 253, 515, 5665)',
     why:
       'A second Punchh renewal of the same term looks again every 30 s at the renewal holding the period. When that ' +
       'holder does not move (stuck as above, or its message parked in the DLQ after repeated crashes), it looks again ' +
       'every 30 s forever, and every SQS duplicate of its deferred copy becomes one more copy that does the same.',
+  },
+  {
+    id: 'scenario-settles/message-copies-multiply',
+    issue: 'issue 9 (nothing runs without end) — found by the simulation after the credential gate and retries over a day (seeds 112, 188, 631)',
+    why:
+      'A renewal that waits long is re-sent hop after hop: a retry a day away in 900 s hops (seed 631, Digital River), ' +
+      'a credential pause of 10 min and a probe held elsewhere every 5 s (seeds 112, 188: credentials refused for hours, ' +
+      'one renewal ends per pause window). A consumer that dies after re-sending a copy leaves the original to come back ' +
+      'as well, so each crash adds a copy and nothing ever collapses them (copies of a renewal that already ended keep ' +
+      'bouncing while the gate is closed, since the gate defers without reading the record). With the simulated crash ' +
+      'rates a renewal reaches dozens of copies and the scenario exceeds its event budget.',
   },
 ];

@@ -26,6 +26,9 @@ export type Invariant = (typeof INVARIANTS)[number];
 /** Punchh locks out after 10; the requirement is one probe, and at most 2 refusals, per pause window. */
 export const MAX_REFUSED_LOGINS_PER_PAUSE_WINDOW = 2;
 
+/** More messages than one renewal's legitimate copies (its own, a sender's repeat, an SQS duplicate, a retry). */
+const MANY_COPIES = 8;
+
 export interface Violation {
   readonly invariant: Invariant;
   readonly cause: string;
@@ -123,6 +126,20 @@ const settles = (world: World, ending: Ending): Violation[] => {
       const r = world.table.renewals.get(lock.renewalId);
       return r && !isTerminal(r.status) ? [`${r.id} (${r.status}, ${world.queue.holds(r.id) === 'dlq' ? 'in the DLQ' : world.queue.holds(r.id) ? 'queued' : 'no message'})`] : [];
     });
+  // Copies of one waiting renewal that multiply: each hop of a long wait (a retry days away, sent
+  // on every 900 s; a credential pause; a probe held elsewhere) re-sends the copy, and a consumer
+  // that dies after re-sending leaves the original to come back too. Nothing collapses them.
+  const most = world.queue.mostCopies();
+  if (parkedHolders.length === 0 && most && most.copies >= MANY_COPIES) {
+    const r = world.table.renewals.get(most.renewalId);
+    return [
+      {
+        invariant: 'scenario-settles',
+        cause: 'message-copies-multiply',
+        detail: `still busy after ${at}: ${most.copies} messages for renewal ${most.renewalId} (${r?.status ?? 'no record'}${r?.nextAttemptAt ? `, next attempt at ${r.nextAttemptAt}` : ''})`,
+      },
+    ];
+  }
   return [
     parkedHolders.length > 0
       ? { invariant: 'scenario-settles', cause: 'waits-forever-on-a-period-holder', detail: `still busy after ${at}: renewals wait on the period of ${parkedHolders.join(', ')}` }

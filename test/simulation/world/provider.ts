@@ -168,7 +168,9 @@ export class SimProvider {
       }
       k.after(trip(), () => {
         this.arrive(asked, outcome, call);
-        const processing = outcome === 'slow' ? k.rng.between(...this.faults.slowMs) : k.rng.between(20, 800);
+        // A call turned away at the door (refused credentials, a lockout) is answered at once: the
+        // slow processing of a renewal starts only once it got past authentication.
+        const processing = outcome === 'slow' && !call.rejected ? k.rng.between(...this.faults.slowMs) : k.rng.between(20, 800);
         // The answer's trip back is folded into the processing time: one event.
         k.after(processing + trip(), () => {
           const answer = this.respond(request, asked, outcome, call);

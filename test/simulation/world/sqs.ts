@@ -112,6 +112,15 @@ export class SimQueue {
     return undefined;
   }
 
+  /** The renewal with the most messages in the queue (waiting, delayed or in flight), and how many. */
+  mostCopies(): { readonly renewalId: string; readonly copies: number } | undefined {
+    const counts = new Map<string, number>();
+    for (const m of this.messages) counts.set(m.renewalId, (counts.get(m.renewalId) ?? 0) + 1);
+    let most: { renewalId: string; copies: number } | undefined;
+    for (const [renewalId, copies] of counts) if (!most || copies > most.copies) most = { renewalId, copies };
+    return most;
+  }
+
   get depth(): number {
     return this.messages.length;
   }
