@@ -62,11 +62,22 @@ interface Loaded {
  * message check are loaded on the first batch, not at cold start: a consumer builds its
  * provider's schemas when it first calls the provider.
  */
+let messageCheck: Promise<typeof queuedRenewalSchema> | undefined;
+/** The queued-message check, loaded once per process (by the first batch, or ahead of it). */
+export const loadMessageCheck = (): Promise<typeof queuedRenewalSchema> =>
+  (messageCheck ??= import('../domain/queued-renewal').then(
+    (m) => m.queuedRenewalSchema,
+    (error: unknown) => {
+      messageCheck = undefined;
+      throw error;
+    },
+  ));
+
 export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: () => Promise<ProviderModule>) => {
   const processor = new BatchProcessor(EventType.SQS);
   let loading: Promise<Loaded> | undefined;
   const load = async (): Promise<Loaded> => {
-    const [provider, { queuedRenewalSchema: schema }] = await Promise.all([loadProvider(), import('../domain/queued-renewal')]);
+    const [provider, schema] = await Promise.all([loadProvider(), loadMessageCheck()]);
     return { provider, schema };
   };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

@@ -9,6 +9,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { loadCall } from '../../../shared/providers/load-call';
+import { loadMessageCheck } from '../../../shared/consumer/batch';
 import { loadConsumerDeps } from '../../../shared/consumer/config';
 import type { BatchDeps } from '../../../shared/consumer/batch';
 import { parseRateLimit, type RateLimit } from '../../../shared/adapters/rate-limiter';
@@ -76,6 +78,8 @@ const loaded = new Map<EnabledProvider, Promise<Deployment>>();
 const load = async (provider: EnabledProvider): Promise<Deployment> => {
   const clients = { dynamo: new DynamoDBClient({ region: 'us-east-1', credentials }), sqs: new SQSClient({ region: 'us-east-1', credentials }) };
   const deps = await loadConsumerDeps(provider, envFor(provider), clients, silentLogger);
+  // Loaded here, once, so that inside a scenario every batch's loading is an already settled promise.
+  await loadMessageCheck();
   clients.dynamo.destroy();
   clients.sqs.destroy();
   const names: ProviderConfigNames = PROVIDER_CONFIG[provider];
@@ -84,7 +88,7 @@ const load = async (provider: EnabledProvider): Promise<Deployment> => {
   return {
     provider,
     consumer: {
-      provider: deps.provider,
+      provider: await loadCall(provider),
       config: deps.config,
       callTimeoutMs: deps.callTimeoutMs,
       leaseMs: deps.leaseMs,

@@ -19,7 +19,7 @@ import { createBatchHandler, type BatchDeps } from '../../../shared/consumer/bat
 import { acceptRenewal, type AcceptDeps } from '../../../shared/intake/accept';
 import { createSchedulerHandler } from '../../../functions/scheduler/app';
 import { scheduleFromRequest } from '../../../shared/domain/schedule';
-import { parseCanonicalRequest } from '../../../shared/domain/canonical';
+import { parseCanonicalRequest, type CanonicalRequest } from '../../../shared/domain/canonical';
 import { MAX_DELAY_SECONDS, type RenewalQueue } from '../../../shared/adapters/queue';
 import type { RenewalRecord } from '../../../shared/domain/renewal';
 import type { Actor, ActorKind, CrashPlan, Kernel } from '../sim/kernel';
@@ -75,6 +75,8 @@ export class World {
   readonly leasesTakenFromLiveHolders: LeaseTaken[] = [];
   private readonly tatCaches: TatCache[];
   private readonly counters = { consumer: 0, intake: 0, scheduler: 0 };
+  /** Each intent's request, normalized before the clock starts (validation loads on first use). */
+  private readonly normalized = new Map<IntentSpec, CanonicalRequest>();
 
   constructor(
     readonly kernel: Kernel,
@@ -104,9 +106,14 @@ export class World {
   async start(): Promise<void> {
     const schedules = new MemoryScheduleStore(this.table, immediateIo);
     for (const s of this.scenario.schedules) {
-      const made = scheduleFromRequest(this.deployment.provider, s.subscription, s.body, new Date(this.kernel.now));
+      const made = await scheduleFromRequest(this.deployment.provider, s.subscription, s.body, new Date(this.kernel.now));
       if (!made.ok) throw new Error(`scenario ${this.scenario.seed}: invalid schedule ${JSON.stringify(made.errors)}`);
       await schedules.put(made.value);
+    }
+    for (const intent of this.scenario.intents) {
+      const parsed = await parseCanonicalRequest(intent.request);
+      if (!parsed.ok) throw new Error(`scenario ${this.scenario.seed}: invalid request ${JSON.stringify(parsed.errors)}`);
+      this.normalized.set(intent, parsed.value);
     }
     for (const intent of this.scenario.intents) this.kernel.at(SIMULATION_START + intent.at, () => this.deliver(intent, 0));
     for (const at of this.scenario.schedulerRuns) this.kernel.at(SIMULATION_START + at, () => this.runScheduler());
@@ -188,13 +195,13 @@ export class World {
     const copies = attempt === 0 ? intent.copies : 1;
     let pending = copies;
     let delivered = false;
-    const parsed = parseCanonicalRequest(intent.request);
-    if (!parsed.ok) throw new Error(`scenario ${this.scenario.seed}: invalid request ${JSON.stringify(parsed.errors)}`);
+    const request = this.normalized.get(intent);
+    if (!request) throw new Error(`scenario ${this.scenario.seed}: intent ${intent.key} was not normalized`);
     for (let c = 0; c < copies; c++) {
       this.kernel.after(c === 0 ? 0 : this.kernel.rng.between(0, 200), () => {
         const actor = this.spawn('intake', this.deployment.intakeTimeoutMs);
         if (this.kernel.tracing) this.kernel.log(actor.id, `sender delivers ${intent.key} (attempt ${attempt + 1}${copies > 1 ? `, copy ${c + 1} of ${copies}` : ''})`);
-        acceptRenewal(parsed.value, intent.key, this.acceptDeps(actor)).then(
+        acceptRenewal(request, intent.key, this.acceptDeps(actor)).then(
           (accepted) => {
             if (!actor.alive) return;
             this.observe(accepted.renewal.id, actor.id, accepted.httpStatus);
@@ -268,7 +275,7 @@ export class World {
       ...(pauses ? { pause: new MemoryProviderPause(this.table, io, provider, AUTH_FAILURE_PAUSE_MS) } : {}),
     };
     const event: SQSEvent = { Records: batch.map(({ message, receipt }) => this.record(message, receipt)) };
-    createBatchHandler(deps)(event, this.context(actor, consumerFunction.id, timeoutMs)).then(
+    createBatchHandler(deps, () => Promise.resolve(deps.provider))(event, this.context(actor, consumerFunction.id, timeoutMs)).then(
       (response: SQSBatchResponse) => {
         if (!actor.alive) return;
         const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
