@@ -375,11 +375,15 @@ export class RenewalStore extends RenewalRecords {
             ':owner': owner,
             ...(completion.nextAttemptAt ? { ':next': completion.nextAttemptAt } : {}),
           },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return { fenced: false };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Our own write, applied once already: the SDK retried a request whose answer was lost.
+      // Nobody else writes this exact completion (same time, same attempts, no lease left).
+      if (error.Item && holdsCompletion(toRecord(unmarshall(error.Item)), now, completion)) return { fenced: false };
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -392,6 +396,15 @@ export class RenewalStore extends RenewalRecords {
     }
   }
 }
+
+/** Whether a record already holds exactly this completion, written at `now` (an SDK retry of our own write). */
+export const holdsCompletion = (record: RenewalRecord, now: Date, completion: Completion): boolean =>
+  record.leaseOwner === undefined &&
+  record.status === completion.status &&
+  record.updatedAt === now.toISOString() &&
+  attemptIds(record.attempts.slice(-completion.attempts.length)) === attemptIds(completion.attempts);
+/** Attempts by number and start (maps come back from DynamoDB in no particular key order). */
+const attemptIds = (attempts: readonly Attempt[]): string => attempts.map((a) => `${a.number}@${a.startedAt}`).join(',');
 
 export class InvalidCursorError extends Error {
   constructor() {

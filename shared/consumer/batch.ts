@@ -153,10 +153,14 @@ export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: 
 
     if (canary) {
       canaryDone = (async () => {
+        let finished = false;
         try {
           await processRecord(canary, await reserve([canary]), (a) => (canaryAnswer = a));
+          finished = true;
         } finally {
-          if (probe) await settleProbe(deps, canaryAnswer, fingerprint, context.awsRequestId);
+          // A probe that failed before anyone knew its answer is left to run out: it may have been
+          // refused, and an unsettled probe pauses these credentials (provider-pause.ts).
+          if (probe && (finished || canaryAnswer)) await settleProbe(deps, canaryAnswer, fingerprint, context.awsRequestId);
         }
       })();
     }

@@ -123,7 +123,7 @@ export const processRenewal = async (
     ...Object.values(deps.config.secrets),
     ...SECRET_PARAMS.map((k) => message.params[k]).filter((v): v is string => typeof v === 'string'),
   ];
-  const finish = async (decision: Decision, attempts: readonly Attempt[], answered?: Classification['class']): Promise<RenewalResult> => {
+  const finish = async (decision: Decision, attempts: readonly Attempt[]): Promise<RenewalResult> => {
     const finishedAt = clock();
     const nextAttemptAt = decision.status === 'retry_scheduled' ? new Date(finishedAt.getTime() + decision.delayMs).toISOString() : undefined;
     const { fenced } = await deps.store.complete(message.id, owner, finishedAt, {
@@ -146,13 +146,6 @@ export const processRenewal = async (
       latencyMs: attempt?.latencyMs,
       fenced,
     });
-    const paused = answered === 'auth' && deps.pause !== undefined && (deps.pauseOnAuthStatuses?.includes(attempt?.httpStatus ?? 0) ?? false);
-    if (paused && deps.pause) {
-      // Even when fenced: the refusal happened, whoever records it.
-      await deps.pause.pause(finishedAt, decision.reason, credentialFingerprint(deps.config.secrets));
-      log.warn('provider paused after refusing the account credentials', { provider: message.provider });
-    }
-    if (answered) onAnswer?.({ errorClass: answered, paused });
     if (fenced) return { kind: 'completed', status: 'lease lost' };
     // Failed for good: the period was not renewed, so a later renewal may take it.
     if (decision.status === 'failed' && period) await deps.store.releasePeriod(message.id, message.provider, period);
@@ -179,7 +172,7 @@ export const processRenewal = async (
   const unknown = outcomeUnknown(earlier.at(-1) ?? previous.attempts.at(-1), deps);
 
   if (unknown && !deps.provider.idempotentCall) {
-    const confirmation = await confirm(message, unknown.since, deps);
+    const confirmation = await confirm(message, unknown.since, deps, onAnswer);
     // An interrupted attempt carries what the read API said; after an ambiguous one the
     // confirmation is the reason for the status (that attempt is already recorded).
     const noted = earlier.map((a) => ({ ...a, confirmation }));
@@ -227,11 +220,20 @@ export const processRenewal = async (
   const startedAt = clock();
   const result = await deps.call(request, deps.callTimeoutMs);
   const answered = deps.provider.classify(result);
+  // A refused login is acted on before anything else is written: the provider is paused at once,
+  // so a failure to record the attempt (or a crash) cannot hide the refusal from the others.
+  const refused = answered.class === 'auth' && deps.pause !== undefined && (deps.pauseOnAuthStatuses?.includes(answered.httpStatus ?? 0) ?? false);
+  // Told first, so the batch holds back its other calls even if the pause cannot be written.
+  onAnswer?.({ errorClass: answered.class, paused: refused });
+  if (refused && deps.pause) {
+    await deps.pause.pause(clock(), `authentication or configuration problem: ${sanitizeText(answered.message, secrets)}`, credentialFingerprint(deps.config.secrets));
+    log.warn('provider paused after refusing the account credentials', { provider: message.provider });
+  }
   let classification: Classification = answered;
   let confirmation: Confirmation | undefined;
   let decision: Decision | undefined;
   if (classification.class === 'ambiguous' && !deps.provider.idempotentCall && deps.provider.confirmation) {
-    confirmation = await confirm(message, startedAt, deps);
+    confirmation = await confirm(message, startedAt, deps, onAnswer);
     if (confirmation === 'renewed') classification = { ...classification, class: 'success' };
     else if (confirmation === 'not-renewed') {
       // Not evidence yet: the provider may still be processing the call. Ask again once it has
@@ -256,7 +258,7 @@ export const processRenewal = async (
     ...(classification.retryAfterSeconds !== undefined ? { retryAfterSeconds: classification.retryAfterSeconds } : {}),
     ...(confirmation ? { confirmation } : {}),
   };
-  return finish(decision, [...earlier, attempt], answered.class);
+  return finish(decision, [...earlier, attempt]);
 };
 
 const settleMsOf = (deps: ConsumerDeps): number => deps.settleMs ?? deps.provider.confirmation?.settleMs ?? 0;
@@ -274,10 +276,21 @@ const outcomeUnknown = (last: Attempt | undefined, deps: ConsumerDeps): { since:
 };
 
 /** Asks the provider's read API whether the renewal happened since `since`. */
-const confirm = async (message: QueuedRenewal, since: Date, deps: ConsumerDeps): Promise<Confirmation> => {
+const confirm = async (message: QueuedRenewal, since: Date, deps: ConsumerDeps, onAnswer?: (answer: ProviderAnswer) => void): Promise<Confirmation> => {
   const confirmation = deps.provider.confirmation;
   if (!confirmation) return 'unknown';
   const result = await deps.call(confirmation.buildRequest(message, deps.config), deps.callTimeoutMs);
+  if (result.kind === 'response' && deps.pause && deps.pauseOnAuthStatuses?.includes(result.status)) {
+    // The read logs in with the account's credentials too: a refusal counts toward the lockout
+    // like a refused call, so it pauses the provider the same way.
+    onAnswer?.({ errorClass: 'auth', paused: true });
+    const now = deps.now?.() ?? new Date();
+    await deps.pause.pause(now, `the provider refused the account credentials on its read API (HTTP ${result.status})`, credentialFingerprint(deps.config.secrets));
+    deps.logger.warn('provider paused after refusing the account credentials', { provider: message.provider });
+    return 'unknown';
+  }
+  // A read answered got past authentication: the credentials work.
+  if (result.kind === 'response' && result.status < 400) onAnswer?.({ errorClass: 'success', paused: false });
   return confirmation.interpret(result, message, since);
 };
 

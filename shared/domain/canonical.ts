@@ -7,6 +7,8 @@
  * (`shared/providers/<id>/canonical.ts`) and are loaded, hence built, the first time a request
  * names that provider; nothing here builds a schema when the module loads.
  */
+import type * as CanonicalCheckModule from './canonical-check';
+import type * as LoadCanonicalModule from '../providers/load-canonical';
 import type * as z from 'zod';
 import { REGISTRY, type RegisteredProvider } from '../providers/registry';
 import type { Provider } from '../system';
@@ -43,8 +45,15 @@ export const issuesToFieldErrors = (issues: readonly z.core.$ZodIssue[], prefix:
   });
 
 /** Validates an untrusted value as a canonical request; every error names its field. */
+let checks: Promise<[typeof CanonicalCheckModule, typeof LoadCanonicalModule]> | undefined;
+const loadChecks = () =>
+  (checks ??= Promise.all([import('./canonical-check'), import('../providers/load-canonical')]).catch((error: unknown) => {
+    checks = undefined;
+    throw error;
+  }));
+
 export const parseCanonicalRequest = async (input: unknown): Promise<ValidationResult<CanonicalRequest>> => {
-  const [{ parseEnvelope, checkParams }, { loadCanonical }] = await Promise.all([import('./canonical-check'), import('../providers/load-canonical')]);
+  const [{ parseEnvelope, checkParams }, { loadCanonical }] = await loadChecks();
   const head = parseEnvelope(input);
   if (!head.ok) return head;
   return checkParams(head.value, await loadCanonical(head.value.provider));

@@ -9,6 +9,7 @@
  * scheduler runs, a crash between queueing and advancing, a schedule replaced with the same
  * period — it queues one renewal.
  */
+import type * as ScheduleRequestModule from './schedule-request';
 import { declarationOf, type Provider } from '../system';
 import type { FieldError } from '../http/problem';
 import type { ProviderDeclaration, ScheduleDeclaration } from '../providers/declaration';
@@ -138,7 +139,14 @@ export const scheduleFromRequest = async (
   body: unknown,
   now: Date,
   previous?: Pick<ScheduleRecord, 'version' | 'createdAt' | 'lastRenewalId' | 'lastPeriodStart' | 'lastRunAt'>,
-): Promise<ScheduleValidation> => (await import('./schedule-request')).scheduleFromRequest(provider, subscription, body, now, previous);
+): Promise<ScheduleValidation> => (await loadScheduleRequest()).scheduleFromRequest(provider, subscription, body, now, previous);
+
+let scheduleRequest: Promise<typeof ScheduleRequestModule> | undefined;
+const loadScheduleRequest = () =>
+  (scheduleRequest ??= import('./schedule-request').catch((error: unknown) => {
+    scheduleRequest = undefined;
+    throw error;
+  }));
 
 /** What GET returns. */
 export const toScheduleResource = (s: ScheduleRecord, lastRenewal?: { id: string; status: string }) => ({

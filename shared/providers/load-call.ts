@@ -4,6 +4,6 @@
  * only (functions/consumer/handler.ts), so its bundle holds no other provider.
  */
 import type { Provider } from '../system';
-import { partOf, type CallPart } from './parts';
+import { loadOnce, partOf, type CallPart } from './parts';
 
-export const loadCall = async (provider: Provider): Promise<CallPart> => partOf<CallPart>(provider, 'call', await import(`./${provider}/call.ts`));
+export const loadCall = loadOnce(async (provider: Provider): Promise<CallPart> => partOf<CallPart>(provider, 'call', await import(`./${provider}/call.ts`)));

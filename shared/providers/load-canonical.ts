@@ -4,7 +4,8 @@
  * first loaded. Kept alone in this module so only the functions that validate requests carry it.
  */
 import type { Provider } from '../system';
-import { partOf, type CanonicalPart } from './parts';
+import { loadOnce, partOf, type CanonicalPart } from './parts';
 
-export const loadCanonical = async (provider: Provider): Promise<CanonicalPart> =>
-  partOf<CanonicalPart>(provider, 'canonical', await import(`./${provider}/canonical.ts`));
+export const loadCanonical = loadOnce(
+  async (provider: Provider): Promise<CanonicalPart> => partOf<CanonicalPart>(provider, 'canonical', await import(`./${provider}/canonical.ts`)),
+);

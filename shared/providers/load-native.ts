@@ -3,7 +3,8 @@
  * it. See load-canonical.ts for how the import is bundled.
  */
 import type { Provider } from '../system';
-import { partOf, type NativePart } from './parts';
+import { loadOnce, partOf, type NativePart } from './parts';
 
-export const loadNative = async (provider: Provider): Promise<NativePart> =>
-  partOf<NativePart>(provider, 'native', await import(`./${provider}/native.ts`));
+export const loadNative = loadOnce(
+  async (provider: Provider): Promise<NativePart> => partOf<NativePart>(provider, 'native', await import(`./${provider}/native.ts`)),
+);

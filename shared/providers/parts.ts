@@ -33,3 +33,20 @@ export const partOf = <T>(provider: string, part: PartName, module: unknown): T 
   }
   return value as T;
 };
+
+/**
+ * A loader that imports each key's module once per process: later calls get the settled promise,
+ * so they cost no import and resolve in a predictable number of steps. A failed load is retried.
+ */
+export const loadOnce = <K, T>(load: (key: K) => Promise<T>): ((key: K) => Promise<T>) => {
+  const loaded = new Map<K, Promise<T>>();
+  return (key) => {
+    let promise = loaded.get(key);
+    if (!promise) {
+      promise = load(key);
+      loaded.set(key, promise);
+      promise.catch(() => loaded.delete(key));
+    }
+    return promise;
+  };
+};

@@ -128,6 +128,22 @@ const CASES: Record<string, Case> = {
     return [fast, slow, stored, missing, await renewals.get('rnw_missing')];
   },
 
+  'a completion sent again after it applied (an SDK retry) is not fenced and not recorded twice': async ({ renewals }, p) => {
+    const r = renewal(`${p}-again`);
+    await renewals.create(r);
+    await renewals.claim(r.id, 'w', at(1), LEASE);
+    const completion = { status: 'retry_scheduled', reason: 'attempt 1 retryable', attempts: [attempt(1)], nextAttemptAt: at(60).toISOString() } as const;
+    const first = await renewals.complete(r.id, 'w', at(2), completion);
+    const again = await renewals.complete(r.id, 'w', at(2), completion);
+    const stored = await renewals.get(r.id);
+    expect([first.fenced, again.fenced]).toEqual([false, false]);
+    expect(stored?.attempts).toHaveLength(1);
+    // Another worker's completion at another time is still fenced.
+    const other = await renewals.complete(r.id, 'w', at(3), completion);
+    expect(other.fenced).toBe(true);
+    return [first, again, other, stored];
+  },
+
   'release gives a claim back, keeping attempts; only the owner can': async ({ renewals }, p) => {
     const r = renewal(`${p}-release`);
     await renewals.create(r);
@@ -377,7 +393,7 @@ const CASES: Record<string, Case> = {
     return out;
   },
 
-  'credential gate: one probe lease at a time; it expires, is released only by its owner, and ends on trust or pause': async ({ pause }, p) => {
+  'credential gate: one probe lease at a time; an unsettled one counts as a refusal, is released only by its owner, and ends on trust or pause': async ({ pause }, p) => {
     const gate = pause(`${p}-provider`, 600_000);
     const PROBE = 35_000;
     const out: unknown[] = [];
@@ -388,22 +404,26 @@ const CASES: Record<string, Case> = {
     };
     // Contention: the first wins, the others wait; at the lease's last millisecond it is still held.
     expect([await acquire(0, 'i1'), await acquire(1, 'i2'), await acquire(35, 'i2')]).toEqual([true, false, false]);
-    // Expired: taken over; the old owner can no longer release it.
-    expect(await acquire(35.001, 'i2')).toBe(true);
+    // Expired without being settled (its holder stopped): it may have been refused, so these
+    // credentials wait a pause after its lease; then it is taken over, and the old owner can no
+    // longer release it.
+    expect([await acquire(35.001, 'i2'), await acquire(634.999, 'i2')]).toEqual([false, false]);
+    out.push(await gate.gate(at(36), 'fp-a'));
+    expect(await acquire(635.001, 'i2')).toBe(true);
     await gate.releaseProbe('i1');
-    expect(await acquire(36, 'i3')).toBe(false);
+    expect(await acquire(636, 'i3')).toBe(false);
     await gate.releaseProbe('i2');
-    expect(await acquire(37, 'i3')).toBe(true);
+    expect(await acquire(637, 'i3')).toBe(true);
     // Trust ends the probe.
     await gate.trust('fp-a');
-    out.push(await gate.gate(at(38), 'fp-a'));
-    expect(await acquire(38, 'i4')).toBe(true);
+    out.push(await gate.gate(at(638), 'fp-a'));
+    expect(await acquire(638, 'i4')).toBe(true);
     // A refusal pauses these credentials and ends the probe: none for them during the pause, one for a rotated key.
-    await gate.pause(at(40), 'refused', 'fp-a');
-    expect([await acquire(41, 'i5'), await acquire(639.999, 'i5'), await acquire(42, 'i6', 'fp-b'), await acquire(43, 'i7', 'fp-b')]).toEqual([false, false, true, false]);
+    await gate.pause(at(640), 'refused', 'fp-a');
+    expect([await acquire(641, 'i5'), await acquire(1239.999, 'i5'), await acquire(642, 'i6', 'fp-b'), await acquire(643, 'i7', 'fp-b')]).toEqual([false, false, true, false]);
     await gate.releaseProbe('i6');
-    expect(await acquire(640, 'i7')).toBe(true);
-    out.push(await gate.gate(at(640), 'fp-a'));
+    expect(await acquire(1240, 'i7')).toBe(true);
+    out.push(await gate.gate(at(1240), 'fp-a'));
     // Releasing a probe nobody holds, on a provider never written, is harmless.
     const fresh = pause(`${p}-untouched`, 600_000);
     await fresh.releaseProbe('nobody');

@@ -3,7 +3,7 @@
  * read consistently by `gate`; the probe lease, trust and pause are the adapter's UpdateItems with
  * the same conditions (an UpdateItem creates a missing item; a failed condition writes nothing).
  */
-import type { CredentialGate, ProviderPause } from '../../../shared/adapters/provider-pause';
+import { gateOf, type CredentialGate, type ProviderPause } from '../../../shared/adapters/provider-pause';
 import type { Io } from './io';
 import type { MemoryTable, PauseItem } from './table';
 
@@ -25,11 +25,7 @@ export class MemoryProviderPause implements ProviderPause {
 
   gate(now: Date, fingerprint: string): Promise<CredentialGate> {
     return this.io.request<CredentialGate>('read credential gate', () => {
-      const item = this.item;
-      if (item.pausedFor === fingerprint && item.until !== undefined && item.until > now.getTime()) {
-        return { state: 'paused', until: item.until, ...(item.reason ? { reason: item.reason } : {}) };
-      }
-      return item.trusted === fingerprint ? { state: 'open' } : { state: 'probe' };
+      return gateOf(this.item, now.getTime(), fingerprint, this.pauseMs);
     });
   }
 
@@ -37,25 +33,26 @@ export class MemoryProviderPause implements ProviderPause {
     return this.io.request(`acquire probe for ${owner}`, () => {
       const item = this.item;
       const t = now.getTime();
-      // `(attribute_not_exists(probeUntil) OR probeUntil < :now) AND NOT (pausedFor = :fp AND #until > :now)`
-      const free = item.probeUntil === undefined || item.probeUntil < t;
+      // `(attribute_not_exists(probeUntil) OR (probeUntil < :now AND (probeFor <> :fp OR probeUntil < :settled)))
+      //  AND NOT (pausedFor = :fp AND #until > :now)`
+      const free = item.probeUntil === undefined || (item.probeUntil < t && (item.probeFor !== fingerprint || item.probeUntil < t - this.pauseMs));
       const paused = item.pausedFor === fingerprint && item.until !== undefined && item.until > t;
       if (!free || paused) return false;
-      this.item = { ...item, probeOwner: owner, probeUntil: t + leaseMs };
+      this.item = { ...item, probeOwner: owner, probeUntil: t + leaseMs, probeFor: fingerprint };
       return true;
     });
   }
 
   async trust(fingerprint: string): Promise<void> {
     await this.io.request('trust credentials', () => {
-      const { probeOwner: _owner, probeUntil: _until, ...rest } = this.item;
+      const { probeOwner: _owner, probeUntil: _until, probeFor: _for, ...rest } = this.item;
       this.item = { ...rest, trusted: fingerprint };
     });
   }
 
   async releaseProbe(owner: string): Promise<void> {
     await this.io.request(`release probe of ${owner}`, () => {
-      const { probeOwner, probeUntil: _until, ...rest } = this.item;
+      const { probeOwner, probeUntil: _until, probeFor: _for, ...rest } = this.item;
       // `probeOwner = :owner`: someone else's probe (ours expired) is not ours to end.
       if (probeOwner !== owner) return;
       this.item = rest;
@@ -64,7 +61,7 @@ export class MemoryProviderPause implements ProviderPause {
 
   async pause(now: Date, reason: string, fingerprint: string): Promise<void> {
     await this.io.request('write pause', () => {
-      const { trusted: _trusted, probeOwner: _owner, probeUntil: _until, ...rest } = this.item;
+      const { trusted: _trusted, probeOwner: _owner, probeUntil: _until, probeFor: _for, ...rest } = this.item;
       this.item = { ...rest, until: now.getTime() + this.pauseMs, pausedFor: fingerprint, reason, at: now.toISOString() };
     });
   }

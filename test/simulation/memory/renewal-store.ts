@@ -6,7 +6,7 @@
  * completion still two writes). test/simulation/conformance.test.ts runs the same cases against
  * this store and the DynamoDB one, against DynamoDB Local.
  */
-import { InvalidCursorError, SEND_FAILED_REASON, type ClaimResult, type Completion, type CreateResult, type Page } from '../../../shared/adapters/renewal-store';
+import { holdsCompletion, InvalidCursorError, SEND_FAILED_REASON, type ClaimResult, type Completion, type CreateResult, type Page } from '../../../shared/adapters/renewal-store';
 import type { Attempt, RenewalRecord, RenewalStatus } from '../../../shared/domain/renewal';
 import type { Provider } from '../../../shared/system';
 import type { Io } from './io';
@@ -151,7 +151,8 @@ export class MemoryRenewalStore implements RenewalStoreApi {
   async complete(id: string, owner: string, now: Date, completion: Completion): Promise<{ fenced: boolean }> {
     const owned = await this.io.request(`complete ${id} by ${owner} (${completion.status})`, () => {
       const r = this.table.renewals.get(id);
-      if (r?.leaseOwner !== owner) return false;
+      // As DynamoDB answers it: the condition fails, and the item it returns shows our own write.
+      if (r?.leaseOwner !== owner) return r !== undefined && holdsCompletion(r, now, completion);
       this.table.renewals.set(
         id,
         withoutUndefined({

@@ -28,6 +28,7 @@ export interface PauseItem {
   readonly trusted?: string;
   readonly probeOwner?: string;
   readonly probeUntil?: number;
+  readonly probeFor?: string;
 }
 
 export class MemoryTable {
