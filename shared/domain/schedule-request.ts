@@ -10,7 +10,7 @@ import type { ProviderDeclaration, ScheduleDeclaration } from '../providers/decl
 import { REGISTRY } from '../providers/registry';
 import { issuesToFieldErrors, OPERATIONS, OPERATIONS_BY_PROVIDER, parseCanonicalRequest, type Operation } from './canonical';
 import { minimumMs, parseDuration } from './duration';
-import { advanceable, renewalRequestFor, RUNS_CHECKED_WHEN_SET, SCHEDULE_HORIZON, termParamsOf, type ScheduleRecord, type ScheduleValidation } from './schedule';
+import { advanceable, renewalRequestFor, RUNS_CHECKED_WHEN_SET, SCHEDULE_HORIZON, termParamsOf, type ScheduleFromRequest, type ScheduleRecord } from './schedule';
 
 /** Cadences shorter than this are refused: a schedule is for renewals, not polling. */
 export const MIN_CADENCE_MS = 60 * 60 * 1000;
@@ -48,14 +48,7 @@ const TERM_PARAMS = [
   ),
 ];
 
-/** Validates a PUT and builds the schedule it sets (run 0 at nextRunAt). */
-export const scheduleFromRequest = async (
-  provider: string,
-  subscription: string,
-  body: unknown,
-  now: Date,
-  previous?: Pick<ScheduleRecord, 'version' | 'createdAt' | 'lastRenewalId' | 'lastPeriodStart' | 'lastRunAt'>,
-): Promise<ScheduleValidation> => {
+export const scheduleFromRequest: ScheduleFromRequest = async (provider, subscription, body, now, previous) => {
   const p = z.enum(PROVIDERS).safeParse(provider);
   if (!p.success) return { ok: false, errors: [{ path: 'path.provider', message: `must be one of ${PROVIDERS.join(', ')}` }] };
   const parsed = scheduleBody.safeParse(body);

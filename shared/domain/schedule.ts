@@ -129,17 +129,17 @@ export const advanceable = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence' | 'te
 
 export type ScheduleValidation = { ok: true; value: ScheduleRecord } | { ok: false; errors: FieldError[] };
 
-/**
- * Validates a PUT and builds the schedule it sets (run 0 at nextRunAt). The checks (and the
- * provider's canonical schemas) are loaded on the first PUT: schedule-request.ts.
- */
-export const scheduleFromRequest = async (
+/** Validates a PUT and builds the schedule it sets (run 0 at nextRunAt); `previous` is the schedule it replaces. */
+export type ScheduleFromRequest = (
   provider: string,
   subscription: string,
   body: unknown,
   now: Date,
   previous?: Pick<ScheduleRecord, 'version' | 'createdAt' | 'lastRenewalId' | 'lastPeriodStart' | 'lastRunAt'>,
-): Promise<ScheduleValidation> => (await loadScheduleRequest()).scheduleFromRequest(provider, subscription, body, now, previous);
+) => Promise<ScheduleValidation>;
+
+/** The checks (and the provider's canonical schemas) are loaded on the first PUT: schedule-request.ts. */
+export const scheduleFromRequest: ScheduleFromRequest = async (...args) => (await loadScheduleRequest()).scheduleFromRequest(...args);
 
 let scheduleRequest: Promise<typeof ScheduleRequestModule> | undefined;
 const loadScheduleRequest = () =>

@@ -6,11 +6,12 @@
  */
 import { Buffer } from 'node:buffer';
 import * as z from 'zod';
-import { issuesToFieldErrors, type Operation } from '../../domain/canonical';
+import type { Operation } from '../../domain/canonical';
 import type { QueuedRenewal } from '../../domain/renewal';
 import { sanitizeText } from '../../domain/sanitize';
 import { classifyNetwork, parseJson, parseRetryAfter } from '../http-status';
 import type { CallPart } from '../parts';
+import { queuedParams } from '../queued-params';
 import type { CallResult, Classification, OutgoingRequest, ProviderConfig } from '../types';
 import { canonical } from './canonical';
 import { settingValue } from '../declaration';
@@ -31,14 +32,8 @@ export const validateDigitalRiverSettings = (settings: ProviderConfig['settings'
 const isDigitalRiverOperation = (op: Operation): op is DigitalRiverOperation => (digitalriver.operations as readonly Operation[]).includes(op);
 
 /** The body for one operation, re-checked against the canonical params (strict: no extra fields). */
-const bodyFor = (renewal: QueuedRenewal, operation: DigitalRiverOperation): Record<string, unknown> => {
-  const parsed = canonical.params[operation].safeParse(renewal.params);
-  if (!parsed.success) {
-    const paths = issuesToFieldErrors(parsed.error.issues, ['params']).map((e) => e.path);
-    throw new Error(`renewal ${renewal.id} has invalid Digital River params: ${paths.join(', ')}`);
-  }
-  return parsed.data;
-};
+const bodyFor = (renewal: QueuedRenewal, operation: DigitalRiverOperation): Record<string, unknown> =>
+  queuedParams(renewal, 'Digital River', canonical.params[operation]);
 
 export const buildDigitalRiverRequest = (renewal: QueuedRenewal, { baseUrl, secrets, settings }: ProviderConfig): OutgoingRequest => {
   const authHeader = validateDigitalRiverSettings(settings);

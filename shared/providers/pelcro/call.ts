@@ -7,11 +7,11 @@
  * Not idempotent: every renew adds a phase.
  */
 import * as z from 'zod';
-import { issuesToFieldErrors } from '../../domain/canonical';
 import type { QueuedRenewal } from '../../domain/renewal';
 import { sanitizeText } from '../../domain/sanitize';
 import { classifyNetwork, parseJson, parseRetryAfter } from '../http-status';
 import type { CallPart } from '../parts';
+import { queuedParams } from '../queued-params';
 import type { CallResult, Classification, ProviderConfig } from '../types';
 import { canonical, INT32_MAX, type PelcroParams } from './canonical';
 import { copyFields, PELCRO_CORE_FIELDS, PELCRO_SDK_FIELDS } from './fields';
@@ -25,22 +25,8 @@ const urlFor = (baseUrl: string, path: string, query: Readonly<Record<string, nu
   return `${baseUrl.replace(/\/+$/, '')}${path}?${search.toString()}`;
 };
 
-/**
- * The queued message was validated at intake; it is checked again because a message that does
- * not match the contract must not turn into a half-formed call. Errors name paths, never values
- * (the params hold the customer's JWT).
- */
-const pelcroParams = (renewal: QueuedRenewal): PelcroParams => {
-  if (renewal.provider !== 'pelcro' || renewal.operation !== 'renew') {
-    throw new Error(`renewal ${renewal.id} is ${renewal.provider}/${renewal.operation}, not pelcro/renew`);
-  }
-  const parsed = canonical.params.renew.safeParse(renewal.params);
-  if (!parsed.success) {
-    const paths = issuesToFieldErrors(parsed.error.issues, ['params']).map((e) => e.path);
-    throw new Error(`renewal ${renewal.id} has invalid Pelcro params: ${paths.join(', ')}`);
-  }
-  return parsed.data;
-};
+/** Checked again at call time (queuedParams); errors name paths, never values: the params hold the customer's JWT. */
+const pelcroParams = (renewal: QueuedRenewal): PelcroParams => queuedParams(renewal, 'Pelcro', canonical.params.renew, 'pelcro/renew');
 
 const subscriptionIdOf = (renewal: QueuedRenewal): number => {
   const id = Number(renewal.subscription);

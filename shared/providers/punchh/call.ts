@@ -4,11 +4,11 @@
  * Not idempotent and no read API: the term (start_time, end_time) is the dedupe key (`periodOf`).
  */
 import * as z from 'zod';
-import { issuesToFieldErrors } from '../../domain/canonical';
 import type { QueuedRenewal } from '../../domain/renewal';
 import { sanitizeText } from '../../domain/sanitize';
 import { classifyNetwork, parseJson, parseRetryAfter } from '../http-status';
 import type { CallPart } from '../parts';
+import { queuedParams } from '../queued-params';
 import type { CallResult, Classification, OutgoingRequest, ProviderConfig } from '../types';
 import { canonical } from './canonical';
 
@@ -18,17 +18,7 @@ export const USER_AGENT = 'renewal-gateway/1.0';
 type PunchhParams = z.output<typeof canonical.params.renew>;
 
 /** Checked again at call time: a message off the contract must not become a half-formed call. */
-const punchhParams = (renewal: QueuedRenewal): PunchhParams => {
-  if (renewal.provider !== 'punchh' || renewal.operation !== 'renew') {
-    throw new Error(`renewal ${renewal.id} is ${renewal.provider}/${renewal.operation}, not punchh/renew`);
-  }
-  const parsed = canonical.params.renew.safeParse(renewal.params);
-  if (!parsed.success) {
-    const paths = issuesToFieldErrors(parsed.error.issues, ['params']).map((e) => e.path);
-    throw new Error(`renewal ${renewal.id} has invalid Punchh params: ${paths.join(', ')}`);
-  }
-  return parsed.data;
-};
+const punchhParams = (renewal: QueuedRenewal): PunchhParams => queuedParams(renewal, 'Punchh', canonical.params.renew, 'punchh/renew');
 
 const subscriptionIdOf = (renewal: QueuedRenewal): number => {
   const id = Number(renewal.subscription);
