@@ -206,7 +206,8 @@ export class RenewalStore extends RenewalRecords {
     const claim = {
       TableName: this.tableName,
       Key: renewalKey(id),
-      UpdateExpression: 'SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now REMOVE nextAttemptAt',
+      // claimedSince stays from the first claim whose outcome is not recorded yet (holders that died).
+      UpdateExpression: 'SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now, claimedSince = if_not_exists(claimedSince, :now) REMOVE nextAttemptAt',
       ConditionExpression: CLAIMABLE,
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: {
@@ -300,7 +301,7 @@ export class RenewalStore extends RenewalRecords {
         new UpdateCommand({
           TableName: this.tableName,
           Key: renewalKey(id),
-          UpdateExpression: 'SET #s = :status, attempts = list_append(attempts, :attempts), updatedAt = :now REMOVE leaseOwner, leaseExpiresAt',
+          UpdateExpression: 'SET #s = :status, attempts = list_append(attempts, :attempts), updatedAt = :now REMOVE leaseOwner, leaseExpiresAt, claimedSince',
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: { ':status': status, ':attempts': attempts, ':now': now.toISOString(), ':owner': owner },
@@ -364,7 +365,7 @@ export class RenewalStore extends RenewalRecords {
           Key: renewalKey(id),
           UpdateExpression: `SET #s = :status, statusReason = :reason, attempts = list_append(attempts, :attempts), updatedAt = :now${
             completion.nextAttemptAt ? ', nextAttemptAt = :next' : ''
-          } REMOVE leaseOwner, leaseExpiresAt`,
+          } REMOVE leaseOwner, leaseExpiresAt, claimedSince`,
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {

@@ -159,11 +159,13 @@ export const processRenewal = async (
   let attemptNumber = previous.attempts.length + 1;
   const earlier: Attempt[] = [];
   if (claim.interrupted) {
+    // From the first claim not recorded (several holders may have died in a row) to the last lease.
+    const since = previous.claimedSince ?? previous.updatedAt;
     earlier.push({
       number: attemptNumber++,
-      startedAt: previous.updatedAt,
-      // Unknown; the holder could have been calling until its lease ran out.
-      latencyMs: Math.max(0, (previous.leaseExpiresAt ?? Date.parse(previous.updatedAt) + deps.leaseMs) - Date.parse(previous.updatedAt)),
+      startedAt: since,
+      // Unknown; the holders could have been calling until the last lease ran out.
+      latencyMs: Math.max(0, (previous.leaseExpiresAt ?? Date.parse(previous.updatedAt) + deps.leaseMs) - Date.parse(since)),
       errorClass: 'interrupted',
       message: 'the worker holding this renewal stopped (crash or timeout) before recording an outcome',
     });

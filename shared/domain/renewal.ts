@@ -49,6 +49,11 @@ export interface RenewalRecord {
   readonly leaseOwner?: string;
   /** Epoch ms; while in the future, the holder of the lease is the only one who may call. */
   readonly leaseExpiresAt?: number;
+  /**
+   * While `in_progress`: when the first claim whose outcome is not recorded yet was taken. A holder
+   * that died may have called the provider at any time since; later claims keep it.
+   */
+  readonly claimedSince?: string;
 }
 
 /**

@@ -23,31 +23,12 @@ export interface KnownViolation {
 export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   {
     id: 'provider-effect-at-most-once/called-again-after-a-read-showed-the-renewal',
-    issue: 'issue 9 #1, not fully fixed by the settle window — found by the simulation (seeds 1409, 2108, 2621)',
+    issue: 'issue 9 #1, narrowed but not closed — found by the simulation (seeds 3170, 3633, 3908)',
     why:
-      'A chain of interrupted attempts. PressOne renewed (seed 1409: call at +801.7 s), the completion failed, and the ' +
-      'next holders died after List User showed the renewal (+983 s) without recording it. Each claim overwrites ' +
-      'updatedAt, so the interrupted attempt a later claim records starts at the PREVIOUS claim (+1163.7 s), not at the ' +
-      'first unresolved call: "renewed since +1163.7 s?" is "no", and once that window has settled (+1498 s) PressOne ' +
-      'is renewed again (+1500 s). The window must start at the first call whose outcome is still unknown.',
-  },
-  {
-    id: 'refused-logins-per-pause-window/more-than-one-probe',
-    issue: 'issue 9 #3, not fully fixed by the credential gate — found by the simulation (seeds 790, 1066, 1282)',
-    why:
-      'The probe after an interrupted attempt is the confirmation READ (PressOne List User). When the read is refused ' +
-      '(401), confirm() returns "unknown": the renewal ends needs_attention, but no answer reaches onAnswer and the ' +
-      'provider is not paused, so the batch releases the probe and the next batch probes again seconds later ' +
-      '(seed 790: refused logins at +0.4, +36.5 and +42.6 s). A refused read must pause like a refused call.',
-  },
-  {
-    id: 'accepted-renewal-ends-or-stays-visible/stuck-retry_scheduled',
-    issue: 'issue 9 (nothing accepted is lost) — found by the simulation (seeds 139, 261, 277)',
-    why:
-      'The SDK retries a completion (UpdateItem) whose answer was lost after it took effect; the retry fails its ' +
-      'lease condition, so `complete` reports the attempt as fenced, and the engine, believing it lost the lease, ' +
-      'does not send the delayed retry message. The renewal stays retry_scheduled with no message, forever (and the ' +
-      'attempt is recorded twice).',
+      'Fixed: a chain of holders that died in a row (each claim used to overwrite updatedAt, so the interrupted ' +
+      'attempt started at the LAST claim, not at the first unresolved call); the claim now keeps `claimedSince`. ' +
+      'Still found, not yet analysed: seed 3170, PressOne renewed at +7.8 s and called again at +2407 s after a long ' +
+      'series of crashes and failed writes; replay with `npm run simulate -- --seed 3170`.',
   },
   {
     id: 'scenario-settles/waits-forever-on-a-period-holder',

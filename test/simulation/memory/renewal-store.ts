@@ -84,6 +84,7 @@ export class MemoryRenewalStore implements RenewalStoreApi {
       leaseOwner: owner,
       leaseExpiresAt: now.getTime() + leaseMs,
       updatedAt: now.toISOString(),
+      claimedSince: r.claimedSince ?? now.toISOString(),
     });
   }
 

@@ -53,8 +53,10 @@ export const withoutUndefined = <T extends object>(item: T): T => {
 };
 
 /** REMOVE leaseOwner, leaseExpiresAt. */
-export const withoutLease = <T extends { leaseOwner?: unknown; leaseExpiresAt?: unknown }>(item: T): Omit<T, 'leaseOwner' | 'leaseExpiresAt'> => {
-  const { leaseOwner: _owner, leaseExpiresAt: _expires, ...rest } = item;
+export const withoutLease = <T extends { leaseOwner?: unknown; leaseExpiresAt?: unknown; claimedSince?: unknown }>(
+  item: T,
+): Omit<T, 'leaseOwner' | 'leaseExpiresAt' | 'claimedSince'> => {
+  const { leaseOwner: _owner, leaseExpiresAt: _expires, claimedSince: _since, ...rest } = item;
   return rest;
 };
 
