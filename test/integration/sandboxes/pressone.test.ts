@@ -309,7 +309,12 @@ describe('faults', () => {
     const { sandbox, url } = await startSandbox();
     sandbox.injectFaults({ kind: 'timeout' });
 
-    await expect(renew(url, ALICE, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    const client = new AbortController();
+    const pending = renew(url, ALICE, { signal: client.signal });
+    await vi.waitFor(() => expect(sandbox.calls()).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    client.abort(new DOMException('the client gave up', 'TimeoutError'));
+    await expect(pending).rejects.toMatchObject({ name: 'TimeoutError' });
 
     expect(sandbox.renewalsFor(ALICE)).toBe(0);
     expect(sandbox.calls()[0]).toMatchObject({ outcome: 'timeout', status: null, fault: 'timeout', processed: false });
