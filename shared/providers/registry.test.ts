@@ -36,6 +36,7 @@ describe('a provider missing pieces', () => {
       'test/fixtures/providers/incomplete/canonical.ts: no params schema for operation renewal-price',
       "test/fixtures/providers/incomplete/native.ts is missing (the normalizers of the provider's native routes)",
       'test/fixtures/providers/incomplete/call.ts is missing (the outgoing call and the classification of its answers)',
+      'test/fixtures/providers/incomplete/openapi.ts is missing (its routes and examples in openapi.json)',
       'test/fixtures/providers/incomplete/sandbox.ts is missing (the local stand-in for the provider)',
     ]);
   });
