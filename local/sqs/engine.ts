@@ -287,7 +287,9 @@ export class SqsEngine {
     isDeadLetterQueue: (arn) => [...this.queues.values()].some((q) => q.redrive?.deadLetterTargetArn === arn),
     messageIds: (arn) => {
       const queue = this.queueByArn(arn);
-      return queue ? [...queue.messages.keys()] : [];
+      if (!queue) return [];
+      this.refresh(queue); // drops expired messages (swept at most once a second) before the count
+      return [...queue.messages.keys()];
     },
     moveMessage: (sourceArn, messageId, destinationArn) => this.moveMessage(sourceArn, messageId, destinationArn),
     now: () => this.now(),
