@@ -170,8 +170,10 @@ export const processRenewal = async (
       message: 'the worker holding this renewal stopped (crash or timeout) before recording an outcome',
     });
   }
-  // The last call may have taken effect: it was cut off (the holder died) or answered ambiguously.
-  const unknown = outcomeUnknown(earlier.at(-1) ?? previous.attempts.at(-1), deps);
+  // The last calls may have taken effect: cut off (a holder died) or answered ambiguously, and no
+  // read since has settled them. All of them, not only the last: a holder that died after a read
+  // showed an earlier ambiguous call renewed leaves an interrupted attempt after that call.
+  const unknown = outcomeUnknown([...previous.attempts, ...earlier], deps);
 
   if (unknown && !deps.provider.idempotentCall) {
     const confirmation = await confirm(message, unknown.since, deps, onAnswer);
@@ -266,15 +268,30 @@ export const processRenewal = async (
 const settleMsOf = (deps: ConsumerDeps): number => deps.settleMs ?? deps.provider.confirmation?.settleMs ?? 0;
 
 /**
- * When the last attempt's outcome is unknown: since when the renewal may have happened, and from
- * when the read API's "not renewed" is evidence: the settle time after the call was last on the
- * wire (an ambiguous call until its answer or timeout; an interrupted one until its holder's
- * lease ran out, which is what its recorded latency holds).
+ * When the outcome of the latest attempts is unknown: since when the renewal may have happened,
+ * and from when the read API's "not renewed" is evidence (docs/architecture.md#no-double-renewal).
+ *
+ * The unresolved attempts are the trailing run of ambiguous or interrupted ones. An attempt with a
+ * definite answer ends the run: the engine only calls after a read, made once every unknown
+ * attempt before it had settled, said "not renewed". Inside the run, a "not renewed" recorded
+ * before an attempt had settled is no evidence, and an interrupted attempt says nothing about the
+ * ambiguous call before it (its holder may have died right after a read showed that call renewed),
+ * so the window starts at the first attempt of the run, and is settled once the last has (an
+ * ambiguous call until its answer or timeout; an interrupted one until its holder's lease ran out,
+ * which is what its recorded latency holds). Starting too early can only attribute to this
+ * renewal an effect of its own earlier calls; starting too late renews twice.
  */
-const outcomeUnknown = (last: Attempt | undefined, deps: ConsumerDeps): { since: Date; settledAt: number } | undefined => {
-  if (last?.errorClass !== 'ambiguous' && last?.errorClass !== 'interrupted') return undefined;
-  const since = Date.parse(last.startedAt);
-  return { since: new Date(since), settledAt: since + last.latencyMs + settleMsOf(deps) };
+const outcomeUnknown = (attempts: readonly Attempt[], deps: ConsumerDeps): { since: Date; settledAt: number } | undefined => {
+  let since: number | undefined;
+  let settledAt = 0;
+  for (let i = attempts.length - 1; i >= 0; i--) {
+    const a = attempts[i];
+    if (a?.errorClass !== 'ambiguous' && a?.errorClass !== 'interrupted') break;
+    const start = Date.parse(a.startedAt);
+    since = Math.min(since ?? start, start);
+    settledAt = Math.max(settledAt, start + a.latencyMs + settleMsOf(deps));
+  }
+  return since === undefined ? undefined : { since: new Date(since), settledAt };
 };
 
 /** Asks the provider's read API whether the renewal happened since `since`. */

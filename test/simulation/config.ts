@@ -22,15 +22,6 @@ export interface KnownViolation {
 
 export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   {
-    id: 'provider-effect-at-most-once/called-again-after-a-read-showed-the-renewal',
-    issue: 'issue 9 #1, narrowed but not closed — found by the simulation (seeds 3170, 3633, 3908)',
-    why:
-      'Fixed: a chain of holders that died in a row (each claim used to overwrite updatedAt, so the interrupted ' +
-      'attempt started at the LAST claim, not at the first unresolved call); the claim now keeps `claimedSince`. ' +
-      'Still found, not yet analysed: seed 3170, PressOne renewed at +7.8 s and called again at +2407 s after a long ' +
-      'series of crashes and failed writes; replay with `npm run simulate -- --seed 3170`.',
-  },
-  {
     id: 'scenario-settles/waits-forever-on-a-period-holder',
     issue: 'issue 9 (nothing is silently stuck) — found by the simulation (seeds 253, 515, 5665)',
     why:
