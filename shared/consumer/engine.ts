@@ -20,9 +20,12 @@
  *
  * Re-queueing sends a fresh delayed copy and acknowledges the current one, so waiting never
  * counts toward the queue's maxReceiveCount; only crashes and timeouts move a message to the DLQ.
+ * Only the copy that carries the renewal (its record's `hop`) is sent on; any other copy (a crash
+ * left it behind, SQS delivered it twice, or the renewal has ended) is dropped, so copies never
+ * multiply (`sendOn`, docs/architecture.md#one-copy-per-renewal).
  */
 import type { Logger } from '../logger';
-import { isTerminal, type Attempt, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
+import { isTerminal, newCopyId, type Attempt, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
 import { decide, type Decision, type RetryPolicy } from '../domain/retry';
 import { sanitizeText, maskEmail } from '../domain/sanitize';
 import { SECRET_PARAMS } from '../domain/canonical';
@@ -75,6 +78,56 @@ const sleepUntil = (atMs: number): Promise<void> => {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 };
 
+/** This copy's id. Intake and the consumer give every copy one; the batch gives an older message its SQS message id. */
+export const copyIdOf = (message: QueuedRenewal): string => message.copyId ?? message.id;
+
+/**
+ * Sends this copy on to wait `delaySeconds` (changed by `changes`), if it is the one that carries
+ * the renewal; otherwise drops it (docs/architecture.md#one-copy-per-renewal).
+ *
+ * The record names the carrying copy (`hop`). The copy first makes itself the hop (a conditional
+ * write: it must continue the current hop, or be it already), then sends its successor, which
+ * continues it; the caller then acknowledges the copy. Under SQS at-least-once delivery and a
+ * crash at any await, at most one lineage survives each hop, and never none:
+ *  - dies before the write, or after it and before the send: the copy comes back (visibility
+ *    timeout), is the hop (or still continues it) and does it again;
+ *  - dies after the send, before the acknowledgement: the copy comes back and sends a second
+ *    successor; both continue the same hop, the first to wait or claim becomes the hop and the
+ *    other is dropped at its next look;
+ *  - two copies of one hop at once (a duplicate delivery, an intake repeat): one write wins, the
+ *    other copy finds the hop taken and is dropped;
+ *  - the renewal has ended: the write is refused, and every copy left of it is dropped on arrival.
+ * A claim also makes the claiming copy the hop, so the copies a holder leaves behind are dropped
+ * too, and its successor (a retry) continues it. The cost: one conditional write per wait.
+ */
+export const sendOn = async (
+  message: QueuedRenewal,
+  delaySeconds: number,
+  deps: Pick<ConsumerDeps, 'store' | 'queue'>,
+  changes: Partial<Pick<QueuedRenewal, 'dueAt'>> = {},
+): Promise<{ readonly sent: true } | { readonly sent: false; readonly why: string }> => {
+  const self = copyIdOf(message);
+  const hop = await deps.store.advanceHop(message.id, message.hop, self);
+  if (!hop.advanced) {
+    const r = hop.current;
+    return { sent: false, why: !r ? 'no record' : isTerminal(r.status) ? `already ${r.status}` : 'another copy carries this renewal' };
+  }
+  await deps.queue.send(successorOf(message, changes), delaySeconds);
+  return { sent: true };
+};
+
+/**
+ * The copy that continues `message` (which is the renewal's hop). Its id comes from Math.random,
+ * not the injectable `random` of the retry jitter: a test that fixes the jitter must not make
+ * every copy's id the same.
+ */
+const successorOf = (message: QueuedRenewal, changes: Partial<Pick<QueuedRenewal, 'dueAt'>> = {}): QueuedRenewal => ({
+  ...message,
+  ...changes,
+  hop: copyIdOf(message),
+  copyId: newCopyId(),
+});
+
 /** How long a renewal waits before looking again at the renewal that holds its period. */
 const PERIOD_HOLDER_RECHECK_SECONDS = 30;
 
@@ -90,8 +143,12 @@ export const processRenewal = async (
   const clock = () => deps.now?.() ?? new Date();
   const now = clock();
   const log = deps.logger;
-  const defer = async (delaySeconds: number, why: string, copy: QueuedRenewal = message): Promise<RenewalResult> => {
-    await deps.queue.send(copy, delaySeconds);
+  const defer = async (delaySeconds: number, why: string, changes: Partial<Pick<QueuedRenewal, 'dueAt'>> = {}): Promise<RenewalResult> => {
+    const out = await sendOn(message, delaySeconds, deps, changes);
+    if (!out.sent) {
+      log.debug('stray copy dropped', { renewalId: message.id, why: out.why });
+      return { kind: 'skipped', why: out.why };
+    }
     log.debug('renewal deferred', { renewalId: message.id, delaySeconds, why });
     return { kind: 'deferred', delaySeconds, why };
   };
@@ -100,7 +157,8 @@ export const processRenewal = async (
   if (due > now.getTime()) return defer(secondsUntil(due, now), due === Date.parse(message.dueAt ?? '') ? 'retry not due yet' : 'notBefore in the future');
 
   const period = deps.provider.periodOf?.(message);
-  const claim = await deps.store.claim(message.id, owner, now, deps.leaseMs, period ? { provider: message.provider, period } : undefined);
+  // The claiming copy becomes the renewal's hop: copies left of it are dropped from now on.
+  const claim = await deps.store.claim(message.id, owner, now, deps.leaseMs, period ? { provider: message.provider, period } : undefined, copyIdOf(message));
   if (!claim.claimed) {
     if ('periodHeldBy' in claim) return periodHeldElsewhere(message, claim.periodHeldBy, deps, defer);
     const current = claim.current;
@@ -114,7 +172,7 @@ export const processRenewal = async (
       return defer(secondsUntil(current.leaseExpiresAt, now) + 1, 'leased by another worker');
     }
     // A copy without the due time (a duplicate, or sent before it was known): it gets it now.
-    if (current.nextAttemptAt) return defer(secondsUntil(Date.parse(current.nextAttemptAt), now), 'retry not due yet', { ...message, dueAt: current.nextAttemptAt });
+    if (current.nextAttemptAt) return defer(secondsUntil(Date.parse(current.nextAttemptAt), now), 'retry not due yet', { dueAt: current.nextAttemptAt });
     throw new Error(`renewal ${message.id} could not be claimed in status ${current.status}`);
   }
 
@@ -150,7 +208,8 @@ export const processRenewal = async (
     // Failed for good: the period was not renewed, so a later renewal may take it.
     if (decision.status === 'failed' && period) await deps.store.releasePeriod(message.id, message.provider, period);
     if (decision.status === 'retry_scheduled' && nextAttemptAt) {
-      await deps.queue.send({ ...message, dueAt: nextAttemptAt }, Math.max(1, Math.ceil(decision.delayMs / 1000)));
+      // This copy is the hop (it claimed): its successor continues it.
+      await deps.queue.send(successorOf(message, { dueAt: nextAttemptAt }), Math.max(1, Math.ceil(decision.delayMs / 1000)));
     }
     return { kind: 'completed', status: decision.status };
   };
@@ -218,7 +277,8 @@ export const processRenewal = async (
       // Too late for the slot (a busy process): calling now could crowd the provider's window.
       // Give the claim back and wait again; this is not an attempt.
       await deps.store.release(message.id, owner, clock(), previous.status === 'retry_scheduled' ? 'retry_scheduled' : 'queued', earlier);
-      return defer(1, 'missed its rate-limit slot');
+      await deps.queue.send(successorOf(message), 1);
+      return { kind: 'deferred', delaySeconds: 1, why: 'missed its rate-limit slot' };
     }
   }
   const startedAt = clock();
