@@ -128,8 +128,17 @@ const successorOf = (message: QueuedRenewal, changes: Partial<Pick<QueuedRenewal
   copyId: newCopyId(),
 });
 
-/** How long a renewal waits before looking again at the renewal that holds its period. */
+/** The shortest and longest a renewal waits before looking again at the renewal that holds its period. */
 const PERIOD_HOLDER_RECHECK_SECONDS = 30;
+const PERIOD_HOLDER_RECHECK_MAX_SECONDS = 900;
+/**
+ * How long a renewal waits for a holder of its period that does not move (due, but nobody works
+ * on it: its message is in the dead-letter queue, or the credential gate has held it back for
+ * hours) before it ends needs_attention naming the holder (docs/architecture.md#no-double-renewal).
+ * Long enough for a backlog or a credential outage of a few hours; a holder that is working or
+ * waiting for its own retry is waited for without this limit (its own retries are bounded).
+ */
+export const PERIOD_HOLDER_STUCK_MS = 6 * 3_600_000;
 
 export const processRenewal = async (
   message: QueuedRenewal,
@@ -160,7 +169,8 @@ export const processRenewal = async (
   // The claiming copy becomes the renewal's hop: copies left of it are dropped from now on.
   const claim = await deps.store.claim(message.id, owner, now, deps.leaseMs, period ? { provider: message.provider, period } : undefined, copyIdOf(message));
   if (!claim.claimed) {
-    if ('periodHeldBy' in claim) return periodHeldElsewhere(message, claim.periodHeldBy, deps, defer);
+    // Only a claim with a period can find it held.
+    if ('periodHeldBy' in claim) return periodHeldElsewhere(message, claim.periodHeldBy, period ?? '', deps, defer);
     const current = claim.current;
     if (!current) {
       // Nothing deletes a renewal any more; a message without one is foreign or from before that.
@@ -375,11 +385,14 @@ const confirm = async (message: QueuedRenewal, since: Date, deps: ConsumerDeps, 
 
 /**
  * Another renewal of this subscription holds the period. If it renewed, this one points at it
- * and ends without a call; if it is still working, this one looks again later.
+ * and ends without a call; if it is working, or waiting for its own retry, this one looks again
+ * when it should have moved; if it has not moved for PERIOD_HOLDER_STUCK_MS, this one ends
+ * needs_attention naming it, rather than looking again forever.
  */
 const periodHeldElsewhere = async (
   message: QueuedRenewal,
   holderId: string,
+  period: string,
   deps: ConsumerDeps,
   defer: (delaySeconds: number, why: string) => Promise<RenewalResult>,
 ): Promise<RenewalResult> => {
@@ -396,5 +409,39 @@ const periodHeldElsewhere = async (
   if (!holder || holder.status === 'needs_attention') {
     return end('needs_attention', `renewal ${holderId} holds this period and needs attention; resolve it first`);
   }
-  return defer(PERIOD_HOLDER_RECHECK_SECONDS, `period held by ${holderId}`);
+  if (holder.status === 'failed') {
+    // It failed for good and renewed nothing, but died before letting the period go: let it go.
+    await deps.store.releasePeriod(holderId, message.provider, period);
+    return defer(1, `period released by ${holderId}, which failed`);
+  }
+  const nowMs = now.getTime();
+  const moves = holderMoves(holder, nowMs);
+  if (moves.at > nowMs) return defer(clamp(secondsUntil(moves.at, now) + 1), `period held by ${holderId}`);
+  const stuckForMs = nowMs - moves.at;
+  if (stuckForMs >= PERIOD_HOLDER_STUCK_MS) {
+    return end(
+      'needs_attention',
+      `renewal ${holderId} holds this period and has not moved for ${Math.floor(stuckForMs / 60_000)} minutes (its message may be in the dead-letter queue); resolve it first`,
+    );
+  }
+  // Looks again soon after the holder should have moved, then less and less often.
+  return defer(Math.min(clamp(Math.ceil(stuckForMs / 2_000)), Math.ceil((PERIOD_HOLDER_STUCK_MS - stuckForMs) / 1000)), `period held by ${holderId}`);
+};
+
+const clamp = (seconds: number): number => Math.min(PERIOD_HOLDER_RECHECK_MAX_SECONDS, Math.max(PERIOD_HOLDER_RECHECK_SECONDS, seconds));
+
+/**
+ * When a holder that has not ended moves next (`at` in the future: its lease runs out, its retry
+ * or notBefore comes), or since when it should have (`at` in the past: due, and nobody works on it).
+ */
+const holderMoves = (holder: RenewalRecord, nowMs: number): { at: number } => {
+  const next =
+    holder.status === 'in_progress' ? holder.leaseExpiresAt : holder.status === 'retry_scheduled' ? parseTime(holder.nextAttemptAt) : parseTime(holder.notBefore);
+  if (next !== undefined && next > nowMs) return { at: next };
+  return { at: Math.max(next ?? 0, parseTime(holder.updatedAt) ?? 0) };
+};
+
+const parseTime = (iso: string | undefined): number | undefined => {
+  const t = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isNaN(t) ? undefined : t;
 };
