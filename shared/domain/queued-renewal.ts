@@ -14,4 +14,6 @@ export const queuedRenewalSchema = z.object({
   params: z.record(z.string(), z.unknown()),
   notBefore: z.string().optional(),
   dueAt: z.string().optional(),
+  copyId: z.string().min(1).optional(),
+  hop: z.string().min(1).optional(),
 }) satisfies z.ZodType<QueuedRenewal>;
