@@ -34,7 +34,7 @@ const tidy = (node: unknown): void => {
 };
 
 /** zod → JSON Schema as a request is read (defaults make a field optional), in OpenAPI 3.1's dialect. */
-const jsonSchema = (schema: z.ZodType): JsonSchema => {
+const jsonSchema = (schema: z.core.$ZodType): JsonSchema => {
   const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonSchema;
   delete out.$schema;
   tidy(out);
@@ -72,21 +72,21 @@ const parameters = (doc: RouteDoc) => {
 
 /** The canonical request body: one variant per provider and operation, from each provider's canonical part. */
 const canonicalBody = async (parts: readonly ProviderParts[]): Promise<BodyDoc> => {
-  const variants: z.ZodType[] = [];
+  const variants: z.core.$ZodType[] = [];
   const examples: Record<string, unknown> = {};
   for (const { provider, canonical, openapi } of parts) {
     for (const operation of provider.operations) {
-      const params = (canonical.params as Readonly<Record<string, z.ZodType>>)[operation];
+      const params = (canonical.params as Readonly<Record<string, z.core.$ZodType>>)[operation];
       if (!params) throw new Error(`${provider.id}: no canonical params for ${operation}`);
       // Absent params are {} (the envelope's default): required only where {} is not valid.
-      const optional = params.safeParse({}).success;
+      const optional = z.safeParse(params, {}).success;
       variants.push(
         z
           .strictObject({
             provider: z.literal(provider.id),
             operation: z.literal(operation),
             subscription: canonical.subscription,
-            params: optional ? params.optional() : params,
+            params: optional ? z.optional(params) : params,
             notBefore: z.iso.datetime({ offset: true }).optional().meta({ description: 'Not renewed before this time (at most 15 minutes ahead, SQS’s longest delay).' }),
           })
           .meta({ title: `${provider.name} ${operation}` }),

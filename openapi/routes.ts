@@ -8,7 +8,7 @@ import * as z from 'zod';
 import type { FieldError } from '../shared/http/problem';
 import { scheduleBody } from '../shared/domain/schedule-request';
 import { scheduleFromRequest } from '../shared/domain/schedule';
-import { listPath, listQuery } from '../functions/status/list-request';
+import { listPath, listQuery } from '../functions/status/list-schema';
 import { AcceptedSchema, RenewalListSchema, RenewalSchema, ScheduleSchema } from './schemas';
 
 export interface HeaderDoc {
@@ -26,7 +26,7 @@ export interface ResponseDoc {
 
 export interface BodyDoc {
   /** The schema the handler parses the body with (the canonical request's is built per provider). */
-  readonly schema: z.ZodType;
+  readonly schema: z.core.$ZodType;
   readonly examples: Readonly<Record<string, unknown>>;
   /** The handler's checks beyond the schema, run on each example by the test: the errors it finds. */
   readonly check?: (example: unknown) => Promise<readonly FieldError[]>;
@@ -36,8 +36,8 @@ export interface RouteDoc {
   readonly summary: string;
   readonly description: string;
   readonly tags: readonly string[];
-  readonly path?: z.ZodObject;
-  readonly query?: z.ZodObject;
+  readonly path?: z.core.$ZodObject;
+  readonly query?: z.core.$ZodObject;
   readonly headers?: Readonly<Record<string, HeaderDoc>>;
   readonly body?: BodyDoc;
   readonly responses: Readonly<Record<number, ResponseDoc>>;

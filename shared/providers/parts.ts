@@ -4,16 +4,16 @@
  * `native.ts` of the route it serves, validation the `canonical.ts` of the provider named.
  * Each part exports one constant named after the part, checked against the provider's declaration.
  */
-import type * as z from 'zod';
+import type * as z from '../zod';
 import type { ProviderDeclaration } from './declaration';
 import type { NativeRequest, Normalizer, ProviderModule } from './types';
 
 /** `canonical.ts` → `export const canonical`: what a canonical request of this provider may hold. */
 export interface CanonicalPart<D extends ProviderDeclaration = ProviderDeclaration> {
   /** The provider's subscription reference (docs/architecture.md#canonical-request). */
-  readonly subscription: z.ZodType<string>;
+  readonly subscription: z.ZodMiniType<string>;
   /** The params of each of its operations (strict: unknown fields are refused). */
-  readonly params: { readonly [Op in D['operations'][number]]: z.ZodType<Readonly<Record<string, unknown>>> };
+  readonly params: { readonly [Op in D['operations'][number]]: z.ZodMiniType<Readonly<Record<string, unknown>>> };
 }
 
 /** `native.ts` → `export const native`: the normalizer of each native route, by path. */
@@ -56,11 +56,11 @@ export interface NativeRouteDoc {
   readonly summary: string;
   readonly description: string;
   /** The body schema the route's normalizer parses (the same zod schema, not a copy). */
-  readonly body: z.ZodType;
+  readonly body: z.ZodMiniType;
   /** Query parameters the normalizer reads (an object schema), if any. */
-  readonly query?: z.ZodObject;
+  readonly query?: z.ZodMiniObject;
   /** Path parameters beyond the route's own literal segments, if any. */
-  readonly path?: z.ZodObject;
+  readonly path?: z.ZodMiniObject;
   /** Headers the normalizer reads besides the signature headers, with what each carries. */
   readonly headers?: Readonly<Record<string, { readonly description: string; readonly required: boolean }>>;
   /** A request the normalizer accepts: the OpenAPI test runs it through the normalizer. */

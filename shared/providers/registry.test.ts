@@ -4,7 +4,7 @@
  * it cannot (a file that is not there, a value that is well-typed but wrong).
  */
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
+import * as z from '../zod';
 import type { ProviderDeclaration } from './declaration';
 import type { CanonicalPart, NativePart } from './parts';
 import { REGISTRY } from './registry';

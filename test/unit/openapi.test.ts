@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { buildOpenApi, routeDocs, serialize } from '../../openapi/build';
 import { AcceptedSchema, ProblemSchema, RenewalListSchema, RenewalSchema, ScheduleSchema } from '../../openapi/schemas';
 import { ROUTES, routeKey } from '../../shared/system';
@@ -42,7 +43,7 @@ describe('every documented example', () => {
     for (const [key, doc] of docs) {
       if (!doc.body) continue;
       for (const [name, example] of Object.entries(doc.body.examples)) {
-        const parsed = doc.body.schema.safeParse(example);
+        const parsed = z.safeParse(doc.body.schema, example);
         expect(parsed.success ? [] : parsed.error.issues, `${key} example ${name}: schema`).toEqual([]);
         expect(await doc.body.check?.(example), `${key} example ${name}: the handler's checks`).toEqual([]);
         checked++;
