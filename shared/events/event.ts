@@ -70,7 +70,8 @@ const renewalImage = z.object({
   status: z.string().regex(STATUS),
   statusReason: z.string().max(4096).optional(),
   duplicateOf: z.string().max(64).optional(),
-  attempts: z.array(z.looseObject({ errorClass: z.string().min(1).max(64), latencyMs: z.number().nonnegative().optional() })).max(10_000),
+  // Absent only in DynamoDB Local's stream, which drops empty lists (local/streams/poller.ts).
+  attempts: z.array(z.looseObject({ errorClass: z.string().min(1).max(64), latencyMs: z.number().nonnegative().optional() })).max(10_000).default([]),
   updatedAt: z.iso.datetime(),
 });
 

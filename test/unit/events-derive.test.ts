@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { deriveEvent, eventIdFor } from '../../shared/events/event';
-import { newRenewalRecord, type RenewalRecord } from '../../shared/domain/renewal';
+import { newRenewalRecord } from '../../shared/domain/renewal';
 
 const base = newRenewalRecord({ provider: 'pressone', operation: 'renew', subscription: 'jane@example.com', params: {} }, 'key-1', new Date('2026-11-01T00:00:00.000Z'));
-const item = (r: Partial<RenewalRecord> & Record<string, unknown>) => ({ pk: `RENEWAL#${base.id}`, sk: 'RENEWAL', gsi1pk: 'SUB#pressone#jane@example.com', gsi1sk: 'x', ...base, ...r });
+const item = (r: Record<string, unknown>) => ({ pk: `RENEWAL#${base.id}`, sk: 'RENEWAL', gsi1pk: 'SUB#pressone#jane@example.com', gsi1sk: 'x', ...base, ...r });
 const image = (v: Record<string, unknown>) => marshall(v, { removeUndefinedValues: true }) as Record<string, AttributeValue>;
 
 let seq = 100;
@@ -26,7 +26,7 @@ const record = (eventName: 'INSERT' | 'MODIFY' | 'REMOVE', newItem?: Record<stri
   };
 };
 
-const attempt = { number: 1, startedAt: '2026-11-01T00:00:01.000Z', latencyMs: 42, httpStatus: 503, errorClass: 'server_error' as const, message: 'busy' };
+const attempt = { number: 1, startedAt: '2026-11-01T00:00:01.000Z', latencyMs: 42, httpStatus: 503, errorClass: 'retryable' as const, message: 'busy' };
 
 describe('deriveEvent', () => {
   it('a new renewal is renewal.queued, with its summary', () => {
@@ -50,7 +50,7 @@ describe('deriveEvent', () => {
     if (d.kind !== 'event') return;
     expect(d.event.type).toBe('renewal.retry_scheduled');
     expect(d.event.createdAt).toBe('2026-11-01T00:00:02.000Z');
-    expect(d.event.data).toMatchObject({ status: 'retry_scheduled', attemptCount: 1, lastErrorClass: 'server_error', reason: 'provider busy' });
+    expect(d.event.data).toMatchObject({ status: 'retry_scheduled', attemptCount: 1, lastErrorClass: 'retryable', reason: 'provider busy' });
     expect(d.lastAttemptLatencyMs).toBe(42);
   });
 
