@@ -235,6 +235,7 @@ const routesOf = (registry: typeof REGISTRY): readonly RouteDescription[] => [
   { method: 'PUT', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
   { method: 'GET', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'read-token' },
   { method: 'DELETE', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
+  { method: 'GET', path: '/v1/events', functionId: 'status', auth: 'read-token' },
 ];
 export const ROUTES = /* @__PURE__ */ routesOf(REGISTRY);
 
