@@ -20,6 +20,7 @@ const NOT_FINISHED = new Set(['queued', 'in_progress', 'retry_scheduled']);
 
 export const createEventMetrics = (metrics: Metrics = new Metrics({ namespace: METRICS_NAMESPACE })): EventObserver => ({
   observe(derived: readonly DerivedEvent[]): void {
+    const totals = { RenewalsFinished: 0, RenewalsFailed: 0, RenewalsNeedingAttention: 0 };
     for (const { event, lastAttemptLatencyMs } of derived) {
       const { provider, status, lastErrorClass } = event.data;
       const finished = !NOT_FINISHED.has(status);
@@ -27,9 +28,9 @@ export const createEventMetrics = (metrics: Metrics = new Metrics({ namespace: M
         const single = metrics.singleMetric();
         single.addDimensions({ provider, status, errorClass: lastErrorClass ?? 'none' });
         single.addMetric('RenewalsCompleted', MetricUnit.Count, 1);
-        metrics.addMetric('RenewalsFinished', MetricUnit.Count, 1);
-        if (status === 'failed') metrics.addMetric('RenewalsFailed', MetricUnit.Count, 1);
-        if (status === 'needs_attention') metrics.addMetric('RenewalsNeedingAttention', MetricUnit.Count, 1);
+        totals.RenewalsFinished++;
+        if (status === 'failed') totals.RenewalsFailed++;
+        if (status === 'needs_attention') totals.RenewalsNeedingAttention++;
       }
       if ((finished || status === 'retry_scheduled') && lastAttemptLatencyMs !== undefined) {
         const single = metrics.singleMetric();
@@ -37,6 +38,7 @@ export const createEventMetrics = (metrics: Metrics = new Metrics({ namespace: M
         single.addMetric('AttemptLatency', MetricUnit.Milliseconds, lastAttemptLatencyMs);
       }
     }
+    for (const [name, value] of Object.entries(totals)) if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
   },
   flush(): void {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

@@ -155,7 +155,8 @@ export class GatewayAlarms extends Construct {
       new Alarm(this, 'RenewalFailureRate', {
         alarmDescription: `More than ${EVENT_SETTINGS.failureRateThreshold * 100} % of the renewals that finished in 5 minutes failed.`,
         metric: new MathExpression({
-          expression: 'IF(finished > 0, failed / finished, 0)',
+          // A period with finished renewals but no failure has no RenewalsFailed datapoint: fill it with 0.
+          expression: 'IF(finished > 0, FILL(failed, 0) / finished, 0)',
           usingMetrics: { failed: outcome('RenewalsFailed'), finished: outcome('RenewalsFinished') },
           period: Duration.minutes(5),
           label: 'Failed share of finished renewals',

@@ -76,7 +76,7 @@ describe('events', () => {
     g.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: EVENT_SETTINGS.failureRateThreshold,
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'IF(finished > 0, failed / finished, 0)' }),
+        Match.objectLike({ Expression: 'IF(finished > 0, FILL(failed, 0) / finished, 0)' }),
         Match.objectLike({ Id: 'failed', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'RenewalsFailed', Namespace: METRICS_NAMESPACE }) }) }),
       ]),
     });
