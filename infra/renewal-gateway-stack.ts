@@ -13,6 +13,7 @@ import { ConfigSecrets } from './constructs/config-secrets';
 import { EventPublishing } from './constructs/event-publishing';
 import { FunctionSchedule } from './constructs/function-schedule';
 import { GatewayAlarms } from './constructs/gateway-alarms';
+import { GatewayDashboard } from './constructs/gateway-dashboard';
 import { GatewayFunction } from './constructs/gateway-function';
 import { GatewayHttpApi, type GatewayRoute, type GatewayThrottle } from './constructs/gateway-http-api';
 import { ProviderConsumer } from './constructs/provider-consumer';
@@ -71,6 +72,7 @@ export class RenewalGatewayStack extends Stack {
   public readonly secrets: ConfigSecrets;
   /** The event bus and the table stream's mapping onto the events function. */
   public readonly events: EventPublishing;
+  public readonly dashboard: GatewayDashboard;
   /** Applied to every stateful resource: the table, secrets and log groups. */
   private readonly removalPolicy: RemovalPolicy;
 
@@ -135,6 +137,7 @@ export class RenewalGatewayStack extends Stack {
     if (!eventsFunction) throw new Error('no function reads the table stream (readsTableStream in shared/system.ts): events would never be emitted');
     this.events = new EventPublishing(this, 'EventPublishing', { function: eventsFunction, table: this.table, stage });
     this.alarms.watchEvents(this.events);
+    this.dashboard = new GatewayDashboard(this, 'Dashboard', { queues: [...queues.values()], events: this.events });
 
     const schedules = new Map<FunctionId, FunctionSchedule>();
     for (const description of fnDescriptions) {

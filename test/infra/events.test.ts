@@ -90,4 +90,15 @@ describe('events', () => {
       Dimensions: [{ Name: 'FunctionName', Value: ref(logicalId(g.stack, eventsFn().fn)) }],
     });
   });
+
+  it('a dashboard per stage: outcomes by provider × status × error class, latency, failure rate, queue depths, the stream', () => {
+    const [dashboard, ...others] = Object.values(g.json.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    expect(others).toEqual([]);
+    expect(dashboard?.Properties?.DashboardName).toBe(`${g.stack.stackName}-outcomes`);
+    const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+    for (const needle of ['RenewalsCompleted', 'errorClass,provider,service,status', 'AttemptLatency', 'RenewalsFailed', 'RenewalsNeedingAttention', 'IteratorAge', 'ApproximateNumberOfMessagesVisible']) {
+      expect(body, needle).toContain(needle);
+    }
+    for (const q of g.stack.queues.values()) expect(body).toContain(logicalId(g.stack, q.queue));
+  });
 });
