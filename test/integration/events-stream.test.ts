@@ -18,6 +18,8 @@ import type { RenewalEvent } from '../../shared/events/event';
 import type { EventPublisher } from '../../shared/events/publish';
 import { createLogger } from '../../shared/logger';
 import { uniquePrefix } from '../support/tables';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 let dynamo: DynamoDBClient;
 let streams: DynamoDBStreamsClient;
@@ -119,5 +121,29 @@ describe('events from the table stream', () => {
     expect(page.items.map((i) => i.event.type)).toEqual(['renewal.queued', 'renewal.retry_scheduled', 'renewal.succeeded']);
     expect(published.map((e) => e.id)).toEqual(page.items.map((i) => i.event.id));
     expect(calls).toBe(2);
+  });
+
+  it('a process killed (SIGKILL) right after writing a status loses no event', async () => {
+    const tableName = `${uniquePrefix('events-kill')}-renewals`;
+    const streamArn = await createTable(dynamo, tableName);
+    const script = fileURLToPath(new URL('../fixtures/events/crash-after-write.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, inject('dynamoEndpoint'), tableName, 'killed-1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+    expect(signal, err).toBe('SIGKILL');
+    const id = out.trim();
+    expect(id).toMatch(/^rnw_/);
+
+    const log = startEvents(tableName, String(streamArn), { publish: () => Promise.resolve([]) });
+    const page = await waitFor('the failed event', async () => {
+      const p = await log.read({ after: 0, limit: 10, type: 'renewal.failed' }, new Date());
+      return p.items.length > 0 ? p : undefined;
+    });
+    expect(page.items.map((i) => i.event.data)).toEqual([
+      { id, provider: 'pressone', operation: 'renew', subscription: 'killed-1@example.com', status: 'failed', attemptCount: 1, lastErrorClass: 'permanent', reason: 'refused for good' },
+    ]);
   });
 });
