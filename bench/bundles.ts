@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ENABLED_PROVIDERS, PROVIDER_CONFIG, consumerBundleDefine, system, type FunctionDescription } from '../shared/system';
+import { ENABLED_PROVIDERS, EVENT_BUS_NAME_ENV, PROVIDER_CONFIG, consumerBundleDefine, system, type FunctionDescription } from '../shared/system';
 import { fmt, median, table } from './stats';
 
 const CLIENTS: Record<string, string[]> = {
@@ -23,6 +23,7 @@ const CLIENTS: Record<string, string[]> = {
   schedules: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   scheduler: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
   consumer: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
+  events: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'EventBridgeClient:@aws-sdk/client-eventbridge'],
 };
 
 const bundle = async (entry: string, outfile: string, define: Record<string, string> = {}): Promise<number> => {
@@ -61,6 +62,7 @@ const loadOnce = (file: string): Load => {
     TABLE_NAME: 't',
     RENEWALS_WEBHOOK_SECRETS: `whsec_${Buffer.from('bench-secret').toString('base64')}`,
     RENEWALS_READ_TOKENS: 't',
+    [EVENT_BUS_NAME_ENV]: 'bus',
     ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, 'http://127.0.0.1:1/000000000000/q'])),
     ...Object.fromEntries(
       ENABLED_PROVIDERS.flatMap((p) => [[PROVIDER_CONFIG[p].baseUrlEnv, 'http://127.0.0.1:1'], ...PROVIDER_CONFIG[p].secretEnvs.map((n) => [n, 'k'])]),

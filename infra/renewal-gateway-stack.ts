@@ -10,8 +10,10 @@ import {
   type RouteDescription,
 } from '../shared/system';
 import { ConfigSecrets } from './constructs/config-secrets';
+import { EventPublishing } from './constructs/event-publishing';
 import { FunctionSchedule } from './constructs/function-schedule';
 import { GatewayAlarms } from './constructs/gateway-alarms';
+import { GatewayDashboard } from './constructs/gateway-dashboard';
 import { GatewayFunction } from './constructs/gateway-function';
 import { GatewayHttpApi, type GatewayRoute, type GatewayThrottle } from './constructs/gateway-http-api';
 import { ProviderConsumer } from './constructs/provider-consumer';
@@ -68,6 +70,9 @@ export class RenewalGatewayStack extends Stack {
   public readonly api: GatewayHttpApi;
   public readonly alarms: GatewayAlarms;
   public readonly secrets: ConfigSecrets;
+  /** The event bus and the table stream's mapping onto the events function. */
+  public readonly events: EventPublishing;
+  public readonly dashboard: GatewayDashboard;
   /** Applied to every stateful resource: the table, secrets and log groups. */
   private readonly removalPolicy: RemovalPolicy;
 
@@ -126,6 +131,13 @@ export class RenewalGatewayStack extends Stack {
       this.alarms.watchFunction(fn);
     }
     this.functions = functions;
+
+    const eventsFn = fnDescriptions.find((f) => f.readsTableStream);
+    const eventsFunction = eventsFn && functions.get(eventsFn.id);
+    if (!eventsFunction) throw new Error('no function reads the table stream (readsTableStream in shared/system.ts): events would never be emitted');
+    this.events = new EventPublishing(this, 'EventPublishing', { function: eventsFunction, table: this.table, stage });
+    this.alarms.watchEvents(this.events);
+    this.dashboard = new GatewayDashboard(this, 'Dashboard', { queues: [...queues.values()], events: this.events });
 
     const schedules = new Map<FunctionId, FunctionSchedule>();
     for (const description of fnDescriptions) {
@@ -223,6 +235,11 @@ export class RenewalGatewayStack extends Stack {
         description: `Failed ${fnId} runs: not delivered by its EventBridge rule, or failed by the function`,
       });
     }
+    new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName, description: 'Outcome events (source renewal-gateway): subscribe with EventBridge rules' });
+    new CfnOutput(this, 'EventFailureQueueUrl', {
+      value: this.events.failureQueue.queueUrl,
+      description: 'Table stream batches the events function gave up on (shard and sequence range)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe operators here' });
   }
 }

@@ -80,6 +80,9 @@ export const FUNCTION_ACCESS = {
   // The scheduler finds due schedules on the due index, records each run in the table and queues
   // the renewal to its provider, like intake; no caller reaches it, so it checks no secret.
   scheduler: { table: 'readWrite', sendsToProviderQueues: true, secrets: [] },
+  // The events function appends to the event log (in the table) and puts events on the bus
+  // (EventPublishing grants that); it reads the table's stream through its event source mapping.
+  events: { table: 'readWrite', sendsToProviderQueues: false, secrets: [] },
 } as const satisfies Record<Exclude<FunctionId, `consumer-${string}`>, FunctionAccess>;
 
 export interface ProviderSettings {
@@ -135,3 +138,17 @@ export const ALARM_SETTINGS = {
 
 /** HTTP API stage throttling defaults: generous for webhook traffic, still a ceiling on abuse. */
 export const API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
+
+/** The table stream's event source mapping (infra/constructs/event-publishing.ts). */
+export const EVENT_SETTINGS = {
+  /**
+   * Retries of a failing batch, bisected. Images that cannot be events are skipped by the function,
+   * so what fails is the log or the bus being unavailable: retry until the record is as old as the
+   * stream keeps records, then the batch's description goes to the failure queue (alarmed).
+   */
+  retryAttempts: 10_000,
+  maxRecordAgeHours: 24,
+  failureRetentionDays: 14,
+  /** Share of finished renewals that failed (5 min) above which the failure-rate alarm fires. */
+  failureRateThreshold: 0.2,
+} as const;

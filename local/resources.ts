@@ -4,12 +4,13 @@
  */
 import { CreateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { functionDescription, system, visibilityTimeoutFor, type EnabledProvider } from '../shared/system';
+import { functionDescription, system, visibilityTimeoutFor, type EnabledProvider, type TableDescription } from '../shared/system';
 
-export const createTable = async (dynamo: DynamoDBClient, tableName: string): Promise<void> => {
-  const t = system.table;
+/** Creates the table; returns its stream's ARN when the description has a stream. */
+export const createTable = async (dynamo: DynamoDBClient, tableName: string): Promise<string | undefined> => {
+  const t: TableDescription = system.table;
   const keys = new Set([t.partitionKey, t.sortKey, ...t.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]);
-  await dynamo.send(
+  const created = await dynamo.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
@@ -26,12 +27,15 @@ export const createTable = async (dynamo: DynamoDBClient, tableName: string): Pr
         ],
         Projection: { ProjectionType: 'ALL' },
       })),
+      // DynamoDB Local implements streams (DescribeStream, GetShardIterator, GetRecords).
+      ...(t.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: t.stream } } : {}),
     }),
   );
   // DynamoDB Local records the setting but never deletes expired items; code reading them checks the time itself.
   if (t.timeToLiveAttribute) {
     await dynamo.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: t.timeToLiveAttribute, Enabled: true } }));
   }
+  return created.TableDescription?.LatestStreamArn;
 };
 
 export const createQueues = async (sqs: SQSClient, prefix: string) => {

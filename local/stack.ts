@@ -28,6 +28,10 @@ import type { SandboxFactory, SandboxOf } from './sandboxes/registration';
 import { startApiServer, type ApiServer, type HttpHandler } from './api-server';
 import { LOCAL_DEFAULTS, localSecretDefault } from './defaults';
 import { createQueues, createTable } from './resources';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { startStreamPoller } from './streams/poller';
+import { createEventsHandler, loadEventLog } from '../functions/events/app';
+import { LoggingPublisher } from '../shared/events/publish';
 
 export interface LocalStackOptions {
   /** Ports; 0 picks a free one. Defaults: the LOCAL_DEFAULTS ports. */
@@ -133,7 +137,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const { dynamo, sqs } = clientsFor('local');
 
     const tableName = `${prefix}-renewals`;
-    await createTable(dynamo, tableName);
+    const streamArn = await createTable(dynamo, tableName);
     const queues = await createQueues(sqs, prefix);
 
     const given = options.env ?? {};
@@ -189,6 +193,35 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     stoppers.push(async () => {
       await Promise.all(pollers.map((p) => p.stop()));
     });
+
+    // The table stream's consumer, fed as the event source mapping feeds it in AWS. No EventBridge
+    // locally: the events are logged instead (README, local differences).
+    for (const fn of system.functions as readonly FunctionDescription[]) {
+      const stream = fn.readsTableStream;
+      if (!stream) continue;
+      if (!streamArn) throw new Error(`function ${fn.id} reads the table stream, but the table has none`);
+      const streamsClient = new DynamoDBStreamsClient({ endpoint: dynamoEndpoint, region: 'local', credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
+      const events = createEventsHandler({
+        log: loadEventLog(env, clientsFor(fn.id).dynamo),
+        publisher: new LoggingPublisher(logger(fn.id)),
+        logger: logger(fn.id),
+      });
+      const sortKeys: readonly string[] = stream.sortKeys;
+      const poller = startStreamPoller({
+        client: streamsClient,
+        streamArn,
+        handler: events,
+        batchSize: stream.batchSize,
+        filter: (record) => sortKeys.includes(record.dynamodb?.Keys?.[system.table.sortKey]?.S ?? ''),
+        functionName: fn.id,
+        timeoutMs: fn.timeoutSeconds * 1000,
+        onError: (error: unknown) => logger(fn.id).error('stream poller error', { error: String(error) }),
+      });
+      stoppers.push(async () => {
+        await poller.stop();
+        streamsClient.destroy();
+      });
+    }
 
     const httpFunctions: Partial<Record<FunctionId, { handler: HttpHandler; timeoutMs: number }>> = {
       intake: {

@@ -213,6 +213,7 @@ export const buildOpenApi = async (): Promise<OpenApiDocument> => {
     tags: [
       { name: 'renewals', description: 'Ask for renewals and follow them.' },
       { name: 'schedules', description: 'Renew a subscription every period.' },
+      { name: 'events', description: 'What happened to renewals: one event per status entered, in order.' },
       ...REGISTRY.map((p) => ({ name: p.name, description: `${p.name}’s own request shapes (drop-in routes).` })),
     ],
     paths,

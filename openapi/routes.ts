@@ -9,7 +9,8 @@ import type { FieldError } from '../shared/http/problem';
 import { scheduleBody } from '../shared/domain/schedule-request';
 import { scheduleFromRequest } from '../shared/domain/schedule';
 import { listPath, listQuery } from '../functions/status/list-schema';
-import { AcceptedSchema, RenewalListSchema, RenewalSchema, ScheduleSchema } from './schemas';
+import { AcceptedSchema, EventListSchema, RenewalListSchema, RenewalSchema, ScheduleSchema } from './schemas';
+import { eventsQuery } from '../functions/status/events-request';
 
 export interface HeaderDoc {
   readonly description: string;
@@ -150,6 +151,30 @@ export const coreRoutes = (canonicalBody: BodyDoc): Readonly<Record<string, Rout
     path: listPath,
     query: listQuery,
     responses: { 200: { description: 'A page of renewals.', schema: RenewalListSchema, example: { items: [renewalExample], nextCursor: null } } },
+  },
+  'GET /v1/events': {
+    summary: 'Outcome events, oldest first, after a cursor',
+    description:
+      'Every status a renewal entered except in_progress, in the order the event log took them, kept 35 days. Poll with the `nextCursor` of the previous answer as `after`: no event is skipped or returned twice, even while events are being written.',
+    tags: ['events'],
+    query: eventsQuery,
+    responses: {
+      200: {
+        description: 'A page of events and the cursor after it.',
+        schema: EventListSchema,
+        example: {
+          items: [
+            {
+              id: 'evt_5f0c6f0e8b1d4f7a9c2e3b4d5a6f7e8d',
+              type: 'renewal.succeeded',
+              createdAt: '2026-12-01T00:00:02.004Z',
+              data: { id: renewalExample.id, provider: 'pressone', operation: 'renew', subscription: 'jane.doe@example.com', status: 'succeeded', attemptCount: 1, lastErrorClass: 'success', reason: 'PressOne renewed the number' },
+            },
+          ],
+          nextCursor: '42',
+        },
+      },
+    },
   },
   'PUT /v1/subscriptions/{provider}/{subscriptionRef}/schedule': {
     summary: 'Set (or replace) a subscription’s renewal schedule',

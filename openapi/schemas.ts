@@ -73,6 +73,32 @@ export const RenewalListSchema = z
   })
   ;
 
+export const EventSchema = z
+  .strictObject({
+    id: z.string().meta({ description: '`evt_…`: the same for every delivery of this event (dedupe on it).' }),
+    type: z.string().meta({ description: '`renewal.<status>`: renewal.queued, renewal.retry_scheduled, renewal.succeeded, renewal.accepted, renewal.failed, renewal.needs_attention.' }),
+    createdAt: dateTime().meta({ description: 'When the status was written.' }),
+    data: z.strictObject({
+      id: z.string(),
+      provider: z.enum(PROVIDERS),
+      operation: z.enum(OPERATIONS),
+      subscription: z.string(),
+      status: z.string(),
+      attemptCount: z.int().min(0),
+      lastErrorClass: z.enum(ERROR_CLASSES).nullable(),
+      reason: z.string().nullable(),
+      duplicateOf: z.string().optional(),
+    }),
+  })
+  .meta({ description: 'A status a renewal entered (every one but in_progress).' });
+
+export const EventListSchema = z
+  .strictObject({
+    items: z.array(EventSchema),
+    nextCursor: z.string().meta({ description: 'Always set: pass as `after` to get only later events; an empty page means nothing new yet.' }),
+  })
+  ;
+
 export const AcceptedSchema = z
   .strictObject({ id: z.string(), status: z.enum(STATUSES), idempotencyKey: z.string() })
   .meta({ description: 'The renewal accepted (202) or found again for a repeat of the same request (200); `Location` points at it.' });
@@ -106,5 +132,7 @@ export const COMPONENTS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['Renewal', RenewalSchema],
   ['RenewalList', RenewalListSchema],
   ['Accepted', AcceptedSchema],
+  ['Event', EventSchema],
+  ['EventList', EventListSchema],
   ['Schedule', ScheduleSchema],
 ];

@@ -97,6 +97,8 @@ export interface TableDescription {
   readonly indexes: readonly TableIndex[];
   /** Number attribute (epoch seconds) after which DynamoDB deletes an item; only short-lived items carry it. */
   readonly timeToLiveAttribute?: string;
+  /** The table's change stream: the outbox of events (docs/architecture.md#events-the-table-stream-is-the-outbox). */
+  readonly stream?: 'NEW_AND_OLD_IMAGES';
 }
 
 export interface QueueDescription {
@@ -110,7 +112,7 @@ export interface QueueDescription {
   readonly dlqRetentionDays: number;
 }
 
-export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | `consumer-${EnabledProvider}`;
+export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | 'events' | `consumer-${EnabledProvider}`;
 
 export interface FunctionDescription {
   readonly id: FunctionId;
@@ -129,6 +131,13 @@ export interface FunctionDescription {
     readonly maxBatchingWindowSeconds: number;
     /** Event source mapping maximumConcurrency (AWS minimum is 2). */
     readonly maximumConcurrency: number;
+  };
+  /** For the events function: the table's stream, with event source mapping settings. */
+  readonly readsTableStream?: {
+    readonly batchSize: number;
+    readonly maxBatchingWindowSeconds: number;
+    /** Only items with one of these sort keys reach the function (the mapping's filter criteria). */
+    readonly sortKeys: readonly string[];
   };
 }
 
@@ -176,8 +185,11 @@ export const TABLE = {
     // Sparse: only active schedules carry gsi2pk/gsi2sk (DUE#<shard>, <nextRunAt>#<schedule>).
     { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
   ],
-  // Webhook-id bindings only (shared/adapters/webhook-bindings.ts): renewals and schedules never expire.
+  // Webhook-id bindings (shared/adapters/webhook-bindings.ts) and the event log
+  // (shared/adapters/event-log.ts) only: renewals and schedules never expire.
   timeToLiveAttribute: 'expiresAt',
+  // Every status write appears on the stream, which the events function turns into events.
+  stream: 'NEW_AND_OLD_IMAGES',
 } as const satisfies TableDescription;
 
 /** One work queue (and its DLQ) per provider. */
@@ -204,6 +216,8 @@ const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] 
       consumes: { queueId: queueIdOf(p), batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: p.config.maxConcurrency },
     }),
   ),
+  // The table stream's consumer: renewal status changes → event log + event bus.
+  { id: 'events', entry: 'functions/events/handler.ts', timeoutSeconds: 60, memoryMb: 256, readsTableStream: { batchSize: 100, maxBatchingWindowSeconds: 1, sortKeys: ['RENEWAL'] } },
 ];
 export const FUNCTIONS = /* @__PURE__ */ functionsOf(REGISTRY);
 
@@ -221,8 +235,14 @@ const routesOf = (registry: typeof REGISTRY): readonly RouteDescription[] => [
   { method: 'PUT', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
   { method: 'GET', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'read-token' },
   { method: 'DELETE', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
+  { method: 'GET', path: '/v1/events', functionId: 'status', auth: 'read-token' },
 ];
 export const ROUTES = /* @__PURE__ */ routesOf(REGISTRY);
+
+/** Environment variable through which the events function receives its EventBridge bus name. */
+export const EVENT_BUS_NAME_ENV = 'EVENT_BUS_NAME';
+/** CloudWatch namespace of the outcome metrics (functions/events/metrics.ts). */
+export const METRICS_NAMESPACE = 'RenewalGateway';
 
 export const SCHEDULER = { dueIndex: 'due', shards: 16 } as const satisfies SchedulerDescription;
 

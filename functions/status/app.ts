@@ -12,9 +12,12 @@ import { loadReadTokenCheck, type ReadTokenCheck } from '../../shared/http/auth'
 import { InvalidCursorError, RenewalRecords } from '../../shared/adapters/renewal-store';
 import { toResource } from '../../shared/domain/renewal';
 import { parseListPath, parseListQuery } from './list-request';
+import { EventLog } from '../../shared/adapters/event-log';
 
 export interface StatusDeps {
   readonly store: RenewalRecords;
+  /** The event log, for `GET /v1/events`. */
+  readonly events: EventLog;
   readonly checkReadToken: ReadTokenCheck;
   readonly logger: Logger;
 }
@@ -44,6 +47,16 @@ export const createStatusHandler = (deps: StatusDeps) =>
             throw error;
           }
         }
+        case 'GET /v1/events': {
+          const { parseEventsQuery } = await import('./events-request');
+          const query = parseEventsQuery(event.queryStringParameters ?? {});
+          if (!query.ok) throw badRequest('The query string is not valid.', query.errors);
+          const { after, type, limit } = query.value;
+          const page = await deps.events.read({ after: Number(after ?? 0), limit, ...(type ? { type } : {}) }, new Date());
+          // Always a cursor: the position after the last event looked at. Polling with it returns
+          // only later events; an empty page means nothing new yet.
+          return jsonResponse(200, { items: page.items.map((i) => i.event), nextCursor: String(page.position) });
+        }
         default:
           throw notFound(`No read route ${event.routeKey}.`);
       }
@@ -51,6 +64,7 @@ export const createStatusHandler = (deps: StatusDeps) =>
 
 export const loadStatusDeps = async (env: Env, clients: { dynamo: DynamoDBClient; secrets?: SecretsManagerClient }, logger: Logger): Promise<StatusDeps> => ({
   store: new RenewalRecords(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
+  events: new EventLog(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
   checkReadToken: await loadReadTokenCheck(createSecretReader(env, clients)),
   logger,
 });

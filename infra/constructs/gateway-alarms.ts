@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -7,7 +7,10 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { pascal } from '../naming';
-import { ALARM_SETTINGS } from '../settings';
+import { ALARM_SETTINGS, EVENT_SETTINGS } from '../settings';
+import { METRICS_NAMESPACE } from '../../shared/system';
+import type { EventPublishing } from './event-publishing';
+import { POWERTOOLS_SERVICE_NAME } from './gateway-function';
 import type { FunctionSchedule } from './function-schedule';
 import type { GatewayFunction } from './gateway-function';
 import type { ProviderQueue } from './provider-queue';
@@ -125,6 +128,58 @@ export class GatewayAlarms extends Construct {
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /**
+   * Alarms on outcomes and on the event path: any renewal needing attention, a failure rate above
+   * EVENT_SETTINGS.failureRateThreshold, any stream batch given up (failure queue), and a stream
+   * the events function is falling behind on (iterator age).
+   */
+  watchEvents(events: EventPublishing): void {
+    const outcome = (metricName: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: POWERTOOLS_SERVICE_NAME }, period: Duration.minutes(5), statistic: 'Sum' });
+    this.add(
+      new Alarm(this, 'RenewalsNeedingAttention', {
+        alarmDescription: 'A renewal ended needs_attention: its outcome is unknown or the provider refused it in a way only a person can resolve (GET /v1/events?type=renewal.needs_attention).',
+        metric: outcome('RenewalsNeedingAttention'),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    this.add(
+      new Alarm(this, 'RenewalFailureRate', {
+        alarmDescription: `More than ${EVENT_SETTINGS.failureRateThreshold * 100} % of the renewals that finished in 5 minutes failed.`,
+        metric: new MathExpression({
+          // A period with finished renewals but no failure has no RenewalsFailed datapoint: fill it with 0.
+          expression: 'IF(finished > 0, FILL(failed, 0) / finished, 0)',
+          usingMetrics: { failed: outcome('RenewalsFailed'), finished: outcome('RenewalsFinished') },
+          period: Duration.minutes(5),
+          label: 'Failed share of finished renewals',
+        }),
+        threshold: EVENT_SETTINGS.failureRateThreshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    this.deadLetterAlarm(
+      'EventStreamFailures',
+      events.failureQueue,
+      'The events function gave up on table stream records (a day of retries): their events are neither in the event log nor on the bus; the message names the shard and sequence range.',
+    );
+    this.add(
+      new Alarm(this, 'EventStreamIteratorAge', {
+        alarmDescription: 'The events function is more than 10 minutes behind the table stream: events are late (the stream keeps records 24 h).',
+        metric: events.function.fn.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
+        threshold: 10 * 60 * 1000,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     );

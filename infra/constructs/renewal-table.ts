@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { TableDescription } from '../../shared/system';
@@ -58,6 +58,8 @@ export class RenewalTable extends Construct {
         : { encryption: TableEncryption.AWS_MANAGED }),
       deletionProtection: props.deletionProtection ?? true,
       ...(description.timeToLiveAttribute ? { timeToLiveAttribute: description.timeToLiveAttribute } : {}),
+      // The outbox of events: every write, with old and new images (docs/architecture.md#events-the-table-stream-is-the-outbox).
+      ...(description.stream === 'NEW_AND_OLD_IMAGES' ? { stream: StreamViewType.NEW_AND_OLD_IMAGES } : {}),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
 

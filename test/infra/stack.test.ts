@@ -663,8 +663,9 @@ describe('alarm topic', () => {
   it('every alarm notifies the topic when it fires and when it clears', () => {
     const topic = ref(logicalId(g.stack, g.stack.alarms.topic));
     const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
-    // Per queue: DLQ depth and oldest message; per function: errors; per schedule: DLQ depth and failed invocations.
-    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2);
+    // Per queue: DLQ depth and oldest message; per function: errors; per schedule: DLQ depth and
+    // failed invocations; events: needs_attention, failure rate, stream failures, iterator age.
+    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 4);
     for (const [, alarm] of alarms) {
       expect(props(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }

@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStatusHandler } from '../../functions/status/app';
 import type { RenewalStore } from '../../shared/adapters/renewal-store';
+import type { EventLog } from '../../shared/adapters/event-log';
 import { createLogger } from '../../shared/logger';
 import { lambdaContext } from '../../local/lambda-context';
 
@@ -38,7 +39,7 @@ describe('HTTP function logs', () => {
   it('a 500 logs its instance id with the Lambda request id and cold start; the response shows no internals', async () => {
     const logs = captureLogs();
     const store = { get: () => Promise.reject(new Error('table exploded: arn:aws:dynamodb:secret-detail')) } as unknown as RenewalStore;
-    const handler = createStatusHandler({ store, checkReadToken: () => Promise.resolve(), logger: createLogger('status', 'INFO') });
+    const handler = createStatusHandler({ store, events: {} as EventLog, checkReadToken: () => Promise.resolve(), logger: createLogger('status', 'INFO') });
     const context: Context = lambdaContext('status', 10_000);
 
     const response = (await handler(event('api-request-1'), context)) as APIGatewayProxyStructuredResultV2;
@@ -56,6 +57,7 @@ describe('HTTP function logs', () => {
     const logs = captureLogs();
     const handler = createStatusHandler({
       store: {} as RenewalStore,
+      events: {} as EventLog,
       checkReadToken: () => Promise.resolve(),
       logger: createLogger('status', 'INFO'),
     });

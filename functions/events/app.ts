@@ -1,0 +1,80 @@
+/**
+ * Events: fed by the table's stream (DynamoDB Streams, NEW_AND_OLD_IMAGES; locally by
+ * local/streams/poller.ts). For each renewal whose status changed it derives the event, appends it
+ * to the event log (once, in order) and puts it on the stage's EventBridge bus.
+ * docs/architecture.md#events-the-table-stream-is-the-outbox.
+ *
+ * Failures: a record whose event could not be logged or published is reported as the batch item
+ * failure (its sequence number); Lambda retries the stream from that record (bisecting on errors)
+ * and the log's id markers make the records before it that were already logged harmless. Records
+ * are handled in order, so one renewal's events reach the log in the order they were written.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { addLambdaContext, type Logger } from '../../shared/logger';
+import { requireEnv, type Env } from '../../shared/config';
+import { EventLog } from '../../shared/adapters/event-log';
+import { deriveEvent, type DerivedEvent } from '../../shared/events/event';
+import type { EventPublisher } from '../../shared/events/publish';
+
+/** What the function reports about events it logged for the first time (metrics; none locally by default). */
+export interface EventObserver {
+  /** Called once per event that this invocation added to the log, never for a redelivered one. */
+  observe(derived: readonly DerivedEvent[]): void;
+  /** Flushes what was observed (Powertools Metrics writes its EMF lines here). */
+  flush(): void;
+}
+
+export interface EventsDeps {
+  readonly log: EventLog;
+  readonly publisher: EventPublisher;
+  readonly logger: Logger;
+  readonly observer?: EventObserver;
+  readonly now?: () => Date;
+}
+
+const failureAt = (record: DynamoDBRecord): DynamoDBBatchResponse => ({
+  batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }],
+});
+
+export const createEventsHandler = (deps: EventsDeps) =>
+  async function events(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
+    addLambdaContext(deps.logger, context);
+    const now = deps.now ?? (() => new Date());
+    const derived: Array<{ record: DynamoDBRecord; derived: DerivedEvent }> = [];
+    for (const record of event.Records) {
+      const result = deriveEvent(record);
+      if (result.kind === 'event') derived.push({ record, derived: result });
+      // Not an item this code wrote: retrying would not change it, and holding the shard would
+      // hold every later event. It is logged (paths and messages only, never the image) and skipped.
+      else if (result.kind === 'invalid') deps.logger.error('stream record is not a renewal this code understands; no event', { eventID: record.eventID, sequenceNumber: record.dynamodb?.SequenceNumber, problems: result.problems });
+    }
+    const first = derived[0];
+    if (!first) return { batchItemFailures: [] };
+
+    let added: ReadonlySet<string>;
+    try {
+      added = await deps.log.append(
+        derived.map((d) => d.derived.event),
+        now(),
+      );
+    } catch (error) {
+      deps.logger.error('event log append failed; the stream retries from the first event', { error: String(error), eventId: first.derived.event.id });
+      return failureAt(first.record);
+    }
+    if (deps.observer) {
+      deps.observer.observe(derived.filter((d) => added.has(d.derived.event.id)).map((d) => d.derived));
+      deps.observer.flush();
+    }
+
+    const failed = new Set((await deps.publisher.publish(derived.map((d) => d.derived.event))).map((e) => e.id));
+    const firstFailed = derived.find((d) => failed.has(d.derived.event.id));
+    if (firstFailed) {
+      deps.logger.error('events not published; the stream retries from the first of them', { failed: failed.size, eventId: firstFailed.derived.event.id });
+      return failureAt(firstFailed.record);
+    }
+    deps.logger.debug('events handled', { records: event.Records.length, events: derived.length, new: added.size });
+    return { batchItemFailures: [] };
+  };
+
+export const loadEventLog = (env: Env, dynamo: DynamoDBClient): EventLog => new EventLog(dynamo, requireEnv(env, 'TABLE_NAME'));
