@@ -19,9 +19,12 @@ const LAST_SEED = FIRST_SEED + TEST_SCENARIOS - 1;
 describe(`lifecycle simulation: ${TEST_SCENARIOS} seeded scenarios (seeds ${FIRST_SEED}..${LAST_SEED})`, () => {
   let summary: Summary | undefined;
 
+  // CPU-bound: ~35 s on an idle 2-core machine, but over 240 s was seen in a CI run beside five
+  // other jobs (load average 20). The limit is for a hang, not for speed (speed is in the figures
+  // printed below and in `npm run simulate`).
   beforeAll(async () => {
     summary = await runSeeds(FIRST_SEED, TEST_SCENARIOS);
-  }, 240_000);
+  }, 30 * 60_000);
 
   afterAll(() => {
     if (!summary) return;
