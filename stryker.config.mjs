@@ -1,0 +1,32 @@
+// @ts-check
+/**
+ * Mutation testing (`npm run mutation`): mutates the pure decisions the gateway's promises rest
+ * on — `shared/domain/` and every provider module (flat files today, `shared/providers/<name>/`
+ * later) — and runs only the unit and contract tests (vitest.mutation.config.ts) against each
+ * mutant. One file while iterating: `npm run mutation -- --mutate shared/domain/retry.ts`.
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutation.config.ts' },
+  mutate: [
+    'shared/domain/**/*.ts',
+    'shared/providers/**/*.ts',
+    '!**/*.test.ts',
+  ],
+  coverageAnalysis: 'perTest',
+  // The machine has 2 cores, shared with other jobs.
+  concurrency: 2,
+  // Reruns test only mutants whose code or covering tests changed since the last run.
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true, reportMutants: true },
+  thresholds: { high: 90, low: 85, break: 85 },
+  // Not copied into Stryker's sandbox: build output and local data have nothing to mutate or test.
+  ignorePatterns: ['cdk.out', '.local-data', 'coverage', 'reports'],
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
