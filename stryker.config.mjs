@@ -14,6 +14,10 @@ export default {
     'shared/providers/**/*.ts',
     '!**/*.test.ts',
   ],
+  // A mutant TypeScript refuses can never ship (npm test type-checks): it is not counted.
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.mutation.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   coverageAnalysis: 'perTest',
   // The machine has 2 cores, shared with other jobs.
   concurrency: 2,
