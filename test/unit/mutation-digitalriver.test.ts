@@ -97,6 +97,8 @@ describe('what Digital River said', () => {
     expect(message({ errors: [{ code: 'invalid_parameter' }] })).toBe('invalid_parameter');
     expect(message({ errors: [{ subCode: 'state' }] })).toBe('state');
     expect(message({ errors: [{ code: 400, subCode: 7, message: 'numeric codes' }] })).toBe('400/7: numeric codes');
+    // A part of another type is left out, never printed as "[object Object]".
+    expect(message({ errors: [{ code: 'c', description: { text: 'x' }, parameter: ['p'] }] })).toBe('c');
   });
 
   it('an error with nothing to say is skipped; then the top-level message is used', () => {

@@ -144,7 +144,7 @@ describe('Punchh subscription ids of every length', () => {
   });
 
   it('refuses an id that is not a plain positive integer rather than send something else', () => {
-    for (const subscription of ['040', '40x', 'x40', '4 0', '0', '-40', '9007199254740992']) {
+    for (const subscription of ['040', '40x', 'x40', '4 0', '40 ', ' 40', '40\n', '0', '-40', '9007199254740992']) {
       expect(() => punchh.buildRequest(queued({ subscription }), config), subscription).toThrow('renewal rnw_x: Punchh subscription_id must be a positive safe integer');
     }
   });
