@@ -160,7 +160,10 @@ export const scheduleFromRequest = (
   // Every renewal it will ask for must be valid: check the first with the canonical rules.
   const first = parseCanonicalRequest(renewalRequestFor(record, 0));
   if (!first.ok) {
-    // Punchh's per-period fields come from the term; name them there.
+    // Punchh's per-period fields come from the term; name them there. (Mutation testing: the
+    // regex without `^` survives as an equivalent mutant: every params path starts with `params.`;
+    // 'term' emptied survives, untested: only a term whose next period ends after year 9999 gets
+    // here.)
     return { ok: false, errors: first.errors.map((e) => ({ ...e, path: e.path.replace(/^params\.(startTime|endTime)$/, 'term') })) };
   }
   return { ok: true, value: record };

@@ -130,6 +130,7 @@ const text = z
   .catch(undefined);
 const drError = z.looseObject({ code: text, subCode: text, description: text, message: text, parameter: text });
 type DrError = z.output<typeof drError>;
+// Stryker disable next-line ObjectLiteral: a loose object keeps its `error` key whether or not it is declared
 const drErrors = z.union([z.array(z.unknown()), z.looseObject({ error: z.unknown() })]).optional().catch(undefined);
 const drBody = z.looseObject({ errors: drErrors, message: text, description: text });
 
@@ -151,6 +152,8 @@ export const digitalRiverMessages = (body: string): string[] => {
   const parsed = drBody.safeParse(parseJson(body));
   if (!parsed.success) return [];
   const { errors, message, description } = parsed.data;
+  // Mutation testing: the last `[]` replaced by a list of strings survives as an equivalent
+  // mutant: a string is not an error object, so each is skipped.
   const list: unknown[] = Array.isArray(errors) ? errors : errors ? (Array.isArray(errors.error) ? errors.error : [errors.error]) : [];
   const out = list.map(oneError).flatMap((e) => (e ? [describeError(e)] : [])).filter((s): s is string => Boolean(s));
   if (out.length === 0) for (const t of [message, description]) if (t) out.push(t);
