@@ -44,9 +44,19 @@ describe('decide: the class alone decides, whether or not the call is safe to re
     });
   });
 
-  it('retryable and ambiguous-but-safe answers are retried with the class and message in the reason', () => {
-    expect(decide(c('retryable', 'busy'), 2, false, policy, () => 1)).toEqual({ status: 'retry_scheduled', reason: 'attempt 2 retryable: busy', delayMs: 2_000 });
-    expect(decide(c('ambiguous', 'reset'), 1, true, policy, () => 0)).toEqual({ status: 'retry_scheduled', reason: 'attempt 1 ambiguous: reset', delayMs: 500 });
+  it('retryable and ambiguous-but-safe answers are retried after the backoff of their attempt, with the class and message in the reason', () => {
+    // The backoff itself (its jitter) is retry.test.ts's; here: decide waits what it says for this attempt.
+    expect(decide(c('retryable', 'busy'), 2, false, policy, () => 1)).toEqual({
+      status: 'retry_scheduled',
+      reason: 'attempt 2 retryable: busy',
+      delayMs: retryDelayMs(2, policy, undefined, () => 1),
+    });
+    expect(decide(c('ambiguous', 'reset'), 3, true, policy, () => 0)).toEqual({
+      status: 'retry_scheduled',
+      reason: 'attempt 3 ambiguous: reset',
+      delayMs: retryDelayMs(3, policy, undefined, () => 0),
+    });
+    expect(retryDelayMs(3, policy, undefined, () => 0)).toBeGreaterThan(retryDelayMs(1, policy, undefined, () => 1));
   });
 
   it('gives up one attempt before the limit is exceeded, not after', () => {
