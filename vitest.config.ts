@@ -6,7 +6,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // Tests live under test/, and beside the code they test (each provider's folder holds its own).
+    include: ['test/**/*.test.ts', 'shared/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['test/support/setup-env.ts'],
     testTimeout: 60_000,

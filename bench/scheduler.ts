@@ -31,7 +31,7 @@ export const benchScheduler = async (): Promise<void> => {
       Array.from({ length: 32 }, async () => {
         while (next < N) {
           const email = emails[next++] ?? '';
-          const s = scheduleFromRequest('pressone', email, { cadence: 'P1M', nextRunAt: due }, new Date());
+          const s = await scheduleFromRequest('pressone', email, { cadence: 'P1M', nextRunAt: due }, new Date());
           if (!s.ok) throw new Error(JSON.stringify(s.errors));
           await store.put(s.value);
         }

@@ -8,7 +8,7 @@
  * function or an enabled provider, instead of the stack silently deploying it half-configured.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { PROVIDER_CONFIG, type EnabledProvider, type FunctionId } from '../shared/system';
+import { PROVIDER_CONFIG, PROVIDER_SECRETS, type EnabledProvider, type FunctionId, type ProviderSecretName } from '../shared/system';
 import { SECRET_PLACEHOLDER } from '../shared/config';
 
 /** How a secret gets its first value when the stack creates it. */
@@ -27,9 +27,9 @@ export interface SecretSetting {
 /**
  * Secret configuration names (docs/architecture.md#configuration-names). In AWS each one is a
  * Secrets Manager secret whose ARN reaches the function as `<NAME>_SECRET_ARN`; the value itself
- * never appears in the template.
+ * never appears in the template. Providers declare theirs, with descriptions, in their folder.
  */
-export const SECRET_SETTINGS = {
+const GATEWAY_SECRET_SETTINGS = {
   RENEWALS_WEBHOOK_SECRETS: {
     // Standard Webhooks secrets are `whsec_<base64>` and must be shared with the upstream
     // senders, so an operator creates them; a generated string would not have that format.
@@ -42,29 +42,15 @@ export const SECRET_SETTINGS = {
     initialValue: 'generated',
     description: 'Space-separated bearer tokens accepted by the status and history routes.',
   },
-  PRESSONE_API_KEY: {
-    initialValue: 'placeholder',
-    description: 'PressOne partner API key (issued and rotated by PressOne).',
-  },
-  PELCRO_API_KEY: {
-    initialValue: 'placeholder',
-    description: 'Pelcro account API key for the Core API (issued and rotated in the Pelcro platform).',
-  },
-  PUNCHH_ADMIN_KEY: {
-    initialValue: 'placeholder',
-    description: 'Punchh business admin key for Platform Functions (issued per brand by Punchh).',
-  },
-  DIGITALRIVER_API_KEY: {
-    initialValue: 'placeholder',
-    description: 'Digital River dispatch key (the user half of Basic authentication).',
-  },
-  DIGITALRIVER_API_SECRET: {
-    initialValue: 'placeholder',
-    description: 'Digital River dispatch secret (the password half of Basic authentication).',
-  },
 } as const satisfies Record<string, SecretSetting>;
 
-export type SecretName = keyof typeof SECRET_SETTINGS;
+/** Every secret of the gateway: its own, and each provider's credentials (placeholders: issued by the provider). */
+export const SECRET_SETTINGS: Readonly<Record<SecretName, SecretSetting>> = {
+  ...GATEWAY_SECRET_SETTINGS,
+  ...Object.fromEntries(PROVIDER_SECRETS.map(([name, { description }]) => [name, { initialValue: 'placeholder', description }])),
+} as Readonly<Record<SecretName, SecretSetting>>;
+
+export type SecretName = keyof typeof GATEWAY_SECRET_SETTINGS | ProviderSecretName;
 
 /** Marker stored in `placeholder` secrets; handlers see it and fail closed until it is replaced. */
 export { SECRET_PLACEHOLDER };
@@ -118,7 +104,7 @@ export const contextKeyOf = (envName: string): string =>
 /** From the shared description, so the consumer and the stack agree on every name. */
 export const providerSettings = (provider: EnabledProvider): ProviderSettings => {
   const names = PROVIDER_CONFIG[provider];
-  return { baseUrlEnv: names.baseUrlEnv, defaultBaseUrl: names.defaultBaseUrl, secrets: names.secretEnvs };
+  return { baseUrlEnv: names.baseUrlEnv, defaultBaseUrl: names.defaultBaseUrl, secrets: names.secretEnvs as readonly ProviderSecretName[] };
 };
 
 /** Function logs: long enough to investigate a monthly billing cycle, short enough to stay cheap. */

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { routeKey, type FunctionId, type RouteDescription } from '../shared/system';
@@ -52,11 +53,47 @@ const send = (res: ServerResponse, result: APIGatewayProxyStructuredResultV2): v
   res.end(result.body ?? '');
 };
 
-const problem = (status: number, title: string, detail: string): APIGatewayProxyStructuredResultV2 => ({
+const problem = (status: number, title: string, detail: string, errors?: ReadonlyArray<{ path: string; message: string }>): APIGatewayProxyStructuredResultV2 => ({
   statusCode: status,
   headers: { 'content-type': 'application/problem+json' },
-  body: JSON.stringify({ type: 'about:blank', title, status, detail }),
+  body: JSON.stringify({ type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) }),
 });
+
+/**
+ * Headers as payload format 2.0 has them: names lowercased, a repeated header's values joined with
+ * commas (no space), cookies moved to `cookies`. Node's own `req.headers` would keep only the first
+ * of some repeated headers (authorization, content-type, user-agent…) and join others with ", ".
+ */
+export const gatewayHeaders = (req: Pick<IncomingMessage, 'headersDistinct'>): { headers: Record<string, string>; cookies: string[] } => {
+  const headers = new Map<string, string>();
+  const cookies: string[] = [];
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (!values) continue;
+    if (name === 'cookie') cookies.push(...values.flatMap((v) => v.split(/;\s*/)).filter((c) => c !== ''));
+    else headers.set(name, values.join(','));
+  }
+  // fromEntries: a name such as __proto__ becomes an own property, not the prototype.
+  return { headers: Object.fromEntries(headers), cookies };
+};
+
+/** Query parameters as payload format 2.0 has them: a repeated parameter's values joined with commas (`a=1&a=2` → `1,2`). */
+export const gatewayQuery = (params: URLSearchParams): Record<string, string> => {
+  const query = new Map<string, string>();
+  for (const [name, value] of params) {
+    const seen = query.get(name);
+    query.set(name, seen === undefined ? value : `${seen},${value}`);
+  }
+  return Object.fromEntries(query);
+};
+
+/** A path parameter decoded, or undefined when its percent-encoding is malformed (`%`, `%zz`, a cut UTF-8 sequence). */
+const decodePathSegment = (segment: string): string | undefined => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+};
 
 export interface ApiServer {
   readonly url: string;
@@ -93,16 +130,23 @@ export const startApiServer = async (options: {
 
       const body = await readBody(req);
       if (body === 'too-large') return send(res, problem(413, 'Payload too large', 'Request body exceeds 10 MB.'));
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
-      const pathParameters = Object.fromEntries(match.c.params.map((p, i) => [p, decodeURIComponent(match.m?.[i + 1] ?? '')]));
-      const query = Object.fromEntries(url.searchParams.entries());
+      const { headers, cookies } = gatewayHeaders(req);
+      const pathParameters: Record<string, string> = {};
+      for (const [i, p] of match.c.params.entries()) {
+        const decoded = decodePathSegment(match.m[i + 1] ?? '');
+        if (decoded === undefined) {
+          return send(res, problem(400, 'Malformed request', `The path segment for ${p} is not valid percent-encoding.`, [{ path: `path.${p}`, message: 'is not valid percent-encoding' }]));
+        }
+        pathParameters[p] = decoded;
+      }
+      const query = gatewayQuery(url.searchParams);
       const now = new Date();
       const event: APIGatewayProxyEventV2 = {
         version: '2.0',
         routeKey: routeKey(match.c.route),
         rawPath: url.pathname,
         rawQueryString: url.search.slice(1),
+        ...(cookies.length > 0 ? { cookies } : {}),
         headers,
         ...(url.search ? { queryStringParameters: query } : {}),
         ...(match.c.params.length ? { pathParameters } : {}),
@@ -118,8 +162,9 @@ export const startApiServer = async (options: {
           time: now.toUTCString(),
           timeEpoch: now.getTime(),
         },
-        ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
-        isBase64Encoded: false,
+        // Text as text; bytes that are not UTF-8 base64-encoded, so the function gets them exactly.
+        ...(body.length > 0 ? { body: isUtf8(body) ? body.toString('utf8') : body.toString('base64') } : {}),
+        isBase64Encoded: body.length > 0 && !isUtf8(body),
       };
       send(res, await fn.handler(event, lambdaContext(match.c.route.functionId, fn.timeoutMs)));
     })().catch((error: unknown) => {

@@ -1,3 +1,5 @@
+import { PROVIDER_SECRETS, type ProviderSecretName } from '../shared/system';
+
 /**
  * Local defaults (docs/architecture.md#configuration-names): printed by `npm start`, written in
  * the README, used by the CLI. They are development values only; in AWS every secret comes from
@@ -10,11 +12,8 @@ export const LOCAL_DEFAULTS = {
   LOCAL_SANDBOX_PORT: 9400,
   RENEWALS_WEBHOOK_SECRETS: `whsec_${Buffer.from('local-development-webhook-secret').toString('base64')}`,
   RENEWALS_READ_TOKENS: 'local-read-token',
-  PRESSONE_API_KEY: 'local-pressone-key',
-  PELCRO_API_KEY: 'local-pelcro-key',
-  PUNCHH_ADMIN_KEY: 'local-punchh-admin-key',
-  DIGITALRIVER_API_KEY: 'local-digitalriver-key',
-  DIGITALRIVER_API_SECRET: 'local-digitalriver-secret',
+  // Each provider's secrets, with the local default its declaration gives (e.g. PUNCHH_ADMIN_KEY).
+  ...(Object.fromEntries(PROVIDER_SECRETS.map(([name, secret]) => [name, secret.localDefault])) as Record<ProviderSecretName, string>),
 } as const;
 
 /** The local default of a provider secret (every provider secret has one). */

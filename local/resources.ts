@@ -2,7 +2,7 @@
  * Creates the table and the queues of the system description in the local components, the same
  * shapes the CDK stack declares (keys, indexes, DLQs, visibility timeouts, redrive policies).
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { functionDescription, system, visibilityTimeoutFor, type EnabledProvider } from '../shared/system';
 
@@ -28,6 +28,10 @@ export const createTable = async (dynamo: DynamoDBClient, tableName: string): Pr
       })),
     }),
   );
+  // DynamoDB Local records the setting but never deletes expired items; code reading them checks the time itself.
+  if (t.timeToLiveAttribute) {
+    await dynamo.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: t.timeToLiveAttribute, Enabled: true } }));
+  }
 };
 
 export const createQueues = async (sqs: SQSClient, prefix: string) => {

@@ -19,15 +19,12 @@ import type { RunSummary } from '../shared/scheduler/run';
 import { lambdaContext } from './lambda-context';
 import { createBatchHandler } from '../shared/consumer/batch';
 import { loadConsumerDeps } from '../shared/consumer/config';
+import { loadCall } from '../shared/providers/load-call';
 import { LOCAL_CREDENTIALS, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamo';
 import { startSqsServer, type SqsServer } from './sqs/server';
 import { startPoller, type Poller } from './sqs/poller';
-import { PressOneSandbox } from './sandboxes/pressone';
-import { PelcroSandbox } from './sandboxes/pelcro';
-import { PunchhSandbox } from './sandboxes/punchh';
-import { DigitalRiverSandbox } from './sandboxes/digitalriver';
-import { parseRateLimit } from '../shared/adapters/rate-limiter';
 import type { Sandbox } from './sandboxes/framework';
+import type { SandboxFactory, SandboxOf } from './sandboxes/registration';
 import { startApiServer, type ApiServer, type HttpHandler } from './api-server';
 import { LOCAL_DEFAULTS, localSecretDefault } from './defaults';
 import { createQueues, createTable } from './resources';
@@ -58,7 +55,8 @@ export interface LocalStack {
   readonly sqsEndpoint: string;
   readonly tableName: string;
   readonly queues: Readonly<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string }>>;
-  readonly sandboxes: { readonly [P in EnabledProvider]: ReturnType<(typeof SANDBOXES)[P]> };
+  /** Each provider's sandbox (local/sandboxes/<provider>.ts), typed as its module registers it. */
+  readonly sandboxes: { readonly [P in EnabledProvider]: SandboxOf<P> };
   /** The configuration the functions run with (secrets included: for the banner and tests). */
   readonly env: Readonly<Record<string, string>>;
   readonly dynamo: DynamoDBClient;
@@ -72,30 +70,13 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-
-type ProviderValues = Readonly<Record<string, string | undefined>>;
-
-/** The rate a sandbox enforces: the one the gateway is configured to keep (so a breach shows). */
-const sandboxRate = (provider: EnabledProvider, values: ProviderValues) => {
-  const names: ProviderConfigNames = PROVIDER_CONFIG[provider];
-  const setting = values[names.rateLimitEnv] ?? names.defaultRateLimit;
-  return setting && setting !== 'off' ? parseRateLimit(setting, names.rateLimitEnv) : undefined;
+/** The factory a provider's sandbox module exports (local/sandboxes/registration.ts). */
+const loadSandbox = async (provider: EnabledProvider): Promise<SandboxFactory> => {
+  const module: unknown = await import(`./sandboxes/${provider}.ts`);
+  const factory = typeof module === 'object' && module !== null ? (module as { sandbox?: unknown }).sandbox : undefined;
+  if (typeof factory !== 'function') throw new Error(`provider ${provider}: local/sandboxes/${provider}.ts does not export \`sandbox\``);
+  return factory as SandboxFactory;
 };
-
-/** The sandbox standing in for each provider, holding the configured credentials and settings. */
-const SANDBOXES = {
-  pressone: (v: ProviderValues) => new PressOneSandbox({ apiKey: v.PRESSONE_API_KEY ?? '' }),
-  pelcro: (v: ProviderValues) => {
-    const rateLimit = sandboxRate('pelcro', v);
-    return new PelcroSandbox({ apiKey: v.PELCRO_API_KEY ?? '', ...(rateLimit ? { rateLimit } : {}) });
-  },
-  punchh: (v: ProviderValues) => new PunchhSandbox({ adminKey: v.PUNCHH_ADMIN_KEY ?? '' }),
-  digitalriver: (v: ProviderValues) => {
-    const rateLimit = sandboxRate('digitalriver', v);
-    const authHeader = v.DIGITALRIVER_AUTH_HEADER?.toLowerCase() === 'token' ? 'token' : 'authorization';
-    return new DigitalRiverSandbox({ apiKey: v.DIGITALRIVER_API_KEY ?? '', apiSecret: v.DIGITALRIVER_API_SECRET ?? '', authHeader, ...(rateLimit ? { rateLimit } : {}) });
-  },
-} as const satisfies Record<EnabledProvider, (values: ProviderValues) => unknown>;
 
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const stoppers: Array<() => Promise<void>> = [];
@@ -160,12 +141,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     // One sandbox per processed provider, on consecutive ports, holding the configured key.
     const providerEnv: Record<string, string> = {};
     const sandboxBase = options.sandboxPort ?? LOCAL_DEFAULTS.LOCAL_SANDBOX_PORT;
-    const sandboxes = {} as { [P in EnabledProvider]: ReturnType<(typeof SANDBOXES)[P]> };
+    const sandboxes = {} as { [P in EnabledProvider]: SandboxOf<P> };
     for (const [i, provider] of ENABLED_PROVIDERS.entries()) {
       const names: ProviderConfigNames = PROVIDER_CONFIG[provider];
       const secrets = Object.fromEntries(names.secretEnvs.map((n) => [n, pick(n, localSecretDefault(n))]));
       const settings = Object.fromEntries([...names.settingEnvs, names.rateLimitEnv].flatMap((n) => (given[n]?.trim() ? [[n, given[n]?.trim()]] : [])));
-      const sandbox = SANDBOXES[provider]({ ...secrets, ...settings });
+      const sandbox = (await loadSandbox(provider))({ ...secrets, ...settings });
       await sandbox.start({ port: sandboxBase === 0 ? 0 : sandboxBase + i });
       stoppers.push(() => sandbox.stop());
       // Each entry is its own provider's sandbox class; the loop only sees their common base.
@@ -189,7 +170,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     for (const fn of system.functions as readonly FunctionDescription[]) {
       if (!fn.consumes) continue;
       const provider = fn.id.replace('consumer-', '') as EnabledProvider;
-      const handler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)));
+      const handler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)), () => loadCall(provider));
       const poller = startPoller({
         // The event source mapping's own requests (receive, delete) are Lambda's, counted apart.
         client: clientsFor(`${fn.id}-event-source`).sqs,

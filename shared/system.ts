@@ -3,20 +3,38 @@
  *
  * Both the CDK stack (infra/) and the local stack (local/) are built from this object, so the
  * two cannot drift apart: a queue, an index or a route added here appears in both.
- * It holds no AWS or Node specifics beyond names and numbers.
+ * It holds no AWS or Node specifics beyond names and numbers. Everything per provider (its queue,
+ * consumer, native routes and configuration names) is derived from the provider registry
+ * (shared/providers/registry.ts), never listed here.
+ *
+ * Lambda bundles carry this module too, so each derived part is its own constant built by a
+ * `@__PURE__` call: a function's bundle keeps the parts its code uses (a queue URL name, the
+ * scheduler's shards) and the bundler drops the rest (routes, other functions).
  */
 
-export const PROVIDERS = ['pressone', 'pelcro', 'punchh', 'digitalriver'] as const;
-export type Provider = (typeof PROVIDERS)[number];
+import type { SecretDeclaration } from './providers/declaration';
+import { REGISTRY, type RegisteredProvider } from './providers/registry';
 
-/** Providers whose consumer (queue + DLQ + function) is deployed. Others are validated, not processed. */
-export const ENABLED_PROVIDERS = ['pressone', 'pelcro', 'punchh', 'digitalriver'] as const satisfies readonly Provider[];
-export type EnabledProvider = (typeof ENABLED_PROVIDERS)[number];
+/** Every provider of the registry (shared/providers/registry.ts), in its order. */
+export type Provider = RegisteredProvider['id'];
+const idsOf = (registry: typeof REGISTRY): readonly [Provider, ...Provider[]] => [registry[0].id, ...registry.slice(1).map((p) => p.id)];
+export const PROVIDERS = /* @__PURE__ */ idsOf(REGISTRY);
 
+/** Providers whose consumer (queue + DLQ + function) is deployed: every registered one. */
+export const ENABLED_PROVIDERS = PROVIDERS;
+export type EnabledProvider = Provider;
+
+/** The declaration of a provider (its folder's index.ts). */
+export type DeclarationOf<P extends Provider> = Extract<RegisteredProvider, { readonly id: P }>;
+export const declarationOf = <P extends Provider>(provider: P): DeclarationOf<P> => {
+  const found = REGISTRY.find((p): p is DeclarationOf<P> => p.id === provider);
+  if (!found) throw new Error(`provider ${provider} is not in the registry (shared/providers/registry.ts)`);
+  return found;
+};
 
 /**
  * Configuration names of each provider, read by its consumer and wired by CDK
- * (docs/architecture.md#configuration-names).
+ * (docs/architecture.md#configuration-names), from its declaration.
  */
 export interface ProviderConfigNames {
   /** Environment variable holding the provider's base URL. */
@@ -32,60 +50,38 @@ export interface ProviderConfigNames {
   readonly defaultRateLimit?: string;
   /** Overrides the consumer's maximumConcurrency (concurrent batches, hence calls in flight). */
   readonly maxConcurrencyEnv: string;
-  /**
-   * Auth-class answers (by HTTP status) that concern the whole account, so one of them pauses the
-   * provider's other renewals (Punchh: IP lockout after 10 failed logins). None for Pelcro, whose
-   * SDK refusals concern one customer's token; only 401 for Digital River, whose 403 can concern
-   * one subscription.
-   */
+  /** Auth-class answers (by HTTP status) that concern the whole account and pause the provider. */
   readonly pauseOnAuthStatuses: readonly number[];
 }
 
-export const PROVIDER_CONFIG = {
-  pressone: {
-    baseUrlEnv: 'PRESSONE_BASE_URL',
-    defaultBaseUrl: 'https://api.pressone.co',
-    secretEnvs: ['PRESSONE_API_KEY'],
-    settingEnvs: [],
-    rateLimitEnv: 'PRESSONE_RATE_LIMIT',
-    maxConcurrencyEnv: 'PRESSONE_MAX_CONCURRENCY',
-    pauseOnAuthStatuses: [401, 403],
-  },
-  pelcro: {
-    baseUrlEnv: 'PELCRO_BASE_URL',
-    defaultBaseUrl: 'https://www.pelcro.com',
-    secretEnvs: ['PELCRO_API_KEY'],
-    settingEnvs: [],
-    rateLimitEnv: 'PELCRO_RATE_LIMIT',
-    maxConcurrencyEnv: 'PELCRO_MAX_CONCURRENCY',
-    // "120 calls per minute per account, all endpoints" (PROVIDERS.md).
-    defaultRateLimit: '120/60s',
-    pauseOnAuthStatuses: [],
-  },
-  punchh: {
-    baseUrlEnv: 'PUNCHH_BASE_URL',
-    // Punchh issues a host per brand; deployments set theirs (-c punchhBaseUrl=…).
-    defaultBaseUrl: 'https://sandbox.punchh.com',
-    secretEnvs: ['PUNCHH_ADMIN_KEY'],
-    settingEnvs: [],
-    rateLimitEnv: 'PUNCHH_RATE_LIMIT',
-    maxConcurrencyEnv: 'PUNCHH_MAX_CONCURRENCY',
-    // 401 bad key, 403 the IP lockout itself, 422 disabled_feature (brand configuration).
-    pauseOnAuthStatuses: [401, 403, 422],
-  },
-  digitalriver: {
-    baseUrlEnv: 'DIGITALRIVER_BASE_URL',
-    defaultBaseUrl: 'https://api.digitalriver.com',
-    secretEnvs: ['DIGITALRIVER_API_KEY', 'DIGITALRIVER_API_SECRET'],
-    // Which header carries `Basic base64(key:secret)`: `authorization` (default) or `token`.
-    settingEnvs: ['DIGITALRIVER_AUTH_HEADER'],
-    rateLimitEnv: 'DIGITALRIVER_RATE_LIMIT',
-    maxConcurrencyEnv: 'DIGITALRIVER_MAX_CONCURRENCY',
-    // 100 requests/s per key in production (10/s in evaluation: set DIGITALRIVER_RATE_LIMIT=10/1s).
-    defaultRateLimit: '100/1s',
-    pauseOnAuthStatuses: [401],
-  },
-} as const satisfies Record<Provider, ProviderConfigNames>;
+export const PROVIDER_CONFIG = /* @__PURE__ */ Object.fromEntries(
+  REGISTRY.map(({ id, config }): [Provider, ProviderConfigNames] => [
+    id,
+    {
+      baseUrlEnv: config.baseUrlEnv,
+      defaultBaseUrl: config.defaultBaseUrl,
+      secretEnvs: Object.keys(config.secrets),
+      settingEnvs: Object.keys(config.settings),
+      rateLimitEnv: config.rateLimitEnv,
+      ...('defaultRateLimit' in config ? { defaultRateLimit: config.defaultRateLimit } : {}),
+      maxConcurrencyEnv: config.maxConcurrencyEnv,
+      pauseOnAuthStatuses: config.pauseOnAuthStatuses,
+    },
+  ]),
+) as Readonly<Record<Provider, ProviderConfigNames>>;
+
+/** A secret a provider's consumer sends, by name: `PUNCHH_ADMIN_KEY`… */
+export type ProviderSecretName = { [P in RegisteredProvider as P['id']]: keyof P['config']['secrets'] & string }[Provider];
+
+/** Every provider secret with its description and local default, in registry order. */
+export const PROVIDER_SECRETS: ReadonlyArray<readonly [ProviderSecretName, SecretDeclaration, Provider]> = /* @__PURE__ */ REGISTRY.flatMap((p) =>
+  Object.entries(p.config.secrets as Readonly<Record<ProviderSecretName, SecretDeclaration>>).map(
+    ([name, secret]) => [name as ProviderSecretName, secret, p.id] as const,
+  ),
+);
+
+/** `Digital River` → `DigitalRiver`: the queue's id (CDK logical ids, outputs). */
+const queueIdOf = (p: RegisteredProvider): string => p.name.replace(/[^A-Za-z0-9]/g, '');
 
 export interface TableIndex {
   readonly name: string;
@@ -99,6 +95,8 @@ export interface TableDescription {
   readonly partitionKey: string;
   readonly sortKey: string;
   readonly indexes: readonly TableIndex[];
+  /** Number attribute (epoch seconds) after which DynamoDB deletes an item; only short-lived items carry it. */
+  readonly timeToLiveAttribute?: string;
 }
 
 export interface QueueDescription {
@@ -120,9 +118,11 @@ export interface FunctionDescription {
   readonly entry: string;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
-  /** For consumers: the queue it reads, with event source mapping settings. */
+  /** For consumers: the provider it calls (compiled into its bundle, see CONSUMER_PROVIDER). */
+  readonly provider?: EnabledProvider;
   /** For the scheduler: run on an EventBridge rule at this rate. */
   readonly runsEvery?: { readonly seconds: number };
+  /** For consumers: the queue it reads, with event source mapping settings. */
   readonly consumes?: {
     readonly queueId: string;
     readonly batchSize: number;
@@ -155,99 +155,90 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 const CONSUMER_TIMEOUT_SECONDS = 30;
 
-export const system = {
-  table: {
-    id: 'Renewals',
-    partitionKey: 'pk',
-    sortKey: 'sk',
-    indexes: [
-      { name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-      // Sparse: only active schedules carry gsi2pk/gsi2sk (DUE#<shard>, <nextRunAt>#<schedule>).
-      { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-    ],
-  } satisfies TableDescription,
+/** Every provider's consumer is this one entry, parameterised by CONSUMER_PROVIDER. */
+export const CONSUMER_ENTRY = 'functions/consumer/handler.ts';
 
-  queues: [
-    { id: 'PressOne', provider: 'pressone', urlEnv: 'PRESSONE_QUEUE_URL', maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 },
-    { id: 'Pelcro', provider: 'pelcro', urlEnv: 'PELCRO_QUEUE_URL', maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 },
-    { id: 'Punchh', provider: 'punchh', urlEnv: 'PUNCHH_QUEUE_URL', maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 },
-    { id: 'DigitalRiver', provider: 'digitalriver', urlEnv: 'DIGITALRIVER_QUEUE_URL', maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 },
-  ] satisfies readonly QueueDescription[],
+/**
+ * How a consumer bundle knows its provider: the entry reads `process.env.GATEWAY_PROVIDER`, which
+ * the bundler replaces by the provider's id (esbuild `define`), so the entry's import of
+ * `shared/providers/<id>/call.ts` names one folder and the bundle holds that provider alone.
+ */
+export const CONSUMER_PROVIDER = 'process.env.GATEWAY_PROVIDER';
+export const consumerBundleDefine = (fn: FunctionDescription): Record<string, string> =>
+  fn.provider ? { [CONSUMER_PROVIDER]: JSON.stringify(fn.provider) } : {};
 
-  functions: [
-    { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
-    { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
-    { id: 'schedules', entry: 'functions/schedules/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
-    // Stops taking new work well before its timeout; what is left is still due for the next run.
-    { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 512, runsEvery: { seconds: 60 } },
-    // maximumConcurrency caps concurrent calls per provider (AWS minimum 2); the request rate is
-    // the rate limiter's job (PROVIDER_CONFIG rateLimitEnv), which concurrency alone cannot bound.
-    {
-      id: 'consumer-pressone',
-      entry: 'functions/consumer-pressone/handler.ts',
+export const TABLE = {
+  id: 'Renewals',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  indexes: [
+    { name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    // Sparse: only active schedules carry gsi2pk/gsi2sk (DUE#<shard>, <nextRunAt>#<schedule>).
+    { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  ],
+  // Webhook-id bindings only (shared/adapters/webhook-bindings.ts): renewals and schedules never expire.
+  timeToLiveAttribute: 'expiresAt',
+} as const satisfies TableDescription;
+
+/** One work queue (and its DLQ) per provider. */
+const queuesOf = (registry: typeof REGISTRY): readonly QueueDescription[] =>
+  registry.map((p) => ({ id: queueIdOf(p), provider: p.id, urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`, maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 }));
+export const QUEUES = /* @__PURE__ */ queuesOf(REGISTRY);
+
+const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] => [
+  { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
+  { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+  { id: 'schedules', entry: 'functions/schedules/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+  // Stops taking new work well before its timeout; what is left is still due for the next run.
+  { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 512, runsEvery: { seconds: 60 } },
+  // One consumer per provider, all from one entry (the provider is compiled into each bundle,
+  // see CONSUMER_PROVIDER). maximumConcurrency caps concurrent calls per provider (AWS minimum
+  // 2); the request rate is the rate limiter's job (rateLimitEnv), which concurrency cannot bound.
+  ...registry.map(
+    (p): FunctionDescription => ({
+      id: `consumer-${p.id}`,
+      entry: CONSUMER_ENTRY,
+      provider: p.id,
       timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
       memoryMb: 256,
-      consumes: { queueId: 'PressOne', batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 5 },
-    },
-    {
-      id: 'consumer-pelcro',
-      entry: 'functions/consumer-pelcro/handler.ts',
-      timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
-      memoryMb: 256,
-      consumes: { queueId: 'Pelcro', batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 3 },
-    },
-    {
-      // Punchh locks an IP out after 10 failed logins in 10 minutes: few workers at once.
-      id: 'consumer-punchh',
-      entry: 'functions/consumer-punchh/handler.ts',
-      timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
-      memoryMb: 256,
-      consumes: { queueId: 'Punchh', batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 2 },
-    },
-    {
-      id: 'consumer-digitalriver',
-      entry: 'functions/consumer-digitalriver/handler.ts',
-      timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
-      memoryMb: 256,
-      consumes: { queueId: 'DigitalRiver', batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 5 },
-    },
-  ] satisfies readonly FunctionDescription[],
+      consumes: { queueId: queueIdOf(p), batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: p.config.maxConcurrency },
+    }),
+  ),
+];
+export const FUNCTIONS = /* @__PURE__ */ functionsOf(REGISTRY);
 
-  routes: [
-    { method: 'POST', path: '/v1/renewals', functionId: 'intake', auth: 'webhook-signature' },
-    { method: 'POST', path: '/v1/providers/pressone/renew-number', functionId: 'intake', auth: 'webhook-signature' },
-    { method: 'POST', path: '/v1/providers/pelcro/subscription/renew', functionId: 'intake', auth: 'webhook-signature' },
-    { method: 'POST', path: '/v1/providers/pelcro/core/subscriptions/renew', functionId: 'intake', auth: 'webhook-signature' },
-    { method: 'POST', path: '/v1/providers/punchh/subscriptions/renew', functionId: 'intake', auth: 'webhook-signature' },
-    { method: 'POST', path: '/v1/providers/digitalriver/subscriptions/{subId}/renewal-type', functionId: 'intake', auth: 'webhook-signature' },
-    { method: 'POST', path: '/v1/providers/digitalriver/subscriptions/{subId}/renewal-product', functionId: 'intake', auth: 'webhook-signature' },
-    { method: 'POST', path: '/v1/providers/digitalriver/subscriptions/{subId}/renewal-quantity', functionId: 'intake', auth: 'webhook-signature' },
-    { method: 'POST', path: '/v1/providers/digitalriver/subscriptions/{subId}/renewal-price', functionId: 'intake', auth: 'webhook-signature' },
-    { method: 'GET', path: '/v1/renewals/{id}', functionId: 'status', auth: 'read-token' },
-    {
-      method: 'GET',
-      path: '/v1/subscriptions/{provider}/{subscriptionRef}/renewals',
-      functionId: 'status',
-      auth: 'read-token',
-    },
-    { method: 'PUT', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
-    { method: 'GET', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'read-token' },
-    { method: 'DELETE', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
-  ] satisfies readonly RouteDescription[],
+const routesOf = (registry: typeof REGISTRY): readonly RouteDescription[] => [
+  { method: 'POST', path: '/v1/renewals', functionId: 'intake', auth: 'webhook-signature' },
+  // Each provider's native routes, served by intake.
+  ...registry.flatMap((p) => p.routes.map((r): RouteDescription => ({ method: r.method, path: r.path, functionId: 'intake', auth: 'webhook-signature' }))),
+  { method: 'GET', path: '/v1/renewals/{id}', functionId: 'status', auth: 'read-token' },
+  {
+    method: 'GET',
+    path: '/v1/subscriptions/{provider}/{subscriptionRef}/renewals',
+    functionId: 'status',
+    auth: 'read-token',
+  },
+  { method: 'PUT', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
+  { method: 'GET', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'read-token' },
+  { method: 'DELETE', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
+];
+export const ROUTES = /* @__PURE__ */ routesOf(REGISTRY);
 
-  scheduler: { dueIndex: 'due', shards: 16 } satisfies SchedulerDescription,
-} as const;
+export const SCHEDULER = { dueIndex: 'due', shards: 16 } as const satisfies SchedulerDescription;
+
+/** The whole description, as the CDK stack and the local stack loop over it. */
+export const system = { table: TABLE, queues: QUEUES, functions: FUNCTIONS, routes: ROUTES, scheduler: SCHEDULER } as const;
 
 export type SystemDescription = typeof system;
 
 export const queueFor = (provider: EnabledProvider): QueueDescription => {
-  const queue = system.queues.find((q) => q.provider === provider);
+  const queue = QUEUES.find((q) => q.provider === provider);
   if (!queue) throw new Error(`no queue described for provider ${provider}`);
   return queue;
 };
 
 export const functionDescription = (id: FunctionId): FunctionDescription => {
-  const fn = (system.functions as readonly FunctionDescription[]).find((f) => f.id === id);
+  const fn = FUNCTIONS.find((f) => f.id === id);
   if (!fn) throw new Error(`no function described with id ${id}`);
   return fn;
 };

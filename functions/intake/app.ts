@@ -1,14 +1,15 @@
 /**
  * Intake: every signed renewal route. Checks run cheapest-first and before anything is stored:
- * size (413), media type (415), signature over the raw bytes (401), JSON (400) — readSignedRequest —
- * then the idempotency key (400) and the fields (422).
+ * size (413), media type (415), signature over the raw bytes (401), UTF-8 and JSON (400) —
+ * readSignedRequest — then the idempotency key (400), the fields (422), and the webhook-id's
+ * binding to what it asks for (409: a replay with an unsigned part changed).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../../shared/logger';
 import { createSecretReader, requireEnv, type Env } from '../../shared/config';
-import { RenewalStore } from '../../shared/adapters/renewal-store';
+import { RenewalRecords } from '../../shared/adapters/renewal-store';
 import { providerQueues } from '../../shared/adapters/queue';
 import { badRequest, notFound, unprocessable } from '../../shared/http/problem';
 import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
@@ -16,11 +17,14 @@ import { readSignedRequest } from '../../shared/http/signed-request';
 import { loadWebhookVerifier, type WebhookVerifier } from '../../shared/http/auth';
 import { INTAKE_ROUTES, nativeRequest } from '../../shared/intake/routes';
 import { acceptRenewal, type AcceptDeps } from '../../shared/intake/accept';
+import { bindingDigest, WebhookBindings } from '../../shared/adapters/webhook-bindings';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export interface IntakeDeps extends AcceptDeps {
   readonly verifyWebhook: WebhookVerifier;
+  /** Each accepted webhook-id, bound to what it asked for. */
+  readonly bindings: WebhookBindings;
   readonly logger: Logger;
 }
 
@@ -31,14 +35,17 @@ export const createIntakeHandler = (deps: IntakeDeps) =>
       if (!normalize) throw notFound(`No write route ${event.routeKey}.`);
 
       const { body, webhookId } = await readSignedRequest(event, deps.verifyWebhook);
-      const idempotencyKey = header(event, 'idempotency-key') ?? webhookId ?? '';
+      const idempotencyKey = header(event, 'idempotency-key') ?? webhookId;
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
         throw badRequest('The idempotency key must be 1–255 visible ASCII characters.', [
           { path: 'headers.idempotency-key', message: 'must be 1–255 visible ASCII characters' },
         ]);
       }
-      const normalized = normalize(nativeRequest(event, body));
+      const normalized = await normalize(nativeRequest(event, body));
       if (!normalized.ok) throw unprocessable(normalized.errors);
+      // The canonical request holds everything the path, query and headers contributed (a
+      // Pelcro customer's JWT included); with the key, it is what this webhook-id may ever do.
+      await deps.bindings.bind(webhookId, bindingDigest({ kind: 'renewal', idempotencyKey, request: normalized.value }), deps.now?.() ?? new Date());
 
       const accepted = await acceptRenewal(normalized.value, idempotencyKey, deps);
       return jsonResponse(accepted.httpStatus, accepted.renewal, { location: `/v1/renewals/${accepted.renewal.id}` });
@@ -53,7 +60,8 @@ export interface AwsClients {
 
 /** Configuration → dependencies; the Lambda entry and the local stack both come through here. */
 export const loadIntakeDeps = async (env: Env, clients: AwsClients, logger: Logger): Promise<IntakeDeps> => ({
-  store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
+  store: new RenewalRecords(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
+  bindings: new WebhookBindings(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
   queues: providerQueues(env, clients.sqs),
   verifyWebhook: await loadWebhookVerifier(createSecretReader(env, clients)),
   logger,

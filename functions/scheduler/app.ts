@@ -8,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import { addLambdaContext, type Logger } from '../../shared/logger';
 import { requireEnv, type Env } from '../../shared/config';
 import { ScheduleStore } from '../../shared/adapters/schedule-store';
-import { RenewalStore } from '../../shared/adapters/renewal-store';
+import { RenewalRecords } from '../../shared/adapters/renewal-store';
 import { providerQueues } from '../../shared/adapters/queue';
 import { acceptRenewal } from '../../shared/intake/accept';
 import { runScheduler, type RunSummary, type SchedulerDeps } from '../../shared/scheduler/run';
@@ -24,7 +24,7 @@ export const createSchedulerHandler = (deps: SchedulerDeps) =>
 
 export const loadSchedulerDeps = (env: Env, clients: { dynamo: DynamoDBClient; sqs: SQSClient }, logger: Logger): SchedulerDeps => {
   const tableName = requireEnv(env, 'TABLE_NAME');
-  const store = new RenewalStore(clients.dynamo, tableName);
+  const store = new RenewalRecords(clients.dynamo, tableName);
   const queues = providerQueues(env, clients.sqs);
   return {
     schedules: new ScheduleStore(clients.dynamo, tableName),

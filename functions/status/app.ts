@@ -4,28 +4,21 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
 import type { Logger } from '../../shared/logger';
 import { createSecretReader, requireEnv, type Env } from '../../shared/config';
 import { badRequest, notFound } from '../../shared/http/problem';
 import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
 import { loadReadTokenCheck, type ReadTokenCheck } from '../../shared/http/auth';
-import { InvalidCursorError, RenewalStore } from '../../shared/adapters/renewal-store';
+import { InvalidCursorError, RenewalRecords } from '../../shared/adapters/renewal-store';
 import { issuesToFieldErrors } from '../../shared/domain/canonical';
 import { toResource } from '../../shared/domain/renewal';
-import { PROVIDERS } from '../../shared/system';
 
 export interface StatusDeps {
-  readonly store: RenewalStore;
+  readonly store: RenewalRecords;
   readonly checkReadToken: ReadTokenCheck;
   readonly logger: Logger;
 }
 
-const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
-});
-const listPath = z.object({ provider: z.enum(PROVIDERS), subscriptionRef: z.string().min(1) });
 
 export const createStatusHandler = (deps: StatusDeps) =>
   httpFunction(deps.logger)
@@ -39,6 +32,8 @@ export const createStatusHandler = (deps: StatusDeps) =>
           return jsonResponse(200, toResource(record));
         }
         case 'GET /v1/subscriptions/{provider}/{subscriptionRef}/renewals': {
+          // The list's checks are built on its first request, not at cold start.
+          const { listPath, listQuery } = await import('./list-request');
           const path = listPath.safeParse(event.pathParameters ?? {});
           if (!path.success) throw badRequest('The path names an unknown provider.', issuesToFieldErrors(path.error.issues, ['path']));
           const query = listQuery.safeParse(event.queryStringParameters ?? {});
@@ -57,7 +52,7 @@ export const createStatusHandler = (deps: StatusDeps) =>
     });
 
 export const loadStatusDeps = async (env: Env, clients: { dynamo: DynamoDBClient; secrets?: SecretsManagerClient }, logger: Logger): Promise<StatusDeps> => ({
-  store: new RenewalStore(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
+  store: new RenewalRecords(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
   checkReadToken: await loadReadTokenCheck(createSecretReader(env, clients)),
   logger,
 });

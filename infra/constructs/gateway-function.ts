@@ -7,7 +7,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import type { FunctionDescription } from '../../shared/system';
+import { consumerBundleDefine, type FunctionDescription } from '../../shared/system';
 import { repoRoot } from '../paths';
 import { LOG_RETENTION, type SecretName, type TableAccess } from '../settings';
 import type { ProviderQueue } from './provider-queue';
@@ -115,6 +115,9 @@ export class GatewayFunction extends Construct {
         // Bundle the AWS SDK instead of relying on the runtime's copy: the versions we test are
         // the versions we run, and only the commands used are loaded.
         externalModules: [],
+        // A consumer's provider, compiled in: its bundle holds that provider's code alone
+        // (CONSUMER_PROVIDER in shared/system.ts).
+        define: consumerBundleDefine(description),
         logLevel: LogLevel.WARNING,
       },
     });

@@ -57,6 +57,7 @@ export class RenewalTable extends Construct {
         ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
         : { encryption: TableEncryption.AWS_MANAGED }),
       deletionProtection: props.deletionProtection ?? true,
+      ...(description.timeToLiveAttribute ? { timeToLiveAttribute: description.timeToLiveAttribute } : {}),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
 

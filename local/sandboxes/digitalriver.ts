@@ -1,6 +1,6 @@
 /**
  * Digital River sandbox: the Commerce API admin calls that change a subscription's renewal
- * settings (PROVIDERS.md), with the journal and fault injection of ./framework and DR's per-key
+ * settings (docs/providers.md), with the journal and fault injection of ./framework and DR's per-key
  * rate limit.
  *
  *   POST /v1/subscriptions/{subId}/renewal-type      {"autoRenewal": boolean}
@@ -47,6 +47,7 @@
  */
 import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
+import { configuredRate, type ProviderValues } from './registration';
 import { SlidingWindowRateLimiter, type RateLimit } from './rate-limit';
 
 export const DR_SUBSCRIPTION_STATES = ['Subscribed', 'Pending activation', 'Trial', 'Grace period', 'Suspended', 'Cancelled', 'Expired'] as const;
@@ -138,7 +139,7 @@ const FIELD_OF: Readonly<Record<DrRenewalAction, string>> = {
   'renewal-price': 'renewalUnitPrice',
 };
 
-/** Changes that accept Basic auth only (PROVIDERS.md). */
+/** Changes that accept Basic auth only (docs/providers.md). */
 const BASIC_ONLY: readonly DrRenewalAction[] = ['renewal-product', 'renewal-price'];
 
 export class DigitalRiverSandbox extends Sandbox {
@@ -490,3 +491,23 @@ const adminRoutes = (store: DrStore, limiter: SlidingWindowRateLimiter): Route[]
     },
   },
 ];
+
+// ── Registration (registration.ts) ──────────────────────────────────────────────────────────────
+
+declare module './registration' {
+  interface SandboxRegistry {
+    digitalriver: DigitalRiverSandbox;
+  }
+}
+
+/** The local stack's DigitalRiver, holding the configured key and secret in the configured header, limiting calls to the rate the gateway keeps. */
+export const sandbox = (values: ProviderValues): DigitalRiverSandbox => {
+  const rateLimit = configuredRate('digitalriver', values);
+  const authHeader = values.DIGITALRIVER_AUTH_HEADER?.toLowerCase() === 'token' ? 'token' : 'authorization';
+  return new DigitalRiverSandbox({
+    apiKey: values.DIGITALRIVER_API_KEY ?? '',
+    apiSecret: values.DIGITALRIVER_API_SECRET ?? '',
+    authHeader,
+    ...(rateLimit ? { rateLimit } : {}),
+  });
+};

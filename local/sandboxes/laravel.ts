@@ -5,7 +5,7 @@
  * field at once, one list of messages per field, the attribute named with spaces for underscores.
  *
  * One deliberate difference: types are strict JSON types. Laravel's `integer` and `boolean` rules
- * also accept "5", "1" and "true" strings; the sandbox does not, because PROVIDERS.md documents
+ * also accept "5", "1" and "true" strings; the sandbox does not, because docs/providers.md documents
  * int32 and boolean fields and a consumer sending proper JSON types is right with either.
  * (Query parameters are always strings, so `site_id` and `user_id` use `queryInteger`.)
  */
@@ -19,7 +19,7 @@ export type FieldRule =
       readonly required?: boolean;
       readonly min?: number;
       readonly max?: number;
-      /** Laravel's `alpha_dash`, ASCII only (what PROVIDERS.md documents for campaign keys). */
+      /** Laravel's `alpha_dash`, ASCII only (what docs/providers.md documents for campaign keys). */
       readonly alphaDash?: boolean;
       readonly in?: readonly string[];
     }

@@ -1,5 +1,5 @@
 /**
- * Pelcro sandbox: "Renew subscription" in both variants (PROVIDERS.md), with the journal and fault
+ * Pelcro sandbox: "Renew subscription" in both variants (docs/providers.md), with the journal and fault
  * injection of ./framework and Pelcro's per-account rate limit.
  *
  * - SDK  `POST /api/v1/sdk/subscription/renew?site_id=N`, `Authorization: Bearer <customer JWT>`;
@@ -61,6 +61,7 @@
  */
 import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
+import { configuredRate, type ProviderValues } from './registration';
 import { checkJwt, signJwt, type JwtClaims } from './jwt';
 import { isMissing, queryInteger, validate, type FieldErrors, type Rules } from './laravel';
 import { SlidingWindowRateLimiter, type RateDecision, type RateLimit } from './rate-limit';
@@ -75,7 +76,7 @@ export const PELCRO_SUBSCRIPTION_STATUSES = ['active', 'trialing', 'past_due', '
 export type PelcroSubscriptionStatus = (typeof PELCRO_SUBSCRIPTION_STATUSES)[number];
 
 export const PELCRO_DEFAULT_RATE_LIMIT: RateLimit = { limit: 120, windowMs: 60_000 };
-/** Lifetime of the customer token Pelcro hands out (PROVIDERS.md: 60 days by default). */
+/** Lifetime of the customer token Pelcro hands out (docs/providers.md: 60 days by default). */
 export const PELCRO_TOKEN_TTL_SECONDS = 60 * 24 * 60 * 60;
 /** Signs the tokens the sandbox mints when no `jwtSecret` is configured. */
 const DEFAULT_JWT_SECRET = 'pelcro-sandbox-secret';
@@ -721,3 +722,17 @@ const adminRoutes = (store: PelcroStore, limiter: SlidingWindowRateLimiter): Rou
     },
   },
 ];
+
+// ── Registration (registration.ts) ──────────────────────────────────────────────────────────────
+
+declare module './registration' {
+  interface SandboxRegistry {
+    pelcro: PelcroSandbox;
+  }
+}
+
+/** The local stack's Pelcro, holding the configured API key, limiting calls to the rate the gateway keeps. */
+export const sandbox = (values: ProviderValues): PelcroSandbox => {
+  const rateLimit = configuredRate('pelcro', values);
+  return new PelcroSandbox({ apiKey: values.PELCRO_API_KEY ?? '', ...(rateLimit ? { rateLimit } : {}) });
+};

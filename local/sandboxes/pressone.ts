@@ -1,5 +1,5 @@
 /**
- * PressOne sandbox: the voice-only eSIM partner API as PROVIDERS.md describes it, with the
+ * PressOne sandbox: the voice-only eSIM partner API as docs/providers.md describes it, with the
  * journal and fault injection of ./framework.
  *
  * Where PressOne publishes nothing the choices below are plausible guesses, written down so a
@@ -26,6 +26,7 @@
  */
 import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
+import type { ProviderValues } from './registration';
 
 export const PRESSONE_RENEW_PATH = '/api/third-party/partner/renew-number/';
 export const PRESSONE_LIST_USER_PATH = '/api/third-party/partner/user/';
@@ -301,3 +302,14 @@ const adminRoutes = (accounts: PressOneAccounts): Route[] => [
     },
   },
 ];
+
+// ── Registration (registration.ts) ──────────────────────────────────────────────────────────────
+
+declare module './registration' {
+  interface SandboxRegistry {
+    pressone: PressOneSandbox;
+  }
+}
+
+/** The local stack's PressOne, holding the configured API key. */
+export const sandbox = (values: ProviderValues): PressOneSandbox => new PressOneSandbox({ apiKey: values.PRESSONE_API_KEY ?? '' });

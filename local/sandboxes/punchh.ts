@@ -1,5 +1,5 @@
 /**
- * Punchh sandbox: Platform Functions "Renew Subscription" (PROVIDERS.md), with the journal and
+ * Punchh sandbox: Platform Functions "Renew Subscription" (docs/providers.md), with the journal and
  * fault injection of ./framework and Punchh's IP lockout after failed logins.
  *
  * `POST /api2/dashboard/subscriptions/renew` with `Authorization: Bearer <business admin key>` and
@@ -35,7 +35,7 @@
  * - Field errors → 422 `{"errors": {...}}`, Rails wording, all at once: `start_time`/`end_time`
  *   "can't be blank" | "is invalid" (not an ISO 8601 date-time; a time without an offset is read as
  *   UTC), `end_time` "must be after start time"; `purchase_price` is reported under **`price`**
- *   (as PROVIDERS.md says): "can't be blank" | "is not a number" | "must be greater than or equal
+ *   (as docs/providers.md says): "can't be blank" | "is not a number" | "must be greater than or equal
  *   to 0". JSON types are strict (an integer id, a number price).
  * - Plan → 422 `{"errors": {"base": ["Invalid Plan ID" | "Plan is not active." | "Plan has
  *   expired." | "Plan is not available for purchase."]}}`: `new_plan_id` when given (a
@@ -53,6 +53,7 @@
  */
 import * as z from 'zod';
 import { parseAdminBody, Sandbox, type Route, type SandboxRequest, type SandboxResponse } from './framework';
+import type { ProviderValues } from './registration';
 
 export const PUNCHH_RENEW_PATH = '/api2/dashboard/subscriptions/renew';
 export const PUNCHH_SIGN_IN_MESSAGE = 'You need to sign in or sign up before continuing.';
@@ -471,3 +472,14 @@ const adminRoutes = (store: PunchhStore, guard: LoginGuard): Route[] => [
     },
   },
 ];
+
+// ── Registration (registration.ts) ──────────────────────────────────────────────────────────────
+
+declare module './registration' {
+  interface SandboxRegistry {
+    punchh: PunchhSandbox;
+  }
+}
+
+/** The local stack's Punchh, holding the configured admin key. */
+export const sandbox = (values: ProviderValues): PunchhSandbox => new PunchhSandbox({ adminKey: values.PUNCHH_ADMIN_KEY ?? '' });

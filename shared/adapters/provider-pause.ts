@@ -13,7 +13,9 @@
  *   probe lease, until one gets past authentication (→ open) or is refused (→ paused).
  *
  * Credentials are identified by a fingerprint (a hash, never the secret), so rotating a refused
- * key ends its pause at once: the new key is probed.
+ * key ends its pause at once: the new key is probed. A probe whose holder stopped before settling
+ * it (a crash, a timeout) may have been refused: it counts as a refusal, so the credentials are
+ * paused until a pause after its lease.
  *
  * State: one item per provider (pk = PAUSE#<provider>), read once per batch; written on a probe,
  * a refusal and the first success after them, never in steady state.
@@ -53,7 +55,23 @@ interface PauseItem {
   readonly pausedFor?: string;
   readonly reason?: string;
   readonly trusted?: string;
+  readonly probeUntil?: number;
+  readonly probeFor?: string;
 }
+
+/** Why a probe that ended without an answer pauses its credentials. */
+export const UNSETTLED_PROBE_REASON = 'a probe of these credentials ended without an answer (its consumer stopped); it may have been refused';
+
+/** The gate an item shows for these credentials now (shared with the simulator's in-memory store). */
+export const gateOf = (item: PauseItem, now: number, fingerprint: string, pauseMs: number): CredentialGate => {
+  if (item.pausedFor === fingerprint && typeof item.until === 'number' && item.until > now) {
+    return { state: 'paused', until: item.until, ...(item.reason ? { reason: item.reason } : {}) };
+  }
+  if (item.probeFor === fingerprint && typeof item.probeUntil === 'number' && item.probeUntil <= now && now < item.probeUntil + pauseMs) {
+    return { state: 'paused', until: item.probeUntil + pauseMs, reason: UNSETTLED_PROBE_REASON };
+  }
+  return item.trusted === fingerprint ? { state: 'open' } : { state: 'probe' };
+};
 
 export class DynamoProviderPause implements ProviderPause {
   private readonly doc: DynamoDBDocumentClient;
@@ -73,11 +91,7 @@ export class DynamoProviderPause implements ProviderPause {
 
   async gate(now: Date, fingerprint: string): Promise<CredentialGate> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: true }));
-    const item = (out.Item ?? {}) as PauseItem;
-    if (item.pausedFor === fingerprint && typeof item.until === 'number' && item.until > now.getTime()) {
-      return { state: 'paused', until: item.until, ...(item.reason ? { reason: item.reason } : {}) };
-    }
-    return item.trusted === fingerprint ? { state: 'open' } : { state: 'probe' };
+    return gateOf((out.Item ?? {}) as PauseItem, now.getTime(), fingerprint, this.pauseMs);
   }
 
   async acquireProbe(now: Date, owner: string, fingerprint: string, leaseMs: number): Promise<boolean> {
@@ -86,11 +100,19 @@ export class DynamoProviderPause implements ProviderPause {
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key,
-          UpdateExpression: 'SET probeOwner = :owner, probeUntil = :until',
-          // Free probe, and not paused for these credentials (another instance may just have been refused).
-          ConditionExpression: '(attribute_not_exists(probeUntil) OR probeUntil < :now) AND NOT (pausedFor = :fp AND #until > :now)',
+          UpdateExpression: 'SET probeOwner = :owner, probeUntil = :until, probeFor = :fp',
+          // Free probe (none, or an unsettled one of other credentials, or one a pause ago), and
+          // not paused for these credentials (another instance may just have been refused).
+          ConditionExpression:
+            '(attribute_not_exists(probeUntil) OR (probeUntil < :now AND (probeFor <> :fp OR probeUntil < :settled))) AND NOT (pausedFor = :fp AND #until > :now)',
           ExpressionAttributeNames: { '#until': 'until' },
-          ExpressionAttributeValues: { ':owner': owner, ':until': now.getTime() + leaseMs, ':now': now.getTime(), ':fp': fingerprint },
+          ExpressionAttributeValues: {
+            ':owner': owner,
+            ':until': now.getTime() + leaseMs,
+            ':now': now.getTime(),
+            ':fp': fingerprint,
+            ':settled': now.getTime() - this.pauseMs,
+          },
         }),
       );
       return true;
@@ -105,7 +127,7 @@ export class DynamoProviderPause implements ProviderPause {
       new UpdateCommand({
         TableName: this.tableName,
         Key: this.key,
-        UpdateExpression: 'SET trusted = :fp REMOVE probeOwner, probeUntil',
+        UpdateExpression: 'SET trusted = :fp REMOVE probeOwner, probeUntil, probeFor',
         ExpressionAttributeValues: { ':fp': fingerprint },
       }),
     );
@@ -117,7 +139,7 @@ export class DynamoProviderPause implements ProviderPause {
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key,
-          UpdateExpression: 'REMOVE probeOwner, probeUntil',
+          UpdateExpression: 'REMOVE probeOwner, probeUntil, probeFor',
           ConditionExpression: 'probeOwner = :owner',
           ExpressionAttributeValues: { ':owner': owner },
         }),
@@ -133,7 +155,7 @@ export class DynamoProviderPause implements ProviderPause {
       new UpdateCommand({
         TableName: this.tableName,
         Key: this.key,
-        UpdateExpression: 'SET #until = :until, pausedFor = :fp, reason = :reason, #at = :at REMOVE trusted, probeOwner, probeUntil',
+        UpdateExpression: 'SET #until = :until, pausedFor = :fp, reason = :reason, #at = :at REMOVE trusted, probeOwner, probeUntil, probeFor',
         ExpressionAttributeNames: { '#until': 'until', '#at': 'at' },
         ExpressionAttributeValues: { ':until': now.getTime() + this.pauseMs, ':fp': fingerprint, ':reason': reason, ':at': now.toISOString() },
       }),

@@ -1,7 +1,7 @@
 /** Sends renewals to their provider's queue. */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { QueuedRenewal } from '../domain/renewal';
-import { system, type EnabledProvider } from '../system';
+import { QUEUES, type EnabledProvider } from '../system';
 import { requireEnv } from '../config';
 
 /** SQS caps DelaySeconds at 15 minutes; longer waits are re-deferred by the consumer. */
@@ -31,7 +31,7 @@ export class SqsRenewalQueue implements RenewalQueue {
 /** Every provider queue, by provider, from the `<PROVIDER>_QUEUE_URL` variables of the description. */
 export const providerQueues = (env: Readonly<Record<string, string | undefined>>, sqs: SQSClient): Partial<Record<EnabledProvider, RenewalQueue>> => {
   const queues: Partial<Record<EnabledProvider, RenewalQueue>> = {};
-  for (const q of system.queues) queues[q.provider] = new SqsRenewalQueue(sqs, requireEnv(env, q.urlEnv));
+  for (const q of QUEUES) queues[q.provider] = new SqsRenewalQueue(sqs, requireEnv(env, q.urlEnv));
   return queues;
 };
 

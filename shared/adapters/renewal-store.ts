@@ -12,7 +12,7 @@
  *   gsi1pk = SUB#<provider>#<subscription>,     list a subscription's renewals, newest first
  *   gsi1sk = <createdAt>#<id>                   (bySubscription index, cursor-paginated)
  *
- * Costs per renewal: intake 1 write (create); consumer 2 writes on the success path (claim,
+ * Nothing deletes a renewal. Costs per renewal: intake 1 write (create; +1 only when its send fails); consumer 2 writes on the success path (claim,
  * complete); with a period, the claim is a two-item transaction preceded by one consistent read.
  * Records never expire: the record is what makes a redrive days later harmless.
  */
@@ -23,7 +23,6 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -35,6 +34,9 @@ import type { Attempt, RenewalRecord, RenewalStatus } from '../domain/renewal';
 import type { Provider } from '../system';
 
 const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
+
+/** What the status API shows on a renewal whose message could not be sent yet. */
+export const SEND_FAILED_REASON = 'stored but not yet queued: sending it to the queue failed; a repeat of the request with the same idempotency key queues it';
 const subscriptionKey = (provider: Provider, subscription: string) => `SUB#${provider}#${subscription}`;
 
 const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
@@ -77,12 +79,17 @@ export interface Page<T> {
   readonly nextCursor?: string;
 }
 
-export class RenewalStore {
-  private readonly doc: DynamoDBDocumentClient;
+/**
+ * The renewal records as intake, the scheduler and the read routes use them: create one under
+ * its idempotency key, withdraw one never sent, read one, list a subscription's. Those functions
+ * bundle this class alone, without the consumer's claims and completions (RenewalStore).
+ */
+export class RenewalRecords {
+  protected readonly doc: DynamoDBDocumentClient;
 
   constructor(
     client: DynamoDBClient,
-    private readonly tableName: string,
+    protected readonly tableName: string,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -112,16 +119,39 @@ export class RenewalStore {
     }
   }
 
-  /** Undoes a create whose message could not be queued, so a retry of the webhook starts clean. */
-  async deleteUnqueued(id: string): Promise<void> {
+  /**
+   * Notes on a renewal still waiting for its first attempt that its message could not be sent.
+   * Nothing deletes a renewal: another actor may have observed it (docs/architecture.md#nothing-accepted-is-lost).
+   */
+  async markSendFailed(id: string, now: Date): Promise<void> {
     try {
       await this.doc.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.tableName,
           Key: renewalKey(id),
+          UpdateExpression: 'SET sendFailedAt = :now, statusReason = :reason',
           ConditionExpression: '#s = :queued AND size(attempts) = :zero',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':queued': 'queued', ':zero': 0 },
+          ExpressionAttributeValues: { ':now': now.toISOString(), ':reason': SEND_FAILED_REASON, ':queued': 'queued', ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      // Already attempted or finished: its message was delivered after all.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Removes the mark once a later send succeeded. */
+  async clearSendFailure(id: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          UpdateExpression: 'REMOVE sendFailedAt, statusReason',
+          ConditionExpression: '#s = :queued AND attribute_exists(sendFailedAt)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':queued': 'queued' },
         }),
       );
     } catch (error) {
@@ -134,6 +164,39 @@ export class RenewalStore {
     return out.Item ? toRecord(out.Item) : undefined;
   }
 
+  /** A subscription's renewals, newest first. The cursor is opaque to callers. */
+  async listBySubscription(
+    provider: Provider,
+    subscription: string,
+    options: { limit: number; cursor?: string },
+  ): Promise<Page<RenewalRecord>> {
+    const pk = subscriptionKey(provider, subscription);
+    const query = new QueryCommand({
+      TableName: this.tableName,
+      IndexName: 'bySubscription',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ScanIndexForward: false,
+      Limit: options.limit,
+      ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor, pk) } : {}),
+    });
+    const out = await this.doc.send(query).catch((error: unknown) => {
+      // A cursor that passed the checks below but that DynamoDB still refuses is the caller's, not ours.
+      if (options.cursor && error instanceof Error && error.name === 'ValidationException') throw new InvalidCursorError();
+      throw error;
+    });
+    return {
+      items: (out.Items ?? []).map(toRecord),
+      ...(out.LastEvaluatedKey ? { nextCursor: encodeCursor(out.LastEvaluatedKey) } : {}),
+    };
+  }
+}
+
+/**
+ * The renewal records with what a consumer does to them (docs/architecture.md#conditional-writes):
+ * claim one for an attempt, give the claim back, complete it, hold and release a period.
+ */
+export class RenewalStore extends RenewalRecords {
   /**
    * Takes the lease for one attempt. Succeeds when the renewal is due (queued, or retry_scheduled
    * whose time has come) or when a previous holder's lease has expired (it crashed or timed out).
@@ -143,7 +206,8 @@ export class RenewalStore {
     const claim = {
       TableName: this.tableName,
       Key: renewalKey(id),
-      UpdateExpression: 'SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now REMOVE nextAttemptAt',
+      // claimedSince stays from the first claim whose outcome is not recorded yet (holders that died).
+      UpdateExpression: 'SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now, claimedSince = if_not_exists(claimedSince, :now) REMOVE nextAttemptAt',
       ConditionExpression: CLAIMABLE,
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: {
@@ -237,7 +301,7 @@ export class RenewalStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: renewalKey(id),
-          UpdateExpression: 'SET #s = :status, attempts = list_append(attempts, :attempts), updatedAt = :now REMOVE leaseOwner, leaseExpiresAt',
+          UpdateExpression: 'SET #s = :status, attempts = list_append(attempts, :attempts), updatedAt = :now REMOVE leaseOwner, leaseExpiresAt, claimedSince',
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: { ':status': status, ':attempts': attempts, ':now': now.toISOString(), ':owner': owner },
@@ -301,7 +365,7 @@ export class RenewalStore {
           Key: renewalKey(id),
           UpdateExpression: `SET #s = :status, statusReason = :reason, attempts = list_append(attempts, :attempts), updatedAt = :now${
             completion.nextAttemptAt ? ', nextAttemptAt = :next' : ''
-          } REMOVE leaseOwner, leaseExpiresAt`,
+          } REMOVE leaseOwner, leaseExpiresAt, claimedSince`,
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {
@@ -312,11 +376,15 @@ export class RenewalStore {
             ':owner': owner,
             ...(completion.nextAttemptAt ? { ':next': completion.nextAttemptAt } : {}),
           },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return { fenced: false };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Our own write, applied once already: the SDK retried a request whose answer was lost.
+      // Nobody else writes this exact completion (same time, same attempts, no lease left).
+      if (error.Item && holdsCompletion(toRecord(unmarshall(error.Item)), now, completion)) return { fenced: false };
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -328,30 +396,16 @@ export class RenewalStore {
       return { fenced: true };
     }
   }
-
-  /** A subscription's renewals, newest first. The cursor is opaque to callers. */
-  async listBySubscription(
-    provider: Provider,
-    subscription: string,
-    options: { limit: number; cursor?: string },
-  ): Promise<Page<RenewalRecord>> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'bySubscription',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': subscriptionKey(provider, subscription) },
-        ScanIndexForward: false,
-        Limit: options.limit,
-        ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor) } : {}),
-      }),
-    );
-    return {
-      items: (out.Items ?? []).map(toRecord),
-      ...(out.LastEvaluatedKey ? { nextCursor: encodeCursor(out.LastEvaluatedKey) } : {}),
-    };
-  }
 }
+
+/** Whether a record already holds exactly this completion, written at `now` (an SDK retry of our own write). */
+export const holdsCompletion = (record: RenewalRecord, now: Date, completion: Completion): boolean =>
+  record.leaseOwner === undefined &&
+  record.status === completion.status &&
+  record.updatedAt === now.toISOString() &&
+  attemptIds(record.attempts.slice(-completion.attempts.length)) === attemptIds(completion.attempts);
+/** Attempts by number and start (maps come back from DynamoDB in no particular key order). */
+const attemptIds = (attempts: readonly Attempt[]): string => attempts.map((a) => `${a.number}@${a.startedAt}`).join(',');
 
 export class InvalidCursorError extends Error {
   constructor() {
@@ -362,7 +416,12 @@ export class InvalidCursorError extends Error {
 
 const encodeCursor = (key: Record<string, unknown>): string => Buffer.from(JSON.stringify(key)).toString('base64url');
 
-const decodeCursor = (cursor: string): Record<string, unknown> => {
+/**
+ * A cursor is the `LastEvaluatedKey` of a page of this subscription: a renewal's table key and its
+ * index key, consistent with each other. Anything else — another subscription's cursor, a
+ * hand-edited one — would make DynamoDB refuse the query (a 500), so it is refused here (a 400).
+ */
+const decodeCursor = (cursor: string, subscriptionPk: string): Record<string, unknown> => {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (
@@ -371,7 +430,10 @@ const decodeCursor = (cursor: string): Record<string, unknown> => {
       Object.keys(parsed).sort().join(',') === 'gsi1pk,gsi1sk,pk,sk' &&
       Object.values(parsed).every((v) => typeof v === 'string')
     ) {
-      return parsed as Record<string, unknown>;
+      const key = parsed as Record<'pk' | 'sk' | 'gsi1pk' | 'gsi1sk', string>;
+      const id = /^RENEWAL#(rnw_[a-z2-7]{26})$/.exec(key.pk)?.[1];
+      const createdAt = id && key.gsi1sk.endsWith(`#${id}`) ? key.gsi1sk.slice(0, -id.length - 1) : undefined;
+      if (id && key.sk === 'RENEWAL' && key.gsi1pk === subscriptionPk && createdAt && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(createdAt)) return key;
     }
   } catch {
     // fall through

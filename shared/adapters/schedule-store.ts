@@ -9,12 +9,12 @@ import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ScheduleRecord } from '../domain/schedule';
-import { system, type Provider } from '../system';
+import { SCHEDULER, type Provider } from '../system';
 
 const scheduleKey = (provider: Provider, subscription: string) => ({ pk: `SCHEDULE#${provider}#${subscription}`, sk: 'SCHEDULE' });
 
 /** Spreads schedules evenly and stably over the shards of the due index. */
-export const shardOf = (provider: Provider, subscription: string, shards = system.scheduler.shards): number =>
+export const shardOf = (provider: Provider, subscription: string, shards = SCHEDULER.shards): number =>
   createHash('sha256').update(`${provider}#${subscription}`).digest().readUInt32BE(0) % shards;
 
 const dueKeys = (s: Pick<ScheduleRecord, 'provider' | 'subscription' | 'nextRunAt'>) => ({
@@ -44,27 +44,52 @@ export class ScheduleStore {
     return out.Item ? toSchedule(out.Item) : undefined;
   }
 
-  /** Creates or replaces; only an active schedule is in the due index. */
-  async put(s: ScheduleRecord): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...scheduleKey(s.provider, s.subscription), ...s, ...(s.status === 'active' ? dueKeys(s) : {}) },
-      }),
-    );
+  /**
+   * Creates or replaces; only an active schedule is in the due index. With `expected`, only if
+   * the schedule is still the version read (or still absent): false when it changed meanwhile.
+   */
+  async put(s: ScheduleRecord, expected?: { readonly version: number } | 'absent'): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...scheduleKey(s.provider, s.subscription), ...s, ...(s.status === 'active' ? dueKeys(s) : {}) },
+          ...(expected === 'absent' ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+          ...(expected && expected !== 'absent' ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expected.version } } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (expected && error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
-  /** Cancels: no later run is queued. The record stays, with its last renewal, for GET. */
-  async cancel(provider: Provider, subscription: string, now: Date): Promise<boolean> {
+  /**
+   * Cancels: no later run is queued. The record stays, with its last renewal, for GET. False when
+   * there is none, or (with `fence`) when it is no longer the version read. `fence.webhooks`
+   * replaces the record of the signed messages applied to it.
+   */
+  async cancel(
+    provider: Provider,
+    subscription: string,
+    now: Date,
+    fence?: { readonly version: number; readonly webhooks: Readonly<Record<string, number>> },
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: scheduleKey(provider, subscription),
-          UpdateExpression: 'SET #s = :cancelled, updatedAt = :now, version = version + :one REMOVE gsi2pk, gsi2sk',
-          ConditionExpression: 'attribute_exists(pk)',
+          UpdateExpression: `SET #s = :cancelled, updatedAt = :now, version = version + :one${fence ? ', webhooks = :webhooks' : ''} REMOVE gsi2pk, gsi2sk`,
+          ConditionExpression: fence ? 'attribute_exists(pk) AND version = :v' : 'attribute_exists(pk)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':cancelled': 'cancelled', ':now': now.toISOString(), ':one': 1 },
+          ExpressionAttributeValues: {
+            ':cancelled': 'cancelled',
+            ':now': now.toISOString(),
+            ':one': 1,
+            ...(fence ? { ':v': fence.version, ':webhooks': fence.webhooks } : {}),
+          },
         }),
       );
       return true;
@@ -79,7 +104,7 @@ export class ScheduleStore {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: system.scheduler.dueIndex,
+        IndexName: SCHEDULER.dueIndex,
         KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk <= :now',
         ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#\uffff` },
         Limit: limit,

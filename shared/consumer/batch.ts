@@ -5,11 +5,12 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { queuedRenewalSchema, type QueuedRenewal } from '../domain/renewal';
+import type { QueuedRenewal } from '../domain/renewal';
+import type { queuedRenewalSchema } from '../domain/queued-renewal';
 import type { Limiter } from '../adapters/rate-limiter';
-import type { ProviderConfig } from '../providers/types';
+import type { ProviderConfig, ProviderModule } from '../providers/types';
 import { addLambdaContext } from '../logger';
-import { processRenewal, type ConsumerDeps, type ProviderAnswer } from './engine';
+import { dueAtMs, processRenewal, type ConsumerDeps, type ProviderAnswer } from './engine';
 import { credentialFingerprint } from '../adapters/provider-pause';
 
 export class PoisonMessageError extends Error {
@@ -19,7 +20,8 @@ export class PoisonMessageError extends Error {
   }
 }
 
-export interface BatchDeps extends ConsumerDeps {
+/** What a consumer is configured with at cold start: everything but the provider's code. */
+export interface ConsumerConfig extends Omit<ConsumerDeps, 'provider'> {
   /** The provider's request rate, shared by every consumer instance; absent when unlimited. */
   readonly limiter?: Limiter;
   /** How long a call may wait for its slot and still finish before the function times out. */
@@ -28,16 +30,19 @@ export interface BatchDeps extends ConsumerDeps {
   readonly currentConfig?: () => Promise<ProviderConfig>;
 }
 
+/** A consumer's configuration with its provider's code, as each batch runs with it. */
+export type BatchDeps = ConsumerConfig & ConsumerDeps;
+
 type Parsed = { readonly message: QueuedRenewal } | { readonly poison: string };
 
-const parse = (record: SQSRecord): Parsed => {
+const parse = (schema: typeof queuedRenewalSchema, record: SQSRecord): Parsed => {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
   } catch {
     return { poison: 'body is not JSON' };
   }
-  const parsed = queuedRenewalSchema.safeParse(body);
+  const parsed = schema.safeParse(body);
   return parsed.success ? { message: parsed.data } : { poison: parsed.error.issues.map((i) => i.path.join('.')).join(', ') };
 };
 
@@ -46,13 +51,45 @@ export const PROBE_WAIT_SECONDS = 5;
 
 type Slot = { readonly at: number; readonly toleranceMs: number };
 
-export const createBatchHandler = (coldStartDeps: BatchDeps) => {
+/** What the first batch loads: the provider's code and the message check. */
+interface Loaded {
+  readonly provider: ProviderModule;
+  readonly schema: typeof queuedRenewalSchema;
+}
+
+/**
+ * The consumer's batch handler. The provider's code (`loadProvider`: its `call.ts`) and the
+ * message check are loaded on the first batch, not at cold start: a consumer builds its
+ * provider's schemas when it first calls the provider.
+ */
+let messageCheck: Promise<typeof queuedRenewalSchema> | undefined;
+/** The queued-message check, loaded once per process (by the first batch, or ahead of it). */
+export const loadMessageCheck = (): Promise<typeof queuedRenewalSchema> =>
+  (messageCheck ??= import('../domain/queued-renewal').then(
+    (m) => m.queuedRenewalSchema,
+    (error: unknown) => {
+      messageCheck = undefined;
+      throw error;
+    },
+  ));
+
+export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: () => Promise<ProviderModule>) => {
   const processor = new BatchProcessor(EventType.SQS);
+  let loading: Promise<Loaded> | undefined;
+  const load = async (): Promise<Loaded> => {
+    const [provider, schema] = await Promise.all([loadProvider(), loadMessageCheck()]);
+    return { provider, schema };
+  };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     addLambdaContext(coldStartDeps.logger, context);
+    // Code that fails to load fails the batch (SQS redelivers it), and the next batch tries again.
+    const { provider, schema } = await (loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    }));
     // A secret that cannot be read fails the batch before any record is touched: SQS redelivers it.
-    const deps = coldStartDeps.currentConfig ? { ...coldStartDeps, config: await coldStartDeps.currentConfig() } : coldStartDeps;
-    const parsed = new Map(event.Records.map((r) => [r.messageId, parse(r)] as const));
+    const deps: BatchDeps = { ...coldStartDeps, provider, ...(coldStartDeps.currentConfig ? { config: await coldStartDeps.currentConfig() } : {}) };
+    const parsed = new Map(event.Records.map((r) => [r.messageId, parse(schema, r)] as const));
     const messageOf = (record: SQSRecord): QueuedRenewal => {
       const p = parsed.get(record.messageId);
       if (!p || 'poison' in p) throw new PoisonMessageError(record.messageId, p && 'poison' in p ? p.poison : 'missing');
@@ -74,8 +111,14 @@ export const createBatchHandler = (coldStartDeps: BatchDeps) => {
     if (probe && !(await deps.pause?.acquireProbe(new Date(), context.awsRequestId, fingerprint, deps.leaseMs))) {
       return deferAll(PROBE_WAIT_SECONDS);
     }
-    const valid = event.Records.filter((r) => 'message' in (parsed.get(r.messageId) ?? {}));
-    const canary = deps.pause ? valid[0] : undefined;
+    // A copy that is not due yet (a long retry wait, a far notBefore) is only sent on: it makes no
+    // call, so it takes no rate-limit slot and cannot be the batch's first call.
+    const nowMs = (deps.now?.() ?? new Date()).getTime();
+    const due = event.Records.filter((r) => {
+      const p = parsed.get(r.messageId);
+      return p !== undefined && 'message' in p && dueAtMs(p.message) <= nowMs;
+    });
+    const canary = deps.pause ? due[0] : undefined;
     if (probe && !canary) await deps.pause?.releaseProbe(context.awsRequestId);
     let canaryAnswer: ProviderAnswer | undefined;
     /** Set once any call of this batch was refused: its renewals not yet called wait for the pause. */
@@ -110,14 +153,18 @@ export const createBatchHandler = (coldStartDeps: BatchDeps) => {
 
     if (canary) {
       canaryDone = (async () => {
+        let finished = false;
         try {
           await processRecord(canary, await reserve([canary]), (a) => (canaryAnswer = a));
+          finished = true;
         } finally {
-          if (probe) await settleProbe(deps, canaryAnswer, fingerprint, context.awsRequestId);
+          // A probe that failed before anyone knew its answer is left to run out: it may have been
+          // refused, and an unsettled probe pauses these credentials (provider-pause.ts).
+          if (probe && (finished || canaryAnswer)) await settleProbe(deps, canaryAnswer, fingerprint, context.awsRequestId);
         }
       })();
     }
-    const others = valid.filter((r) => r !== canary);
+    const others = due.filter((r) => r !== canary);
     const othersSlots = (async () => {
       await canaryDone.catch(() => undefined);
       return refused || probe ? new Map<string, Slot | { wait: number }>() : reserve(others);
@@ -125,6 +172,8 @@ export const createBatchHandler = (coldStartDeps: BatchDeps) => {
 
     const recordHandler = async (record: SQSRecord): Promise<void> => {
       if (record === canary) return canaryDone;
+      // Not due: the engine sends it on to its due time without a claim or a call.
+      if (!due.includes(record)) return processRecord(record, new Map());
       const message = messageOf(record);
       if (probe) return deps.queue.send(message, PROBE_WAIT_SECONDS);
       const slots = await othersSlots;

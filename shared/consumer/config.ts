@@ -1,4 +1,8 @@
-/** Consumer configuration, shared by every provider's consumer (docs/architecture.md#configuration-names). */
+/**
+ * Consumer configuration, shared by every provider's consumer (docs/architecture.md#configuration-names),
+ * from the provider's declaration. The provider's code (its `call.ts`) is not loaded here: the
+ * batch handler loads it on the first batch (createBatchHandler).
+ */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, createSecretReader, optionalInt, requireEnv, requireUrl, type Env } from '../config';
@@ -8,24 +12,19 @@ import { RenewalStore } from '../adapters/renewal-store';
 import { SqsRenewalQueue } from '../adapters/queue';
 import { fetchCall } from '../adapters/http-call';
 import { DEFAULT_RETRY_POLICY } from '../domain/retry';
-import { PROVIDER_CONFIG, functionDescription, queueFor, type EnabledProvider, type ProviderConfigNames } from '../system';
-import { pressone } from '../providers/pressone';
-import { pelcro } from '../providers/pelcro';
-import { punchh } from '../providers/punchh';
-import { digitalriver } from '../providers/digitalriver';
-import type { ProviderConfig, ProviderModule } from '../providers/types';
-import type { BatchDeps } from './batch';
+import { PROVIDER_CONFIG, declarationOf, functionDescription, queueFor, type EnabledProvider, type ProviderConfigNames } from '../system';
+import { settingValue, type ProviderDeclaration } from '../providers/declaration';
+import type { ProviderConfig } from '../providers/types';
+import type { ConsumerConfig } from './batch';
 import { DynamoRateLimiter, parseRateLimit } from '../adapters/rate-limiter';
 import { DynamoProviderPause } from '../adapters/provider-pause';
-
-const PROVIDER_MODULES: Record<EnabledProvider, ProviderModule> = { pressone, pelcro, punchh, digitalriver };
 
 export const loadConsumerDeps = async (
   provider: EnabledProvider,
   env: Env,
   clients: { dynamo: DynamoDBClient; sqs: SQSClient; secrets?: SecretsManagerClient },
   logger: Logger,
-): Promise<BatchDeps> => {
+): Promise<ConsumerConfig> => {
   const names: ProviderConfigNames = PROVIDER_CONFIG[provider];
   const fn = functionDescription(`consumer-${provider}`);
   const functionTimeoutMs = fn.timeoutSeconds * 1000;
@@ -39,15 +38,18 @@ export const loadConsumerDeps = async (
   // Each call must get its slot early enough to finish before the function is stopped.
   const maxSlotWaitMs = functionTimeoutMs - callTimeoutMs - 5_000;
   if (rate && maxSlotWaitMs <= 0) throw new ConfigError(`PROVIDER_CALL_TIMEOUT_MS leaves no time to wait for ${provider}'s rate limit`);
-  const providerModule = PROVIDER_MODULES[provider];
+  const declaration: ProviderDeclaration = declarationOf(provider);
   const baseUrl = requireUrl(env, names.baseUrlEnv);
   const settings = Object.fromEntries(names.settingEnvs.map((n) => [n, env[n]?.trim() || undefined]));
+  const checkSettings = (): void => {
+    for (const [name, setting] of Object.entries(declaration.config.settings)) settingValue(name, setting, settings[name]);
+  };
   const readSecret = createSecretReader(env, clients);
   // Read at every batch (cached up to SECRETS_MAX_AGE_SECONDS): a rotated key is used without a cold start.
   const currentConfig = async (): Promise<ProviderConfig> => {
     const secrets = Object.fromEntries(await Promise.all(names.secretEnvs.map(async (n) => [n, await readSecret(n)] as const)));
     const config = { baseUrl, secrets, settings };
-    providerModule.validateConfig?.(config);
+    checkSettings();
     return config;
   };
   const config = await currentConfig();
@@ -63,7 +65,6 @@ export const loadConsumerDeps = async (
       : {}),
     maxSlotWaitMs: Math.max(0, maxSlotWaitMs),
     queue: new SqsRenewalQueue(clients.sqs, requireEnv(env, queueFor(provider).urlEnv)),
-    provider: providerModule,
     config,
     call: fetchCall,
     callTimeoutMs,

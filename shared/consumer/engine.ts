@@ -2,20 +2,21 @@
  * Performs one queued renewal, at most one provider call per claim
  * (docs/architecture.md#no-double-renewal, docs/architecture.md#response-classification-and-retries).
  *
- *  1. not yet due (notBefore)          → re-queue with a delay, acknowledge this copy
+ *  1. not yet due (notBefore, or a retry's dueAt) → re-queue with a delay (at most SQS's 900 s:
+ *     a longer wait takes several copies), acknowledge this copy; no claim, no attempt
  *  2. claim the record (conditional write with a lease; with the period lock when the renewal
  *     covers a known period)
  *       lost: already finished         → acknowledge (duplicate delivery or redrive)
  *             leased by another worker → re-queue for when the lease ends
  *             retry not due yet        → re-queue for its time
  *             period held by another   → end pointing at it, or wait for it to finish
- *             no record                → acknowledge: intake undid it and answered 5xx
+ *             no record                → acknowledge (nothing deletes a renewal: not expected)
  *  3. the previous attempt may have taken effect (it was interrupted, or its answer was
  *     ambiguous) and the call is not safe to repeat: ask the provider's read API first; without
  *     one, stop at needs_attention
  *  4. wait for the rate-limit slot, call, classify (confirming an ambiguous answer where the
  *     provider can), decide; record the attempt and the status (releases the lease)
- *  5. retry_scheduled → re-queue with the backoff delay
+ *  5. retry_scheduled → re-queue with the backoff delay, the copy carrying its due time
  *
  * Re-queueing sends a fresh delayed copy and acknowledges the current one, so waiting never
  * counts toward the queue's maxReceiveCount; only crashes and timeouts move a message to the DLQ.
@@ -64,6 +65,10 @@ export type RenewalResult =
   | { readonly kind: 'deferred'; readonly delaySeconds: number; readonly why: string }
   | { readonly kind: 'skipped'; readonly why: string };
 
+/** When this copy may be worked on: its notBefore or its retry's due time, whichever is later (0: now). */
+export const dueAtMs = (message: QueuedRenewal): number =>
+  Math.max(0, ...[message.notBefore, message.dueAt].map((t) => (t ? Date.parse(t) : 0)).filter((t) => !Number.isNaN(t)));
+
 const secondsUntil = (atMs: number, now: Date): number => Math.max(1, Math.ceil((atMs - now.getTime()) / 1000));
 const sleepUntil = (atMs: number): Promise<void> => {
   const ms = atMs - Date.now();
@@ -85,15 +90,14 @@ export const processRenewal = async (
   const clock = () => deps.now?.() ?? new Date();
   const now = clock();
   const log = deps.logger;
-  const defer = async (delaySeconds: number, why: string): Promise<RenewalResult> => {
-    await deps.queue.send(message, delaySeconds);
+  const defer = async (delaySeconds: number, why: string, copy: QueuedRenewal = message): Promise<RenewalResult> => {
+    await deps.queue.send(copy, delaySeconds);
     log.debug('renewal deferred', { renewalId: message.id, delaySeconds, why });
     return { kind: 'deferred', delaySeconds, why };
   };
 
-  if (message.notBefore && Date.parse(message.notBefore) > now.getTime()) {
-    return defer(secondsUntil(Date.parse(message.notBefore), now), 'notBefore in the future');
-  }
+  const due = dueAtMs(message);
+  if (due > now.getTime()) return defer(secondsUntil(due, now), due === Date.parse(message.dueAt ?? '') ? 'retry not due yet' : 'notBefore in the future');
 
   const period = deps.provider.periodOf?.(message);
   const claim = await deps.store.claim(message.id, owner, now, deps.leaseMs, period ? { provider: message.provider, period } : undefined);
@@ -101,14 +105,16 @@ export const processRenewal = async (
     if ('periodHeldBy' in claim) return periodHeldElsewhere(message, claim.periodHeldBy, deps, defer);
     const current = claim.current;
     if (!current) {
-      log.warn('queued renewal has no record; intake withdrew it', { renewalId: message.id });
+      // Nothing deletes a renewal any more; a message without one is foreign or from before that.
+      log.warn('queued renewal has no record', { renewalId: message.id });
       return { kind: 'skipped', why: 'no record' };
     }
     if (isTerminal(current.status)) return { kind: 'skipped', why: `already ${current.status}` };
     if (current.status === 'in_progress' && current.leaseExpiresAt !== undefined) {
       return defer(secondsUntil(current.leaseExpiresAt, now) + 1, 'leased by another worker');
     }
-    if (current.nextAttemptAt) return defer(secondsUntil(Date.parse(current.nextAttemptAt), now), 'retry not due yet');
+    // A copy without the due time (a duplicate, or sent before it was known): it gets it now.
+    if (current.nextAttemptAt) return defer(secondsUntil(Date.parse(current.nextAttemptAt), now), 'retry not due yet', { ...message, dueAt: current.nextAttemptAt });
     throw new Error(`renewal ${message.id} could not be claimed in status ${current.status}`);
   }
 
@@ -117,7 +123,7 @@ export const processRenewal = async (
     ...Object.values(deps.config.secrets),
     ...SECRET_PARAMS.map((k) => message.params[k]).filter((v): v is string => typeof v === 'string'),
   ];
-  const finish = async (decision: Decision, attempts: readonly Attempt[], answered?: Classification['class']): Promise<RenewalResult> => {
+  const finish = async (decision: Decision, attempts: readonly Attempt[]): Promise<RenewalResult> => {
     const finishedAt = clock();
     const nextAttemptAt = decision.status === 'retry_scheduled' ? new Date(finishedAt.getTime() + decision.delayMs).toISOString() : undefined;
     const { fenced } = await deps.store.complete(message.id, owner, finishedAt, {
@@ -140,17 +146,12 @@ export const processRenewal = async (
       latencyMs: attempt?.latencyMs,
       fenced,
     });
-    const paused = answered === 'auth' && deps.pause !== undefined && (deps.pauseOnAuthStatuses?.includes(attempt?.httpStatus ?? 0) ?? false);
-    if (paused && deps.pause) {
-      // Even when fenced: the refusal happened, whoever records it.
-      await deps.pause.pause(finishedAt, decision.reason, credentialFingerprint(deps.config.secrets));
-      log.warn('provider paused after refusing the account credentials', { provider: message.provider });
-    }
-    if (answered) onAnswer?.({ errorClass: answered, paused });
     if (fenced) return { kind: 'completed', status: 'lease lost' };
     // Failed for good: the period was not renewed, so a later renewal may take it.
     if (decision.status === 'failed' && period) await deps.store.releasePeriod(message.id, message.provider, period);
-    if (decision.status === 'retry_scheduled') await deps.queue.send(message, Math.max(1, Math.ceil(decision.delayMs / 1000)));
+    if (decision.status === 'retry_scheduled' && nextAttemptAt) {
+      await deps.queue.send({ ...message, dueAt: nextAttemptAt }, Math.max(1, Math.ceil(decision.delayMs / 1000)));
+    }
     return { kind: 'completed', status: decision.status };
   };
 
@@ -158,11 +159,13 @@ export const processRenewal = async (
   let attemptNumber = previous.attempts.length + 1;
   const earlier: Attempt[] = [];
   if (claim.interrupted) {
+    // From the first claim not recorded (several holders may have died in a row) to the last lease.
+    const since = previous.claimedSince ?? previous.updatedAt;
     earlier.push({
       number: attemptNumber++,
-      startedAt: previous.updatedAt,
-      // Unknown; the holder could have been calling until its lease ran out.
-      latencyMs: Math.max(0, (previous.leaseExpiresAt ?? Date.parse(previous.updatedAt) + deps.leaseMs) - Date.parse(previous.updatedAt)),
+      startedAt: since,
+      // Unknown; the holders could have been calling until the last lease ran out.
+      latencyMs: Math.max(0, (previous.leaseExpiresAt ?? Date.parse(previous.updatedAt) + deps.leaseMs) - Date.parse(since)),
       errorClass: 'interrupted',
       message: 'the worker holding this renewal stopped (crash or timeout) before recording an outcome',
     });
@@ -171,7 +174,7 @@ export const processRenewal = async (
   const unknown = outcomeUnknown(earlier.at(-1) ?? previous.attempts.at(-1), deps);
 
   if (unknown && !deps.provider.idempotentCall) {
-    const confirmation = await confirm(message, unknown.since, deps);
+    const confirmation = await confirm(message, unknown.since, deps, onAnswer);
     // An interrupted attempt carries what the read API said; after an ambiguous one the
     // confirmation is the reason for the status (that attempt is already recorded).
     const noted = earlier.map((a) => ({ ...a, confirmation }));
@@ -219,11 +222,20 @@ export const processRenewal = async (
   const startedAt = clock();
   const result = await deps.call(request, deps.callTimeoutMs);
   const answered = deps.provider.classify(result);
+  // A refused login is acted on before anything else is written: the provider is paused at once,
+  // so a failure to record the attempt (or a crash) cannot hide the refusal from the others.
+  const refused = answered.class === 'auth' && deps.pause !== undefined && (deps.pauseOnAuthStatuses?.includes(answered.httpStatus ?? 0) ?? false);
+  // Told first, so the batch holds back its other calls even if the pause cannot be written.
+  onAnswer?.({ errorClass: answered.class, paused: refused });
+  if (refused && deps.pause) {
+    await deps.pause.pause(clock(), `authentication or configuration problem: ${sanitizeText(answered.message, secrets)}`, credentialFingerprint(deps.config.secrets));
+    log.warn('provider paused after refusing the account credentials', { provider: message.provider });
+  }
   let classification: Classification = answered;
   let confirmation: Confirmation | undefined;
   let decision: Decision | undefined;
   if (classification.class === 'ambiguous' && !deps.provider.idempotentCall && deps.provider.confirmation) {
-    confirmation = await confirm(message, startedAt, deps);
+    confirmation = await confirm(message, startedAt, deps, onAnswer);
     if (confirmation === 'renewed') classification = { ...classification, class: 'success' };
     else if (confirmation === 'not-renewed') {
       // Not evidence yet: the provider may still be processing the call. Ask again once it has
@@ -248,7 +260,7 @@ export const processRenewal = async (
     ...(classification.retryAfterSeconds !== undefined ? { retryAfterSeconds: classification.retryAfterSeconds } : {}),
     ...(confirmation ? { confirmation } : {}),
   };
-  return finish(decision, [...earlier, attempt], answered.class);
+  return finish(decision, [...earlier, attempt]);
 };
 
 const settleMsOf = (deps: ConsumerDeps): number => deps.settleMs ?? deps.provider.confirmation?.settleMs ?? 0;
@@ -266,10 +278,21 @@ const outcomeUnknown = (last: Attempt | undefined, deps: ConsumerDeps): { since:
 };
 
 /** Asks the provider's read API whether the renewal happened since `since`. */
-const confirm = async (message: QueuedRenewal, since: Date, deps: ConsumerDeps): Promise<Confirmation> => {
+const confirm = async (message: QueuedRenewal, since: Date, deps: ConsumerDeps, onAnswer?: (answer: ProviderAnswer) => void): Promise<Confirmation> => {
   const confirmation = deps.provider.confirmation;
   if (!confirmation) return 'unknown';
   const result = await deps.call(confirmation.buildRequest(message, deps.config), deps.callTimeoutMs);
+  if (result.kind === 'response' && deps.pause && deps.pauseOnAuthStatuses?.includes(result.status)) {
+    // The read logs in with the account's credentials too: a refusal counts toward the lockout
+    // like a refused call, so it pauses the provider the same way.
+    onAnswer?.({ errorClass: 'auth', paused: true });
+    const now = deps.now?.() ?? new Date();
+    await deps.pause.pause(now, `the provider refused the account credentials on its read API (HTTP ${result.status})`, credentialFingerprint(deps.config.secrets));
+    deps.logger.warn('provider paused after refusing the account credentials', { provider: message.provider });
+    return 'unknown';
+  }
+  // A read answered got past authentication: the credentials work.
+  if (result.kind === 'response' && result.status < 400) onAnswer?.({ errorClass: 'success', paused: false });
   return confirmation.interpret(result, message, since);
 };
 

@@ -3,9 +3,7 @@
  * the message queued in SQS, and how ids and request fingerprints are derived.
  */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
-import { PROVIDERS } from '../system';
-import { OPERATIONS, withoutSecrets, type CanonicalRequest } from './canonical';
+import { withoutSecrets, type CanonicalRequest } from './canonical';
 import type { ErrorClass } from '../providers/types';
 
 export const STATUSES = ['queued', 'in_progress', 'retry_scheduled', 'succeeded', 'accepted', 'failed', 'needs_attention'] as const;
@@ -46,23 +44,38 @@ export interface RenewalRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly nextAttemptAt?: string;
+  /** Set while a `queued` renewal's message could not be sent: a repeat of the request sends it. */
+  readonly sendFailedAt?: string;
   readonly leaseOwner?: string;
   /** Epoch ms; while in the future, the holder of the lease is the only one who may call. */
   readonly leaseExpiresAt?: number;
+  /**
+   * While `in_progress`: when the first claim whose outcome is not recorded yet was taken. A holder
+   * that died may have called the provider at any time since; later claims keep it.
+   */
+  readonly claimedSince?: string;
 }
 
-/** The SQS message: everything the consumer needs, secrets included (queues are encrypted). */
-export const queuedRenewalSchema = z.object({
-  v: z.literal(1),
-  id: z.string().min(1),
-  idempotencyKey: z.string().min(1),
-  provider: z.enum(PROVIDERS),
-  operation: z.enum(OPERATIONS),
-  subscription: z.string().min(1),
-  params: z.record(z.string(), z.unknown()),
-  notBefore: z.string().optional(),
-});
-export type QueuedRenewal = z.output<typeof queuedRenewalSchema>;
+/**
+ * The SQS message: everything the consumer needs, secrets included (queues are encrypted).
+ * Consumers check each one against `queuedRenewalSchema` (./queued-renewal.ts).
+ */
+export interface QueuedRenewal {
+  readonly v: 1;
+  readonly id: string;
+  readonly idempotencyKey: string;
+  readonly provider: CanonicalRequest['provider'];
+  readonly operation: CanonicalRequest['operation'];
+  readonly subscription: string;
+  readonly params: Record<string, unknown>;
+  readonly notBefore?: string;
+  /**
+   * A retry's due time (its record's `nextAttemptAt`), carried by the delayed copies the consumer
+   * sends: SQS delays at most 15 minutes, so a longer wait is several copies, and one that arrives
+   * early is sent on again without a claim or a rate-limit slot. The record stays authoritative.
+   */
+  readonly dueAt?: string;
+}
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 const base32 = (bytes: Uint8Array): string => {

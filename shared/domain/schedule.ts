@@ -1,24 +1,32 @@
 /**
  * Schedules: subscriptions the gateway renews by itself, every cadence (issue 4).
  *
- * Run k of a schedule happens at `anchor + k × cadence` and renews period k. For Punchh the
- * periods are terms that chain: term k starts where the current term (given when the schedule was
- * set) ends, plus k cadences, and ends one cadence later. A run is queued under a key derived from
+ * Run k of a schedule happens at `anchor + k × cadence` and renews period k. For a provider that
+ * renews terms (its declaration's `schedule.term`: Punchh) the periods are terms that chain: term
+ * k starts where the current term (given when the schedule was set) ends, plus k cadences, and
+ * ends one cadence later. A run is queued under a key derived from
  * (provider, subscription, period start), so however many times a run is attempted — overlapping
  * scheduler runs, a crash between queueing and advancing, a schedule replaced with the same
  * period — it queues one renewal.
  */
-import * as z from 'zod';
-import { PROVIDERS, type Provider } from '../system';
+import type * as ScheduleRequestModule from './schedule-request';
+import { declarationOf, type Provider } from '../system';
 import type { FieldError } from '../http/problem';
-import { issuesToFieldErrors, OPERATIONS, OPERATIONS_BY_PROVIDER, parseCanonicalRequest, type CanonicalRequest, type Operation } from './canonical';
-import { addDuration, minimumMs, parseDuration, type Duration } from './duration';
+import type { ProviderDeclaration, ScheduleDeclaration } from '../providers/declaration';
+import type { CanonicalRequest, Operation } from './canonical';
+import { addDuration, parseDuration, type Duration } from './duration';
 
 export const SCHEDULE_STATUSES = ['active', 'paused', 'cancelled'] as const;
 export type ScheduleStatus = (typeof SCHEDULE_STATUSES)[number];
 
-/** Cadences shorter than this are refused: a schedule is for renewals, not polling. */
-export const MIN_CADENCE_MS = 60 * 60 * 1000;
+/**
+ * The last instant a run or a term may reach: ISO 8601 four-digit years. Past it a date either
+ * cannot be computed at all (JavaScript dates end in year 275760: `P300000Y` gives an Invalid
+ * Date) or is written `+010000-…`, which sorts before every four-digit year in the due index.
+ */
+export const SCHEDULE_HORIZON = '9999-12-31T23:59:59.999Z';
+/** Runs checked when a schedule is set: each (and, for Punchh, the term it renews) must be within the horizon. */
+export const RUNS_CHECKED_WHEN_SET = 3;
 
 export interface Term {
   readonly startTime: string;
@@ -45,29 +53,15 @@ export interface ScheduleRecord {
   readonly lastRenewalId?: string;
   readonly lastPeriodStart?: string;
   readonly lastRunAt?: string;
+  /**
+   * The signed messages (a digest of each webhook-id) that set or cancelled this schedule lately,
+   * with when (epoch seconds): a replay of one of them is answered without being applied again,
+   * so it cannot undo a later change (docs/architecture.md#a-signed-request-does-only-what-it-asked).
+   */
+  readonly webhooks?: Readonly<Record<string, number>>;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
-
-const isoDateTime = () => z.iso.datetime({ offset: true });
-
-export const scheduleBody = z
-  .strictObject({
-    operation: z.enum(OPERATIONS).optional(),
-    params: z.record(z.string(), z.unknown()).default({}),
-    cadence: z.string().refine((v) => parseDuration(v) !== undefined, 'must be an ISO 8601 duration such as P1M, P1Y or P7D'),
-    nextRunAt: isoDateTime(),
-    status: z.enum(['active', 'paused']).default('active'),
-    term: z.strictObject({ startTime: isoDateTime(), endTime: isoDateTime() }).optional(),
-  })
-  .superRefine((b, ctx) => {
-    const d = parseDuration(b.cadence);
-    if (d && minimumMs(d) < MIN_CADENCE_MS) ctx.addIssue({ code: 'custom', path: ['cadence'], message: 'must be at least one hour (PT1H)' });
-    if (b.term && Date.parse(b.term.endTime) <= Date.parse(b.term.startTime)) {
-      ctx.addIssue({ code: 'custom', path: ['term', 'endTime'], message: 'must be after term.startTime' });
-    }
-  });
-export type ScheduleBody = z.output<typeof scheduleBody>;
 
 const cadenceOf = (s: Pick<ScheduleRecord, 'cadence'>): Duration => {
   const d = parseDuration(s.cadence);
@@ -97,10 +91,21 @@ export const currentRunIndex = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence' |
   return k;
 };
 
-/** The renewal run k asks for. Pelcro's scheduled renewals use the Core call (no customer session). */
+/** The params that carry a provider's term, if it renews terms (its declaration's `schedule.term`). */
+export const termParamsOf = (provider: Provider): ScheduleDeclaration['term'] => {
+  const declaration: ProviderDeclaration = declarationOf(provider);
+  return declaration.schedule?.term;
+};
+
+/** The renewal run k asks for: the schedule's params, plus the term of period k where there is one. */
 export const renewalRequestFor = (s: ScheduleRecord, k: number): CanonicalRequest => {
   const period = periodOf(s, k);
-  const params = period.term ? { ...s.params, startTime: period.term.startTime, endTime: period.term.endTime } : { ...s.params };
+  let params: Record<string, unknown> = { ...s.params };
+  if (period.term) {
+    const names = termParamsOf(s.provider);
+    if (!names) throw new Error(`schedule ${s.provider}/${s.subscription} has a term, but ${s.provider} declares no term params`);
+    params = { ...params, [names.startParam]: period.term.startTime, [names.endParam]: period.term.endTime };
+  }
   return { provider: s.provider, operation: s.operation, subscription: s.subscription, params };
 };
 
@@ -108,66 +113,40 @@ export const renewalRequestFor = (s: ScheduleRecord, k: number): CanonicalReques
 export const scheduledKey = (s: Pick<ScheduleRecord, 'provider' | 'subscription' | 'anchorAt' | 'cadence' | 'term'>, k: number): string =>
   `schedule:${s.provider}:${s.subscription}:${periodOf(s, k).start}`;
 
+const HORIZON_MS = Date.parse(SCHEDULE_HORIZON);
+const withinHorizon = (d: Date): boolean => !Number.isNaN(d.getTime()) && d.getTime() <= HORIZON_MS;
+
+/** Whether the first runs after run 0 (and the Punchh terms they renew) can be computed and stay within the horizon. */
+export const advanceable = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence' | 'term'>): boolean => {
+  const cadence = parseDuration(s.cadence);
+  if (!cadence) return false;
+  for (let k = 0; k <= RUNS_CHECKED_WHEN_SET; k++) {
+    if (!withinHorizon(addDuration(new Date(s.anchorAt), cadence, k))) return false;
+    if (s.term && !withinHorizon(addDuration(new Date(s.term.endTime), cadence, k + 1))) return false;
+  }
+  return true;
+};
+
 export type ScheduleValidation = { ok: true; value: ScheduleRecord } | { ok: false; errors: FieldError[] };
 
-/** Validates a PUT and builds the schedule it sets (run 0 at nextRunAt). */
-export const scheduleFromRequest = (
+/** Validates a PUT and builds the schedule it sets (run 0 at nextRunAt); `previous` is the schedule it replaces. */
+export type ScheduleFromRequest = (
   provider: string,
   subscription: string,
   body: unknown,
   now: Date,
   previous?: Pick<ScheduleRecord, 'version' | 'createdAt' | 'lastRenewalId' | 'lastPeriodStart' | 'lastRunAt'>,
-): ScheduleValidation => {
-  const p = z.enum(PROVIDERS).safeParse(provider);
-  if (!p.success) return { ok: false, errors: [{ path: 'path.provider', message: `must be one of ${PROVIDERS.join(', ')}` }] };
-  const parsed = scheduleBody.safeParse(body);
-  if (!parsed.success) return { ok: false, errors: issuesToFieldErrors(parsed.error.issues) };
-  const b = parsed.data;
-  const allowed: readonly Operation[] = OPERATIONS_BY_PROVIDER[p.data];
-  const operation = b.operation ?? (allowed.length === 1 ? allowed[0] : undefined);
-  if (!operation || !allowed.includes(operation)) {
-    return { ok: false, errors: [{ path: 'operation', message: `is required for ${p.data}: one of ${allowed.join(', ')}` }] };
-  }
-  const errors: FieldError[] = [];
-  if (p.data === 'punchh' && !b.term) errors.push({ path: 'term', message: 'is required for Punchh: the current term, which the next renewal follows' });
-  if (p.data !== 'punchh' && b.term) errors.push({ path: 'term', message: `applies to Punchh only, not ${p.data}` });
-  if (p.data === 'pelcro' && b.params.api !== 'core') {
-    errors.push({ path: 'params.api', message: 'must be "core": scheduled renewals have no customer session, so they use the Core call' });
-  }
-  for (const key of ['startTime', 'endTime']) {
-    if (key in b.params) errors.push({ path: `params.${key}`, message: 'is set per period from term and cadence' });
-  }
-  if (errors.length > 0) return { ok: false, errors };
+) => Promise<ScheduleValidation>;
 
-  const record: ScheduleRecord = {
-    provider: p.data,
-    subscription,
-    operation,
-    params: b.params,
-    cadence: b.cadence,
-    anchorAt: new Date(b.nextRunAt).toISOString(),
-    ...(b.term ? { term: { startTime: new Date(b.term.startTime).toISOString(), endTime: new Date(b.term.endTime).toISOString() } } : {}),
-    status: b.status,
-    runIndex: 0,
-    nextRunAt: new Date(b.nextRunAt).toISOString(),
-    version: (previous?.version ?? 0) + 1,
-    ...(previous?.lastRenewalId ? { lastRenewalId: previous.lastRenewalId } : {}),
-    ...(previous?.lastPeriodStart ? { lastPeriodStart: previous.lastPeriodStart } : {}),
-    ...(previous?.lastRunAt ? { lastRunAt: previous.lastRunAt } : {}),
-    createdAt: previous?.createdAt ?? now.toISOString(),
-    updatedAt: now.toISOString(),
-  };
-  // Every renewal it will ask for must be valid: check the first with the canonical rules.
-  const first = parseCanonicalRequest(renewalRequestFor(record, 0));
-  if (!first.ok) {
-    // Punchh's per-period fields come from the term; name them there. (Mutation testing: the
-    // regex without `^` survives as an equivalent mutant: every params path starts with `params.`;
-    // 'term' emptied survives, untested: only a term whose next period ends after year 9999 gets
-    // here.)
-    return { ok: false, errors: first.errors.map((e) => ({ ...e, path: e.path.replace(/^params\.(startTime|endTime)$/, 'term') })) };
-  }
-  return { ok: true, value: record };
-};
+/** The checks (and the provider's canonical schemas) are loaded on the first PUT: schedule-request.ts. */
+export const scheduleFromRequest: ScheduleFromRequest = async (...args) => (await loadScheduleRequest()).scheduleFromRequest(...args);
+
+let scheduleRequest: Promise<typeof ScheduleRequestModule> | undefined;
+const loadScheduleRequest = () =>
+  (scheduleRequest ??= import('./schedule-request').catch((error: unknown) => {
+    scheduleRequest = undefined;
+    throw error;
+  }));
 
 /** What GET returns. */
 export const toScheduleResource = (s: ScheduleRecord, lastRenewal?: { id: string; status: string }) => ({

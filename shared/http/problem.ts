@@ -76,6 +76,16 @@ export const notFound = (detail: string): HttpError => new HttpError(404, 'not-f
 export const conflict = (detail: string): HttpError =>
   new HttpError(409, 'idempotency-key-reused', 'Idempotency key reused with a different request', detail);
 
+/** A signed message (its webhook-id) was first accepted with something else outside the signature. */
+export const webhookIdReused = (): HttpError =>
+  new HttpError(
+    409,
+    'webhook-id-reused',
+    'Webhook id reused for a different request',
+    'This webhook-id was accepted before for a different request: something the signature does not cover (path, query, Idempotency-Key, Authorization) differs. A signed message only ever does what it first asked for; send a new message with its own webhook-id.',
+    { errors: [{ path: 'headers.webhook-id', message: 'was first accepted for a different request' }] },
+  );
+
 export const payloadTooLarge = (limit: number): HttpError =>
   new HttpError(413, 'payload-too-large', 'Payload too large', `The request body exceeds ${limit} bytes.`);
 

@@ -2,22 +2,23 @@
  * Accepting a renewal request (docs/architecture.md#from-a-webhook,
  * docs/architecture.md#nothing-accepted-is-lost): after the HTTP checks, store the renewal under
  * its idempotency key (one conditional write) and queue it (one send). A 2xx is only returned once
- * the message is in SQS; if the send fails the record is withdrawn and the caller gets a 503, so a
- * retry of the webhook starts clean and nothing accepted is lost.
+ * this acceptance knows a message is in SQS: its own send succeeded.
+ *
+ * A stored renewal is never deleted, because another actor may already have observed it (an
+ * overlapping scheduler run that then advanced its schedule, a duplicate webhook answered 200). If
+ * the send fails the record stays `queued`, marked with the failure, and the caller gets a 503;
+ * any repeat of the request sends it again.
  */
 import type { Logger } from '../logger';
 import { conflict, notImplemented, serviceUnavailable } from '../http/problem';
 import { newRenewalRecord, queuedMessageFor, type RenewalRecord } from '../domain/renewal';
 import type { CanonicalRequest } from '../domain/canonical';
 import { delaySecondsUntil, type RenewalQueue } from '../adapters/queue';
-import type { RenewalStore } from '../adapters/renewal-store';
+import type { RenewalRecords } from '../adapters/renewal-store';
 import type { Provider } from '../system';
 
-/** How old a never-attempted renewal must be before a repeat re-queues it. */
-export const RESEND_AFTER_MS = 30_000;
-
 export interface AcceptDeps {
-  readonly store: RenewalStore;
+  readonly store: RenewalRecords;
   readonly queues: Partial<Record<Provider, RenewalQueue>>;
   readonly logger: Logger;
   readonly now?: () => Date;
@@ -43,27 +44,43 @@ export const acceptRenewal = async (request: CanonicalRequest, idempotencyKey: s
     if (existing.requestHash !== record.requestHash) {
       throw conflict(`Idempotency key ${JSON.stringify(idempotencyKey)} was first used for a different request (renewal ${existing.id}).`);
     }
-    // Still queued and never attempted a while after it was created: its send may have been lost
-    // (a crash between storing and sending), so queue it again. A duplicate message is harmless —
-    // the consumer's claim lets one through — but a repeat moments after the first (overlapping
-    // scheduler runs, a fast webhook retry) is almost surely not a lost send, so it queues nothing.
-    const age = now.getTime() - Date.parse(existing.createdAt);
-    if (existing.status === 'queued' && existing.attempts.length === 0 && age > RESEND_AFTER_MS) await queue.send(message, delay);
+    // Still queued and never attempted: whether a message for it is in SQS is not known here. The
+    // first acceptance's send may still be under way, may have failed (its caller got a 503), or
+    // its process may have died before sending. So send it (again) before answering: a duplicate
+    // is harmless (the consumer's claim lets one through); a missing one would leave the renewal
+    // queued for good behind this 200, after the caller (a scheduler run that then advances its
+    // schedule, an upstream) stopped asking.
+    if (existing.status === 'queued' && existing.attempts.length === 0) {
+      await sendOrKeep(existing.id, () => queue.send(message, delay), deps, now);
+      if (existing.sendFailedAt) {
+        await deps.store.clearSendFailure(existing.id).catch((error: unknown) =>
+          deps.logger.warn('could not clear the failed-send mark; the renewal is queued', { renewalId: existing.id, error: error instanceof Error ? error.name : 'unknown' }),
+        );
+      }
+    }
     return { httpStatus: 200, renewal: { id: existing.id, status: existing.status, idempotencyKey } };
   }
 
-  try {
-    await queue.send(message, delay);
-  } catch (error) {
-    deps.logger.error('queueing failed; withdrawing the renewal', { renewalId: record.id, error: error instanceof Error ? error.name : 'unknown' });
-    await deps.store.deleteUnqueued(record.id).catch((cleanupError: unknown) =>
-      deps.logger.error('could not withdraw the renewal; it stays queued and a retry of the request re-queues it', {
-        renewalId: record.id,
-        error: cleanupError instanceof Error ? cleanupError.name : 'unknown',
-      }),
-    );
-    throw serviceUnavailable('The renewal could not be queued; retry the request with the same idempotency key.');
-  }
+  await sendOrKeep(record.id, () => queue.send(message, delay), deps, now);
   deps.logger.info('renewal accepted', { renewalId: record.id, provider: record.provider, operation: record.operation });
   return { httpStatus: 202, renewal: { id: record.id, status: record.status, idempotencyKey } };
+};
+
+/**
+ * Sends, or keeps the renewal `queued` (marked, so the status API shows why it has not run) and
+ * answers 503: a retry of the request with the same key sends it.
+ */
+const sendOrKeep = async (id: string, send: () => Promise<void>, deps: AcceptDeps, now: Date): Promise<void> => {
+  try {
+    await send();
+  } catch (error) {
+    deps.logger.error('queueing failed; the renewal stays queued until a repeat of the request sends it', {
+      renewalId: id,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+    await deps.store.markSendFailed(id, now).catch((markError: unknown) =>
+      deps.logger.error('could not mark the failed send on the renewal', { renewalId: id, error: markError instanceof Error ? markError.name : 'unknown' }),
+    );
+    throw serviceUnavailable('The renewal is stored but could not be queued; retry the request with the same idempotency key.');
+  }
 };

@@ -1,7 +1,7 @@
 /**
- * What every provider module gives the gateway: how to read the provider's own request shape,
- * how to turn a queued renewal into the provider call, and how to read the answer. All pure, so
- * they are unit-tested request by request and response by response.
+ * What a provider's code gives the gateway (its folder's parts, see ./parts.ts): how to read the
+ * provider's own request shape, how to turn a queued renewal into the provider call, and how to
+ * read the answer. All pure, so they are unit-tested request by request and response by response.
  */
 import type { QueuedRenewal } from '../domain/renewal';
 import type { CanonicalRequest, ValidationResult } from '../domain/canonical';
@@ -62,8 +62,6 @@ export type Confirmation = 'renewed' | 'not-renewed' | 'unknown';
 export interface ProviderModule {
   /** True when repeating the call cannot apply it twice (it sets an absolute value). */
   readonly idempotentCall: boolean;
-  /** Checks the provider's settings at cold start (throws a ConfigError naming the variable). */
-  validateConfig?(config: ProviderConfig): void;
   buildRequest(renewal: QueuedRenewal, config: ProviderConfig): OutgoingRequest;
   classify(result: CallResult): Classification;
   /**

@@ -16,7 +16,7 @@ import type { ScheduleStore } from '../adapters/schedule-store';
 import { currentRunIndex, periodOf, renewalRequestFor, runAt, scheduledKey, type ScheduleRecord } from '../domain/schedule';
 import { parseCanonicalRequest, type CanonicalRequest } from '../domain/canonical';
 import { HttpError } from '../http/problem';
-import { system } from '../system';
+import { SCHEDULER } from '../system';
 import type { Accepted } from '../intake/accept';
 
 export interface SchedulerDeps {
@@ -68,7 +68,7 @@ export const runScheduler = async (
       }
       const k = currentRunIndex(s, now);
       const request = renewalRequestFor(s, k);
-      const valid = parseCanonicalRequest(request);
+      const valid = await parseCanonicalRequest(request);
       if (!valid.ok) throw new Error(`schedule ${s.provider}/${s.subscription} makes an invalid request: ${valid.errors.map((e) => e.path).join(', ')}`);
       let renewalId: string;
       try {
@@ -100,7 +100,7 @@ export const runScheduler = async (
     }
   };
 
-  const shards = Array.from({ length: system.scheduler.shards }, (_, i) => i);
+  const shards = Array.from({ length: SCHEDULER.shards }, (_, i) => i);
   await pool(shards, 4, async (shard) => {
     let cursor: Record<string, unknown> | undefined;
     do {

@@ -26,7 +26,7 @@ const secret = () => stack.env.RENEWALS_WEBHOOK_SECRETS ?? '';
 const readHeaders = () => ({ authorization: `Bearer ${stack.env.RENEWALS_READ_TOKENS}` });
 const email = () => `user${++n}.${Date.now()}@example.com`;
 
-const post = async (path: string, body: string, options: { webhookId?: string; at?: Date; headers?: Record<string, string> } = {}) => {
+const post = async (path: string, body: string | Uint8Array, options: { webhookId?: string; at?: Date; headers?: Record<string, string> } = {}) => {
   const headers = { ...signedHeaders(secret(), body, options), ...options.headers };
   const res = await fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers, body });
   return { status: res.status, contentType: res.headers.get('content-type'), json: (await res.json()) as Record<string, unknown> };
@@ -119,6 +119,8 @@ describe('PressOne renewal through the local stack', () => {
         return { status: res.status, json: (await res.json()) as Record<string, unknown> };
       }, 401],
       ['malformed JSON', () => post('/v1/providers/pressone/renew-number', '{"email": '), 400],
+      // Signed over its exact bytes, which are not UTF-8 (0xff): the signature verifies, the body does not decode.
+      ['a correctly signed body that is not UTF-8', () => post('/v1/providers/pressone/renew-number', Buffer.from('{"email":"\xff@example.com"}', 'latin1')), 400, ['(body)']],
       ['a missing email', () => post('/v1/providers/pressone/renew-number', '{}'), 422, ['email']],
       ['an invalid email', () => post('/v1/providers/pressone/renew-number', '{"email":"not-an-email"}'), 422, ['email']],
       ['an email that is not a string', () => post('/v1/providers/pressone/renew-number', '{"email":42}'), 422, ['email']],
@@ -182,6 +184,15 @@ describe('PressOne renewal through the local stack', () => {
     expect(page2.items.map((i) => i.id)).toEqual([ids[0]]);
     expect(page2.nextCursor).toBeNull();
     expect((await fetch(`${stack.apiUrl}/v1/subscriptions/acme/x/renewals`, { headers: readHeaders() })).status).toBe(400);
+    // Longer than any subscription reference: a 400 naming it (AWS would refuse the index key over 2048 bytes: a 500).
+    const tooLong = await fetch(`${stack.apiUrl}/v1/subscriptions/pressone/${'x'.repeat(3000)}/renewals`, { headers: readHeaders() });
+    expect(tooLong.status).toBe(400);
+    expect(((await tooLong.json()) as { errors: Array<{ path: string }> }).errors.map((e) => e.path)).toEqual(['path.subscriptionRef']);
+    // A cursor issued for this subscription, used for another one (the right shape, the wrong key): 400 naming it, not a 500.
+    const other = `${stack.apiUrl}/v1/subscriptions/pressone/${encodeURIComponent(email())}/renewals?cursor=${page1.nextCursor}`;
+    const forged = await fetch(other, { headers: readHeaders() });
+    expect(forged.status).toBe(400);
+    expect(((await forged.json()) as { errors: Array<{ path: string }> }).errors.map((e) => e.path)).toEqual(['query.cursor']);
     expect((await getRenewal('rnw_aaaaaaaaaaaaaaaaaaaaaaaaaa')).status).toBe(404);
 
     // Once they are done, nothing is left in the queue or its DLQ.

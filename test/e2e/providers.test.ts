@@ -228,6 +228,8 @@ describe('invalid input is refused naming the field, and nothing is queued', () 
     ['Pelcro SDK: no customer token', '/v1/providers/pelcro/subscription/renew?site_id=1', { plan_id: 1, subscription_id: 1 }, {}, 422, 'headers.authorization'],
     ['Pelcro SDK: no site_id', '/v1/providers/pelcro/subscription/renew', { plan_id: 1, subscription_id: 1 }, { authorization: `Bearer ${jwt}` }, 422, 'query.site_id'],
     ['Pelcro Core: quantity as a string', '/v1/providers/pelcro/core/subscriptions/renew?site_id=1&user_id=2', { subscription_id: 1, plan_id: 1, quantity: '1', source: 'API' }, {}, 422, 'quantity'],
+    // API Gateway joins a repeated parameter with a comma (payload 2.0), and so does the local API: never the last one.
+    ['Pelcro Core: user_id given twice (34,36)', '/v1/providers/pelcro/core/subscriptions/renew?site_id=1&user_id=34&user_id=36', { subscription_id: 1, plan_id: 1, quantity: 1, source: 'API' }, {}, 422, 'query.user_id'],
     ['Pelcro Core: missing source', '/v1/providers/pelcro/core/subscriptions/renew?site_id=1&user_id=2', { subscription_id: 1, plan_id: 1, quantity: 1 }, {}, 422, 'source'],
     ['Punchh: missing end_time', '/v1/providers/punchh/subscriptions/renew', { subscription_id: 1, start_time: '2026-12-01T00:00:00Z', purchase_price: 1 }, {}, 422, 'end_time'],
     ['Punchh: purchase_price as a string', '/v1/providers/punchh/subscriptions/renew', { subscription_id: 1, start_time: '2026-12-01T00:00:00Z', end_time: '2027-01-01T00:00:00Z', purchase_price: 'free' }, {}, 422, 'purchase_price'],
@@ -235,6 +237,13 @@ describe('invalid input is refused naming the field, and nothing is queued', () 
     ['Digital River: renewalQuantity 1.5', '/v1/providers/digitalriver/subscriptions/s1/renewal-quantity', { renewalQuantity: 1.5 }, {}, 422, 'renewalQuantity'],
     ['Digital River: missing renewalProductId', '/v1/providers/digitalriver/subscriptions/s1/renewal-product', {}, {}, 422, 'renewalProductId'],
     ['Digital River: renewalUnitPrice as a string', '/v1/providers/digitalriver/subscriptions/s1/renewal-price', { renewalUnitPrice: '9' }, {}, 422, 'renewalUnitPrice'],
+    // Numbers outside what DynamoDB (and the SDK's marshaller) can store: 422, never a 500.
+    ['Digital River: renewalUnitPrice 2^53', '/v1/providers/digitalriver/subscriptions/s1/renewal-price', { renewalUnitPrice: 9007199254740992 }, {}, 422, 'renewalUnitPrice'],
+    ['Digital River: renewalUnitPrice 1e200', '/v1/providers/digitalriver/subscriptions/s1/renewal-price', { renewalUnitPrice: 1e200 }, {}, 422, 'renewalUnitPrice'],
+    ['Digital River: renewalUnitPrice 1e-131', '/v1/providers/digitalriver/subscriptions/s1/renewal-price', { renewalUnitPrice: 1e-131 }, {}, 422, 'renewalUnitPrice'],
+    ['Punchh: purchase_price 1e200', '/v1/providers/punchh/subscriptions/renew', { subscription_id: 1, start_time: '2026-12-01T00:00:00Z', end_time: '2027-01-01T00:00:00Z', purchase_price: 1e200 }, {}, 422, 'purchase_price'],
+    ['canonical: Punchh purchasePrice 1e200', '/v1/renewals', { provider: 'punchh', operation: 'renew', subscription: '1', params: { startTime: '2026-12-01T00:00:00Z', endTime: '2027-01-01T00:00:00Z', purchasePrice: 1e200 } }, {}, 422, 'params.purchasePrice'],
+    ['canonical: Digital River renewalUnitPrice 1e-131', '/v1/renewals', { provider: 'digitalriver', operation: 'renewal-price', subscription: 's1', params: { renewalUnitPrice: 1e-131 } }, {}, 422, 'params.renewalUnitPrice'],
     ['canonical: Pelcro core without userId', '/v1/renewals', { provider: 'pelcro', operation: 'renew', subscription: '1', params: { api: 'core', siteId: 1, planId: 1, quantity: 1, source: 'API' } }, {}, 422, 'params.userId'],
   ];
   it.each(cases)('%s', async (_name, path, body, headers, status, field) => {

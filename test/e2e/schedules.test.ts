@@ -155,6 +155,15 @@ describe('the schedules API', () => {
       ['digitalriver', { cadence: 'P1M', nextRunAt: DUE(), params: { renewalQuantity: 1 } }, 'operation'],
       ['digitalriver', { operation: 'renewal-quantity', cadence: 'P1M', nextRunAt: DUE(), params: { renewalQuantity: 0 } }, 'params.renewalQuantity'],
       ['acme', { cadence: 'P1M', nextRunAt: DUE() }, 'path.provider'],
+      // Valid-looking, but never advanceable (P300000Y is past JavaScript's last date): a 422 when set,
+      // not a 500 (Punchh) nor a schedule whose every later run fails (PressOne).
+      ['pressone', { cadence: 'P300000Y', nextRunAt: DUE() }, 'cadence'],
+      ['punchh', { cadence: 'P300000Y', nextRunAt: DUE(), term: { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' }, params: { purchasePrice: 1 } }, 'cadence'],
+      ['pressone', { cadence: 'P1M', nextRunAt: '9999-11-30T00:00:00Z' }, 'cadence'],
+      // Numbers DynamoDB cannot store: a 422 naming them, not a 500 from the marshaller or DynamoDB.
+      ['punchh', { cadence: 'P1M', nextRunAt: DUE(), term: { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' }, params: { purchasePrice: 1e200 } }, 'params.purchasePrice'],
+      ['digitalriver', { operation: 'renewal-price', cadence: 'P1M', nextRunAt: DUE(), params: { renewalUnitPrice: 9007199254740992 } }, 'params.renewalUnitPrice'],
+      ['digitalriver', { operation: 'renewal-price', cadence: 'P1M', nextRunAt: DUE(), params: { renewalUnitPrice: 1e-131 } }, 'params.renewalUnitPrice'],
     ];
     for (const [provider, body, field] of cases) {
       const res = await put(provider, `x${next()}`, body);

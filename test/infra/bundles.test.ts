@@ -106,6 +106,16 @@ describe('bundles built by `cdk synth`', () => {
     expect(sourcesOf(id).some((s) => s.includes('@aws-sdk/client-s3/'))).toBe(false);
   });
 
+  it.each(functions.filter((f) => f.provider).map((f) => [f.id, f.provider] as const))(
+    "%s bundles its own provider's call and no other provider's code",
+    (id, provider) => {
+      // The consumer entry imports shared/providers/<id>/call.ts with the id compiled in (CONSUMER_PROVIDER).
+      const parts = sourcesOf(id).filter((s) => /shared\/providers\/[a-z0-9]+\/(?!index\.ts)/.test(s));
+      expect(parts.some((s) => s.includes(`shared/providers/${provider}/call.ts`))).toBe(true);
+      expect(parts.filter((s) => !s.includes(`shared/providers/${provider}/`))).toEqual([]);
+    },
+  );
+
   it.each(functions.map((f) => [f.id] as const))('%s bundle stays under 3 MB (tree-shaken)', (id) => {
     expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(3 * 1024 * 1024);
   });

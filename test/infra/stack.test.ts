@@ -122,6 +122,12 @@ describe('table', () => {
     expect(table.UpdateReplacePolicy).toBe('Retain');
   });
 
+  it('expires items by the described TTL attribute (webhook-id bindings only)', () => {
+    const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
+    expect(system.table.timeToLiveAttribute).toBe('expiresAt');
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+  });
+
   it('has every described index, projecting ALL', () => {
     const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
     expect(table.GlobalSecondaryIndexes).toHaveLength(system.table.indexes.length);

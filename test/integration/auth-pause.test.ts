@@ -11,7 +11,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PunchhSandbox } from '../../local/sandboxes/punchh';
 import { lambdaContext } from '../../local/lambda-context';
-import { createBatchHandler, type BatchDeps } from '../../shared/consumer/batch';
+import { createBatchHandler, type ConsumerConfig } from '../../shared/consumer/batch';
+import { loadCall } from '../../shared/providers/load-call';
 import { loadConsumerDeps } from '../../shared/consumer/config';
 import { newRenewalRecord, queuedMessageFor, type QueuedRenewal } from '../../shared/domain/renewal';
 import type { RenewalQueue } from '../../shared/adapters/queue';
@@ -47,7 +48,7 @@ const recordingQueue = (): RenewalQueue & { sent: QueuedRenewal[] } => {
   return { sent, send: (message: QueuedRenewal) => Promise.resolve(void sent.push(message)) };
 };
 
-const consumerDeps = async (adminKey: string, queue: RenewalQueue): Promise<BatchDeps> => ({
+const consumerDeps = async (adminKey: string, queue: RenewalQueue): Promise<ConsumerConfig> => ({
   ...(await loadConsumerDeps(
     'punchh',
     {
@@ -64,7 +65,7 @@ const consumerDeps = async (adminKey: string, queue: RenewalQueue): Promise<Batc
 });
 
 /** A full batch of accepted Punchh renewals, each for its own subscription and term. */
-const fullBatch = async (deps: BatchDeps): Promise<SQSEvent> => {
+const fullBatch = async (deps: ConsumerConfig): Promise<SQSEvent> => {
   const records = [];
   for (let i = 0; i < BATCH_SIZE; i++) {
     const request: CanonicalRequest = {
@@ -81,7 +82,7 @@ const fullBatch = async (deps: BatchDeps): Promise<SQSEvent> => {
 };
 
 /** Full batches at the deployed concurrency, round after round, until `ms` have passed. */
-const hammer = async (handler: ReturnType<typeof createBatchHandler>, deps: BatchDeps, ms: number): Promise<void> => {
+const hammer = async (handler: ReturnType<typeof createBatchHandler>, deps: ConsumerConfig, ms: number): Promise<void> => {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     const batches = await Promise.all(Array.from({ length: CONCURRENCY }, () => fullBatch(deps)));
@@ -94,7 +95,7 @@ describe('refused credentials never reach Punchh’s lockout', () => {
     sandbox.reset();
     const queue = recordingQueue();
     const deps = await consumerDeps('punchh-wrong-key', queue);
-    const handler = createBatchHandler(deps);
+    const handler = createBatchHandler(deps, () => loadCall('punchh'));
     const started = Date.now();
     await hammer(handler, deps, PAUSE_SECONDS * 1000 * 3 + 500);
     const windows = Math.ceil((Date.now() - started) / (PAUSE_SECONDS * 1000));
@@ -114,7 +115,7 @@ describe('refused credentials never reach Punchh’s lockout', () => {
     sandbox.reset();
     const queue = recordingQueue();
     const deps = await consumerDeps(RIGHT_KEY, queue);
-    const handler = createBatchHandler(deps);
+    const handler = createBatchHandler(deps, () => loadCall('punchh'));
     // Trusted: a round of full batches goes through.
     await hammer(handler, deps, 1);
     await hammer(handler, deps, 1);

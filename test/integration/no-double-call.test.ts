@@ -12,7 +12,7 @@ import { PressOneSandbox } from '../../local/sandboxes/pressone';
 import { RenewalStore } from '../../shared/adapters/renewal-store';
 import { SqsRenewalQueue } from '../../shared/adapters/queue';
 import { fetchCall } from '../../shared/adapters/http-call';
-import { pressone } from '../../shared/providers/pressone';
+import { call as pressone } from '../../shared/providers/pressone/call';
 import { processRenewal, type ConsumerDeps } from '../../shared/consumer/engine';
 import { newRenewalRecord, queuedMessageFor, type QueuedRenewal } from '../../shared/domain/renewal';
 import { createRenewalTable } from '../support/tables';
@@ -88,7 +88,8 @@ describe('no second call for one idempotency key', () => {
     sandbox.injectFaults({ kind: 'latency', ms: 300 });
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => processRenewal(message, `w${i}`, deps)));
     expect(results.filter((r) => r.kind === 'completed')).toHaveLength(1);
-    expect(results.filter((r) => r.kind === 'deferred')).toHaveLength(5);
+    // The others found it leased (deferred) or, on a slow machine, already finished.
+    expect(results.filter((r) => r.kind !== 'completed').every((r) => r.kind === 'deferred' || (r.kind === 'skipped' && r.why === 'already succeeded'))).toBe(true);
     expect(renewCalls()).toHaveLength(1);
     expect(sandbox.renewalsFor(message.subscription)).toBe(1);
     // The deferred copies, once delivered, find the renewal finished and stop there.

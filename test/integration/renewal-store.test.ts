@@ -82,11 +82,31 @@ describe('RenewalStore against DynamoDB Local', () => {
     expect(stored?.attempts).toHaveLength(2);
   });
 
-  it('withdraws only a renewal that was never attempted', async () => {
-    const record = newRenewalRecord(request('g@example.com'), 'key-withdraw', new Date());
-    await store.create(record);
-    await store.deleteUnqueued(record.id);
-    expect(await store.get(record.id)).toBeUndefined();
+  it('marks a failed send only on a renewal still queued and never attempted, and never deletes one', async () => {
+    const waiting = newRenewalRecord(request('g@example.com'), 'key-mark', new Date());
+    await store.create(waiting);
+    await store.markSendFailed(waiting.id, new Date());
+    expect(await store.get(waiting.id)).toMatchObject({ status: 'queued', sendFailedAt: expect.any(String) });
+
+    // Attempted meanwhile (its message arrived after all): the mark would be false, so none is set.
+    const attempted = newRenewalRecord(request('g2@example.com'), 'key-mark-2', new Date());
+    await store.create(attempted);
+    await store.claim(attempted.id, 'w', new Date(), 60_000);
+    await store.markSendFailed(attempted.id, new Date());
+    const after = await store.get(attempted.id);
+    expect(after?.status).toBe('in_progress');
+    expect(after?.sendFailedAt).toBeUndefined();
+    expect('deleteUnqueued' in store).toBe(false);
+  });
+
+  it('stores the numbers at the edges of the range validation accepts; DynamoDB refuses one step past the small end', async () => {
+    for (const [i, price] of [0, 1e-130, 9.99, Number.MAX_SAFE_INTEGER].entries()) {
+      const r = newRenewalRecord({ provider: 'digitalriver', operation: 'renewal-price', subscription: 's1', params: { renewalUnitPrice: price } }, `key-edge-${i}`, new Date());
+      expect(await store.create(r)).toEqual({ created: true });
+      expect((await store.get(r.id))?.params).toEqual({ renewalUnitPrice: price });
+    }
+    const tooSmall = newRenewalRecord({ provider: 'digitalriver', operation: 'renewal-price', subscription: 's1', params: { renewalUnitPrice: 1e-131 } }, 'key-edge-small', new Date());
+    await expect(store.create(tooSmall)).rejects.toThrow();
   });
 
   it('lists a subscription newest first with a cursor', async () => {
@@ -103,5 +123,27 @@ describe('RenewalStore against DynamoDB Local', () => {
     const second = await store.listBySubscription('pressone', email, { limit: 3, cursor: first.nextCursor });
     expect(second.items.map((r) => r.id)).toEqual([ids[1], ids[0]]);
     await expect(store.listBySubscription('pressone', email, { limit: 3, cursor: 'bogus' })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it('refuses a cursor of the right shape that was not issued for this subscription, instead of letting DynamoDB refuse the query', async () => {
+    const email = 'cursor-owner@example.com';
+    for (let i = 0; i < 3; i++) await store.create(newRenewalRecord(request(email), `key-cursor-${i}`, new Date(Date.UTC(2026, 0, 1, 0, 0, i))));
+    const page = await store.listBySubscription('pressone', email, { limit: 1 });
+    const issued = JSON.parse(Buffer.from(page.nextCursor ?? '', 'base64url').toString()) as Record<string, string>;
+    const forge = (key: Record<string, string>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const refused = (cursor: string, subscription = email) =>
+      store.listBySubscription('pressone', subscription, { limit: 1, cursor }).then(
+        () => 'accepted',
+        (error: unknown) => (error instanceof InvalidCursorError ? 'refused' : error),
+      );
+    // Another subscription's cursor, and hand edits that keep the shape (four string keys).
+    expect(await refused(page.nextCursor ?? '', 'someone-else@example.com')).toBe('refused');
+    expect(await refused(forge({ ...issued, gsi1pk: 'SUB#pressone#someone-else@example.com' }))).toBe('refused');
+    expect(await refused(forge({ ...issued, pk: 'RENEWAL#rnw_aaaaaaaaaaaaaaaaaaaaaaaaaa' }))).toBe('refused');
+    expect(await refused(forge({ ...issued, sk: 'PERIOD' }))).toBe('refused');
+    expect(await refused(forge({ ...issued, gsi1sk: 'x' }))).toBe('refused');
+    expect(await refused(forge({ pk: 'a', sk: 'b', gsi1pk: 'c', gsi1sk: 'd' }))).toBe('refused');
+    // The issued one still pages on.
+    expect(await refused(page.nextCursor ?? '')).toBe('accepted');
   });
 });

@@ -1,8 +1,12 @@
 /**
- * The provider modules and normalizers the mutation-* tests use, imported in one place: when the
- * provider code moves (one folder per provider), only these lines change.
+ * The provider calls and normalizers the mutation-* tests use, imported in one place from the
+ * provider folders (shared/providers/<id>/): when provider code moves, only these lines change.
  */
-export { pressone, normalizePressone } from '../../shared/providers/pressone';
-export { pelcro, normalizePelcroSdk, normalizePelcroCore } from '../../shared/providers/pelcro';
-export { punchh, normalizePunchh } from '../../shared/providers/punchh';
-export { digitalriver, normalizeDigitalRiver } from '../../shared/providers/digitalriver';
+export { call as pressone } from '../../shared/providers/pressone/call';
+export { normalizePressone } from '../../shared/providers/pressone/native';
+export { call as pelcro } from '../../shared/providers/pelcro/call';
+export { normalizePelcroSdk, normalizePelcroCore } from '../../shared/providers/pelcro/native';
+export { call as punchh } from '../../shared/providers/punchh/call';
+export { normalizePunchh } from '../../shared/providers/punchh/native';
+export { call as digitalriver } from '../../shared/providers/digitalriver/call';
+export { normalizeDigitalRiver } from '../../shared/providers/digitalriver/native';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { createReadTokenCheck, createWebhookVerifier } from '../../shared/http/auth';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { createReadTokenCheck, createWebhookVerifier, webhookKey, webhookSignature } from '../../shared/http/auth';
+import { readSignedRequest } from '../../shared/http/signed-request';
 import { HttpError } from '../../shared/http/problem';
 
 const secretA = `whsec_${Buffer.from('secret-a-0123456789').toString('base64')}`;
@@ -42,9 +44,56 @@ describe('webhook signatures', () => {
     expect(status(() => verify(body, { ...sign(secretA), timestamp: 'yesterday' }))).toBe(401);
   });
 
+  it('verifies over the exact bytes: a signed body that is not UTF-8 verifies, one changed byte does not', () => {
+    // 0xff 0xfe never occur in UTF-8; decoding them first (as the reference library does) turns
+    // both into U+FFFD, so the signature over the text would not be the one over the bytes.
+    const bytes = Buffer.from([0x7b, 0x22, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+    const at = String(Math.floor(Date.now() / 1000));
+    const signed = { id: 'msg_bytes', timestamp: at, signature: `v1,${webhookSignature(webhookKey(secretA), 'msg_bytes', at, bytes)}` };
+    expect(status(() => verify(bytes, signed))).toBe('ok');
+    const changed = Buffer.from(bytes);
+    changed[6] = 0xfd;
+    expect(status(() => verify(changed, signed))).toBe(401);
+    // Decoded text would have matched a different body: the check is not over text.
+    expect(Buffer.from(bytes.toString('utf8')).equals(bytes)).toBe(false);
+  });
+
+  it('computes the signature the reference implementation computes for a UTF-8 body', () => {
+    const at = new Date();
+    const ts = String(Math.floor(at.getTime() / 1000));
+    const text = '{"email":"zoë@example.com"}';
+    expect(`v1,${webhookSignature(webhookKey(secretA), 'msg_ref', ts, Buffer.from(text))}`).toBe(new Webhook(secretA).sign('msg_ref', at, text));
+  });
+
   it('refuses to start with a malformed secret', () => {
     expect(() => createWebhookVerifier(['plain-text'])).toThrow(/RENEWALS_WEBHOOK_SECRETS entry 1/);
     expect(() => createWebhookVerifier([])).toThrow(/RENEWALS_WEBHOOK_SECRETS/);
+  });
+});
+
+describe('reading a signed request', () => {
+  const verifier = createWebhookVerifier([secretA]);
+  const verify = async (raw: Buffer, headers: Parameters<typeof verifier>[1]) => verifier(raw, headers);
+  const event = (raw: Buffer, headers: Record<string, string>, base64 = true): APIGatewayProxyEventV2 =>
+    ({ headers: { 'content-type': 'application/json', ...headers }, body: raw.toString(base64 ? 'base64' : 'utf8'), isBase64Encoded: base64 }) as unknown as APIGatewayProxyEventV2;
+  const signedEvent = (raw: Buffer) => {
+    const ts = String(Math.floor(Date.now() / 1000));
+    return event(raw, { 'webhook-id': 'msg_r', 'webhook-timestamp': ts, 'webhook-signature': `v1,${webhookSignature(webhookKey(secretA), 'msg_r', ts, raw)}` });
+  };
+  const outcome = async (e: APIGatewayProxyEventV2) =>
+    readSignedRequest(e, verify).then(
+      (r) => r.body,
+      (err: unknown) => (err instanceof HttpError ? { status: err.status, fields: err.errors?.map((f) => f.path) } : err),
+    );
+
+  it('answers a correctly signed body that is not UTF-8 with 400 naming the body, after the signature passed', async () => {
+    const raw = Buffer.from('{"email":"\xff@example.com"}', 'latin1');
+    expect(await outcome(signedEvent(raw))).toEqual({ status: 400, fields: ['(body)'] });
+    // The same bytes under a signature that does not match stay a 401.
+    const forged = signedEvent(raw);
+    forged.headers['webhook-signature'] = 'v1,AAAA';
+    expect(await outcome(forged)).toMatchObject({ status: 401 });
+    expect(await outcome(signedEvent(Buffer.from('{"email":"zoë@example.com"}')))).toEqual({ email: 'zoë@example.com' });
   });
 });
 

@@ -4,7 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { loadConsumerDeps } from '../../shared/consumer/config';
 import { createLogger } from '../../shared/logger';
-import { pressone } from '../../shared/providers/pressone';
+import { call as pressone } from '../../shared/providers/pressone/call';
 
 const env = {
   TABLE_NAME: 't',

@@ -9,6 +9,7 @@ import type { QueuedRenewal } from '../../shared/domain/renewal';
 import type { CallResult, Classification, ProviderConfig } from '../../shared/providers/types';
 import { response } from '../support/responses';
 import { digitalriver, normalizeDigitalRiver } from '../support/providers';
+import { validateDigitalRiverSettings } from '../../shared/providers/digitalriver/call';
 
 const config: ProviderConfig = { baseUrl: 'https://api.digitalriver.com', secrets: { DIGITALRIVER_API_KEY: 'k', DIGITALRIVER_API_SECRET: 's' }, settings: {} };
 const queued = (over: Partial<QueuedRenewal> = {}): QueuedRenewal => ({
@@ -134,8 +135,8 @@ describe('Digital River requests from queued messages', () => {
   });
 
   it('refuses a bad auth header setting at cold start', () => {
-    expect(() => digitalriver.validateConfig?.({ ...config, settings: { DIGITALRIVER_AUTH_HEADER: 'x-api-key' } })).toThrow(/DIGITALRIVER_AUTH_HEADER/);
-    expect(() => digitalriver.validateConfig?.({ ...config, settings: { DIGITALRIVER_AUTH_HEADER: 'token' } })).not.toThrow();
+    expect(() => validateDigitalRiverSettings({ DIGITALRIVER_AUTH_HEADER: 'x-api-key' })).toThrow(/DIGITALRIVER_AUTH_HEADER/);
+    expect(validateDigitalRiverSettings({ DIGITALRIVER_AUTH_HEADER: 'token' })).toBe('token');
   });
 });
 

@@ -10,7 +10,6 @@ import {
   isTerminal,
   newRenewalRecord,
   queuedMessageFor,
-  queuedRenewalSchema,
   renewalIdFor,
   requestHash,
   stableStringify,
@@ -18,6 +17,7 @@ import {
   type Attempt,
   type RenewalRecord,
 } from '../../shared/domain/renewal';
+import { queuedRenewalSchema } from '../../shared/domain/queued-renewal';
 import type { CanonicalRequest } from '../../shared/domain/canonical';
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl';

@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  MIN_CADENCE_MS,
   currentRunIndex,
   periodOf,
   renewalRequestFor,
@@ -16,6 +15,7 @@ import {
   toScheduleResource,
   type ScheduleRecord,
 } from '../../shared/domain/schedule';
+import { MIN_CADENCE_MS } from '../../shared/domain/schedule-request';
 import type { FieldError } from '../../shared/http/problem';
 
 const now = new Date('2026-11-21T12:00:00.000Z');
@@ -85,7 +85,7 @@ describe('status', () => {
 
 describe('provider and operation', () => {
   it('names the provider path parameter when it is unknown', async () => {
-    expect(scheduleFromRequest('acme', 'x', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z' }, now)).toEqual({
+    expect(await scheduleFromRequest('acme', 'x', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z' }, now)).toEqual({
       ok: false,
       errors: [{ path: 'path.provider', message: 'must be one of pressone, pelcro, punchh, digitalriver' }],
     });

@@ -1,14 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { decide, retryDelayMs, type RetryPolicy } from '../../shared/domain/retry';
+import { decide, DEFAULT_RETRY_POLICY, retryDelayMs, retrySpanMs, type RetryPolicy } from '../../shared/domain/retry';
 
 const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1_000, maxDelayMs: 60_000 };
 
 describe('retry policy', () => {
-  it('backs off exponentially with jitter inside [ceiling/2, ceiling]', () => {
-    expect(retryDelayMs(1, policy, undefined, () => 0)).toBe(500);
-    expect(retryDelayMs(1, policy, undefined, () => 1)).toBe(1_000);
-    expect(retryDelayMs(3, policy, undefined, () => 1)).toBe(4_000);
-    expect(retryDelayMs(20, policy, undefined, () => 1)).toBe(60_000);
+  it('backs off exponentially with jitter inside [ceiling × 0.8, ceiling]', () => {
+    expect(retryDelayMs(1, policy, undefined, () => 1)).toBe(800);
+    expect(retryDelayMs(1, policy, undefined, () => 0)).toBe(1_000);
+    expect(retryDelayMs(3, policy, undefined, () => 0)).toBe(4_000);
+    expect(retryDelayMs(3, policy, undefined, () => 0.5)).toBe(3_600);
+    expect(retryDelayMs(20, policy, undefined, () => 0)).toBe(60_000);
+  });
+
+  it('by default keeps retrying for at least 24 hours, even at its shortest jitter (Svix ~32 h, Kill Bill ~21 h)', () => {
+    expect(DEFAULT_RETRY_POLICY).toEqual({ maxAttempts: 15, baseDelayMs: 30_000, maxDelayMs: 6 * 3_600_000 });
+    const span = retrySpanMs(DEFAULT_RETRY_POLICY);
+    expect(span.min).toBeGreaterThanOrEqual(24 * 3_600_000);
+    expect(span.min / 3_600_000).toBeCloseTo(26.02, 2);
+    expect(span.max / 3_600_000).toBeCloseTo(32.525, 3);
+    // Walk it as the consumer does: 14 waits between 15 attempts, the jitter at its largest.
+    let waited = 0;
+    for (let attempt = 1; ; attempt++) {
+      const d = decide({ class: 'retryable', message: 'busy' }, attempt, false, DEFAULT_RETRY_POLICY, () => 1);
+      if (d.status !== 'retry_scheduled') {
+        expect(d.status).toBe('failed');
+        expect(attempt).toBe(15);
+        break;
+      }
+      waited += d.delayMs;
+    }
+    expect(waited).toBe(span.min);
+    // The first retries come quickly (a blip), the last ones hours apart.
+    expect(retryDelayMs(1, DEFAULT_RETRY_POLICY, undefined, () => 0)).toBe(30_000);
+    expect(retryDelayMs(14, DEFAULT_RETRY_POLICY, undefined, () => 0)).toBe(6 * 3_600_000);
   });
 
   it('waits at least what Retry-After asks, bounded by the maximum', () => {

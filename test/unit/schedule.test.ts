@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { currentRunIndex, periodOf, renewalRequestFor, runAt, scheduledKey, scheduleFromRequest, type ScheduleRecord } from '../../shared/domain/schedule';
 
 const now = new Date('2026-11-21T12:00:00Z');
-const made = (provider: string, body: unknown): ScheduleRecord => {
-  const r = scheduleFromRequest(provider, provider === 'pressone' ? 'a@example.com' : '40', body, now);
+const made = async (provider: string, body: unknown): Promise<ScheduleRecord> => {
+  const r = await scheduleFromRequest(provider, provider === 'pressone' ? 'a@example.com' : '40', body, now);
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   return r.value;
 };
 
-describe('schedule runs and periods', () => {
-  const monthly = made('pressone', { cadence: 'P1M', nextRunAt: '2026-01-31T00:00:00Z' });
+const monthly = await made('pressone', { cadence: 'P1M', nextRunAt: '2026-01-31T00:00:00Z' });
 
+describe('schedule runs and periods', () => {
   it('runs at anchor + k cadences', () => {
     expect(runAt(monthly, 0).toISOString()).toBe('2026-01-31T00:00:00.000Z');
     expect(runAt(monthly, 1).toISOString()).toBe('2026-02-28T00:00:00.000Z');
@@ -23,14 +23,14 @@ describe('schedule runs and periods', () => {
     expect(currentRunIndex({ ...monthly, runIndex: 10 }, now)).toBe(10);
   });
 
-  it('keys each period once, whatever run computes it', () => {
+  it('keys each period once, whatever run computes it', async () => {
     expect(scheduledKey(monthly, 9)).toBe('schedule:pressone:a@example.com:2026-10-31T00:00:00.000Z');
-    const replaced = made('pressone', { cadence: 'P1M', nextRunAt: '2026-10-31T00:00:00Z' });
+    const replaced = await made('pressone', { cadence: 'P1M', nextRunAt: '2026-10-31T00:00:00Z' });
     expect(scheduledKey(replaced, 0)).toBe(scheduledKey(monthly, 9));
   });
 
-  it('chains Punchh terms: start at the previous end, end one cadence later', () => {
-    const punchh = made('punchh', {
+  it('chains Punchh terms: start at the previous end, end one cadence later', async () => {
+    const punchh = await made('punchh', {
       cadence: 'P1M',
       nextRunAt: '2026-12-01T00:00:00Z',
       term: { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' },
@@ -47,16 +47,44 @@ describe('schedule runs and periods', () => {
 });
 
 describe('setting a schedule', () => {
-  const errorsOf = (provider: string, body: unknown) => {
-    const r = scheduleFromRequest(provider, '40', body, now);
+  const errorsOf = async (provider: string, body: unknown) => {
+    const r = await scheduleFromRequest(provider, '40', body, now);
     return r.ok ? [] : r.errors.map((e) => e.path);
   };
-  it('names each bad field', () => {
-    expect(errorsOf('pressone', { cadence: 'P1M', nextRunAt: 'soon' })).toEqual(['nextRunAt']);
-    expect(errorsOf('punchh', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { purchasePrice: 1 } })).toEqual(['term']);
-    expect(errorsOf('punchh', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', term: { startTime: '2026-12-01T00:00:00Z', endTime: '2026-11-01T00:00:00Z' }, params: { purchasePrice: 1 } })).toEqual(['term.endTime']);
-    expect(errorsOf('punchh', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', term: { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' }, params: { purchasePrice: -1 } })).toEqual(['params.purchasePrice']);
-    expect(errorsOf('pelcro', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { api: 'sdk' } })).toEqual(['params.api']);
-    expect(errorsOf('pressone', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', extra: true })).toEqual(['extra']);
+  it('names each bad field', async () => {
+    expect(await errorsOf('pressone', { cadence: 'P1M', nextRunAt: 'soon' })).toEqual(['nextRunAt']);
+    expect(await errorsOf('punchh', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { purchasePrice: 1 } })).toEqual(['term']);
+    expect(await errorsOf('punchh', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', term: { startTime: '2026-12-01T00:00:00Z', endTime: '2026-11-01T00:00:00Z' }, params: { purchasePrice: 1 } })).toEqual(['term.endTime']);
+    expect(await errorsOf('punchh', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', term: { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' }, params: { purchasePrice: -1 } })).toEqual(['params.purchasePrice']);
+    expect(await errorsOf('pelcro', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { api: 'sdk' } })).toEqual(['params.api']);
+    expect(await errorsOf('pressone', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', extra: true })).toEqual(['extra']);
+  });
+
+  it('refuses a schedule that cannot be advanced: its next runs (and Punchh terms) must be computable and end by year 9999', async () => {
+    const errorsOf = async (provider: string, body: unknown) => {
+      const r = await scheduleFromRequest(provider, provider === 'pressone' ? 'a@example.com' : '40', body, now);
+      return r.ok ? [] : r.errors.map((e) => e.path);
+    };
+    const term = { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' };
+    // P300000Y is past JavaScript's last date (year 275760): Invalid Date, which threw when set (Punchh) or at every later run (PressOne).
+    expect(await errorsOf('pressone', { cadence: 'P300000Y', nextRunAt: '2026-12-01T00:00:00Z' })).toEqual(['cadence']);
+    expect(await errorsOf('punchh', { cadence: 'P300000Y', nextRunAt: '2026-12-01T00:00:00Z', term, params: { purchasePrice: 1 } })).toEqual(['cadence']);
+    expect(await errorsOf('pressone', { cadence: 'P99999999999999999999D', nextRunAt: '2026-12-01T00:00:00Z' })).toEqual(['cadence']);
+    // Representable, but past year 9999 (written +010000-…, which would sort before every run in the due index).
+    expect(await errorsOf('pressone', { cadence: 'P10000Y', nextRunAt: '2026-12-01T00:00:00Z' })).toEqual(['cadence']);
+    expect(await errorsOf('pressone', { cadence: 'P1M', nextRunAt: '9999-10-01T00:00:00Z' })).toEqual(['cadence']);
+    // The last runs that fit are fine.
+    expect(await errorsOf('pressone', { cadence: 'P1M', nextRunAt: '9999-09-30T00:00:00Z' })).toEqual([]);
+    expect(await errorsOf('pressone', { cadence: 'P1000Y', nextRunAt: '2026-12-01T00:00:00Z' })).toEqual([]);
+    expect(await errorsOf('punchh', { cadence: 'P1Y', nextRunAt: '2026-12-01T00:00:00Z', term, params: { purchasePrice: 1 } })).toEqual([]);
+    // Every later run of an accepted schedule can be computed.
+    const set = await made('pressone', { cadence: 'P1000Y', nextRunAt: '2026-12-01T00:00:00Z' });
+    expect(runAt(set, 3).toISOString()).toBe('5026-12-01T00:00:00.000Z');
+  });
+
+  it('refuses numbers DynamoDB cannot store in the params every run asks for', async () => {
+    const term = { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' };
+    expect(await errorsOf('punchh', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', term, params: { purchasePrice: 1e200 } })).toEqual(['params.purchasePrice']);
+    expect(await errorsOf('digitalriver', { operation: 'renewal-price', cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { renewalUnitPrice: 9007199254740992 } })).toEqual(['params.renewalUnitPrice']);
   });
 });

@@ -290,12 +290,18 @@ describe('faults', () => {
 
   it('latency: still renews after the client gave up (an ambiguous timeout)', async () => {
     const { sandbox, url } = await startSandbox();
-    sandbox.injectFaults({ kind: 'latency', ms: 250 });
+    sandbox.injectFaults({ kind: 'latency', ms: 1_000 });
 
-    await expect(renew(url, ALICE, { signal: AbortSignal.timeout(50) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    // The client gives up once the sandbox holds the call (on a busy machine a fixed client timeout
+    // could fire before the request even arrived).
+    const client = new AbortController();
+    const pending = renew(url, ALICE, { signal: client.signal });
+    await vi.waitFor(() => expect(sandbox.calls()).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    client.abort(new DOMException('the client gave up', 'TimeoutError'));
+    await expect(pending).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(sandbox.renewalsFor(ALICE)).toBe(0);
 
-    await vi.waitFor(() => expect(sandbox.renewalsFor(ALICE)).toBe(1), { timeout: 2_000, interval: 20 });
+    await vi.waitFor(() => expect(sandbox.renewalsFor(ALICE)).toBe(1), { timeout: 10_000, interval: 20 });
     expect(sandbox.calls()[0]).toMatchObject({ outcome: 'aborted', status: null, processed: true });
   });
 
@@ -303,7 +309,12 @@ describe('faults', () => {
     const { sandbox, url } = await startSandbox();
     sandbox.injectFaults({ kind: 'timeout' });
 
-    await expect(renew(url, ALICE, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    const client = new AbortController();
+    const pending = renew(url, ALICE, { signal: client.signal });
+    await vi.waitFor(() => expect(sandbox.calls()).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    client.abort(new DOMException('the client gave up', 'TimeoutError'));
+    await expect(pending).rejects.toMatchObject({ name: 'TimeoutError' });
 
     expect(sandbox.renewalsFor(ALICE)).toBe(0);
     expect(sandbox.calls()[0]).toMatchObject({ outcome: 'timeout', status: null, fault: 'timeout', processed: false });
@@ -474,7 +485,7 @@ describe('lifecycle', () => {
       () => 'answered',
       () => 'failed',
     );
-    await vi.waitFor(() => expect(sandbox.calls()[0]?.outcome).toBe('timeout'), { timeout: 2_000, interval: 10 });
+    await vi.waitFor(() => expect(sandbox.calls()[0]?.outcome).toBe('timeout'), { timeout: 10_000, interval: 10 });
 
     const started = performance.now();
     await sandbox.stop();
@@ -486,13 +497,14 @@ describe('lifecycle', () => {
 
   it('does not process a delayed call after stop', async () => {
     const { sandbox, url } = await startSandbox();
-    sandbox.injectFaults({ kind: 'latency', ms: 100 });
+    sandbox.injectFaults({ kind: 'latency', ms: 2_000 });
     const pending = renew(url).catch(() => undefined);
-    await vi.waitFor(() => expect(sandbox.calls()).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    await vi.waitFor(() => expect(sandbox.calls()).toHaveLength(1), { timeout: 10_000, interval: 10 });
 
     await sandbox.stop();
     await pending;
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Past the moment the delayed call would have been processed.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
 
     expect(sandbox.renewalsFor(ALICE)).toBe(0);
     expect(sandbox.calls()[0]).toMatchObject({ outcome: 'aborted', processed: false });

@@ -300,7 +300,8 @@ describe('poller', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const before = Date.now();
     await poller.stop();
-    expect(Date.now() - before).toBeLessThan(500);
+    // Far below the 20 s long poll, with room for a busy machine.
+    expect(Date.now() - before).toBeLessThan(2_000);
     // The aborted long poll did not swallow a message sent afterwards.
     await sendBodies(queue.url, ['after-stop']);
     expect((await queueCounts(client, queue.url)).visible).toBe(1);
