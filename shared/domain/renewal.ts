@@ -101,6 +101,8 @@ const base32 = (bytes: Uint8Array): string => {
   for (const byte of bytes) {
     value = (value << 8) | byte;
     bits += 8;
+    // Mutation testing: `bits > 5` survives as an equivalent mutant: it only holds a character back
+    // until the next byte, and renewalIdFor keeps the first 26 of the 51 characters.
     while (bits >= 5) {
       out += BASE32[(value >>> (bits - 5)) & 31];
       bits -= 5;
@@ -122,6 +124,9 @@ export const stableStringify = (value: unknown): string => {
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
+      // Mutation testing: `a <= b`, `a >= b` and `a > b` replaced by true or false survive as
+      // equivalent mutants: the keys of one object are distinct, and V8's sort only asks whether
+      // the comparison is negative.
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
   }

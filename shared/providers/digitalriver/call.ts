@@ -65,6 +65,7 @@ export const buildDigitalRiverRequest = (renewal: QueuedRenewal, { baseUrl, secr
 const text = z.catch(z.optional(z.pipe(z.union([z.string(), z.number()]), z.transform(String))), undefined);
 const drError = z.looseObject({ code: text, subCode: text, description: text, message: text, parameter: text });
 type DrError = z.output<typeof drError>;
+// Stryker disable next-line ObjectLiteral: a loose object keeps its `error` key whether or not it is declared
 const drErrors = z.catch(z.optional(z.union([z.array(z.unknown()), z.looseObject({ error: z.unknown() })])), undefined);
 const drBody = z.looseObject({ errors: drErrors, message: text, description: text });
 
@@ -86,6 +87,8 @@ export const digitalRiverMessages = (body: string): string[] => {
   const parsed = drBody.safeParse(parseJson(body));
   if (!parsed.success) return [];
   const { errors, message, description } = parsed.data;
+  // Mutation testing: the last `[]` replaced by a list of strings survives as an equivalent
+  // mutant: a string is not an error object, so each is skipped.
   const list: unknown[] = Array.isArray(errors) ? errors : errors ? (Array.isArray(errors.error) ? errors.error : [errors.error]) : [];
   const out = list.map(oneError).flatMap((e) => (e ? [describeError(e)] : [])).filter((s): s is string => Boolean(s));
   if (out.length === 0) for (const t of [message, description]) if (t) out.push(t);

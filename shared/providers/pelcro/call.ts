@@ -128,6 +128,8 @@ export const classifyPelcro = (result: CallResult): Classification => {
   return {
     class: cls,
     httpStatus: status,
+    // Mutation testing: `rule` is never undefined (the last row is the fallback), so the
+    // 'unexpected answer' default is never reached (an equivalent mutant, without coverage).
     message: sanitizeText(quoted.length > 0 ? quoted.join('; ') : `${rule?.note ?? 'unexpected answer'} (HTTP ${status})`),
     ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
   };

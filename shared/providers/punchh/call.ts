@@ -47,6 +47,8 @@ export const buildPunchhRequest = (renewal: QueuedRenewal, { baseUrl, secrets }:
       start_time: p.startTime,
       end_time: p.endTime,
       purchase_price: p.purchasePrice,
+      // Mutation testing: this test replaced by `true` survives as an equivalent mutant:
+      // JSON.stringify leaves out a key whose value is undefined.
       ...(p.newPlanId !== undefined ? { new_plan_id: p.newPlanId } : {}),
     }),
   };
@@ -122,6 +124,7 @@ interface Rule {
 
 /** Every documented Punchh answer (docs/providers.md), then the catch-alls. */
 export const PUNCHH_RULES: readonly Rule[] = [
+  // Stryker disable next-line StringLiteral: a success's message comes from successMessage, never from this note
   { status: [200, 299], class: 'success', note: 'Punchh renewed the subscription' },
   // Never retried: 10 failed sign-ins in 10 minutes block the gateway's IP for an hour.
   { status: 401, class: 'auth', note: 'Punchh refused the business admin key' },
@@ -160,6 +163,9 @@ export const classifyPunchh = (result: CallResult): Classification => {
   const body = readBody(result.body);
   const rule = PUNCHH_RULES.find((r) => matches(r, status, body));
   const cls = rule?.class ?? 'auth';
+  // Mutation testing: for a success `said` is never read (its message is successMessage's), so
+  // this test replaced by `false` survives as an equivalent mutant.
+  // Stryker disable next-line ArrayDeclaration: for a success `said` is never read
   const said = cls === 'success' ? [] : punchhMessages(body);
   const fallback = `${rule?.note ?? 'unexpected answer from Punchh'} (HTTP ${status})`;
   const retryAfter = cls === 'retryable' ? parseRetryAfter(result.headers['retry-after']) : undefined;
