@@ -17,6 +17,7 @@ import { GatewayHttpApi, type GatewayRoute, type GatewayThrottle } from './const
 import { ProviderConsumer } from './constructs/provider-consumer';
 import { ProviderQueue } from './constructs/provider-queue';
 import { RenewalTable } from './constructs/renewal-table';
+import { SchedulerQueue } from './constructs/scheduler-queue';
 import { pascal } from './naming';
 import { FUNCTION_ACCESS, providerSettingNames, providerSettings } from './settings';
 
@@ -65,6 +66,8 @@ export class RenewalGatewayStack extends Stack {
   public readonly functions: ReadonlyMap<FunctionId, GatewayFunction>;
   /** The EventBridge trigger of every function the description says `runsEvery`. */
   public readonly schedules: ReadonlyMap<FunctionId, FunctionSchedule>;
+  /** The scheduler's fan-out queue: one message per shard to work. */
+  public readonly schedulerQueue: SchedulerQueue;
   public readonly api: GatewayHttpApi;
   public readonly alarms: GatewayAlarms;
   public readonly secrets: ConfigSecrets;
@@ -141,6 +144,20 @@ export class RenewalGatewayStack extends Stack {
       this.alarms.watchSchedule(schedule);
     }
     this.schedules = schedules;
+
+    // The scheduler's fan-out: one message per shard, worked by the scheduler itself.
+    const scheduler = functions.get('scheduler');
+    if (!scheduler) throw new Error('the scheduler function was not built');
+    this.schedulerQueue = new SchedulerQueue(this, 'SchedulerQueue', {
+      function: scheduler,
+      workers: system.scheduler.workers,
+      urlEnv: system.scheduler.queueUrlEnv,
+    });
+    this.alarms.watchDeadLetterQueue(
+      'SchedulerQueueDeadLetters',
+      this.schedulerQueue.deadLetterQueue,
+      'Shard messages of the scheduler failed 5 times: a shard could not be worked (its schedules stay due); see the scheduler logs.',
+    );
 
     this.api = new GatewayHttpApi(this, 'HttpApi', {
       routes: (system.routes as readonly RouteDescription[]).map((route): GatewayRoute => {
@@ -223,6 +240,10 @@ export class RenewalGatewayStack extends Stack {
         description: `Failed ${fnId} runs: not delivered by its EventBridge rule, or failed by the function`,
       });
     }
+    new CfnOutput(this, 'SchedulerQueueDeadLetterQueueUrl', {
+      value: this.schedulerQueue.deadLetterQueue.queueUrl,
+      description: 'Scheduler shard messages that failed 5 times (their schedules stay due)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe operators here' });
   }
 }

@@ -14,8 +14,7 @@ import { optionalInt, type Env } from '../shared/config';
 import { createIntakeHandler, loadIntakeDeps } from '../functions/intake/app';
 import { createStatusHandler, loadStatusDeps } from '../functions/status/app';
 import { createSchedulesHandler, loadSchedulesDeps } from '../functions/schedules/app';
-import { createSchedulerHandler, loadSchedulerDeps } from '../functions/scheduler/app';
-import type { RunSummary } from '../shared/scheduler/run';
+import { createSchedulerTick, loadSchedulerDeps, type TickSummary } from '../functions/scheduler/app';
 import { lambdaContext } from './lambda-context';
 import { createBatchHandler } from '../shared/consumer/batch';
 import { loadConsumerDeps } from '../shared/consumer/config';
@@ -47,6 +46,8 @@ export interface LocalStackOptions {
   readonly pollWaitSeconds?: number;
   /** How often the scheduler runs by itself, in ms; 0: only on demand. Default: the rule's rate. */
   readonly schedulerIntervalMs?: number;
+  /** Start the consumer pollers only when `startConsumers()` is called (the benchmark measures the scheduler alone). */
+  readonly deferConsumers?: boolean;
 }
 
 export interface LocalStack {
@@ -62,9 +63,15 @@ export interface LocalStack {
   readonly dynamo: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly sqsServer: SqsServer;
-  /** One scheduler run now (what the EventBridge rule triggers in AWS). */
-  runScheduler(): Promise<RunSummary>;
-  /** AWS requests made by the functions and pollers since start or the last reset, by command. */
+  /** One scheduler run now (what the EventBridge rule triggers in AWS), its shards worked in-process. */
+  runScheduler(): Promise<TickSummary>;
+  /** Starts the consumer pollers (done at start unless `deferConsumers`); idempotent. */
+  startConsumers(): Promise<void>;
+  /**
+   * AWS requests made by the functions and pollers since start or the last reset, by command
+   * (`<function> DynamoDB.PutItem`), and the conditional writes that failed their condition
+   * (`<function> DynamoDB.PutItem ConditionalCheckFailed`; a transaction cancelled by a condition counts once).
+   */
   requestCounts(): Record<string, number>;
   resetRequestCounts(): void;
   stop(): Promise<void>;
@@ -124,6 +131,22 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         step: 'finalizeRequest',
         name: 'countRequests',
       });
+      // Failed conditions, seen once per call (after the SDK's own retries).
+      dynamo.middlewareStack.add(
+        (next, context) => async (args) => {
+          try {
+            return await next(args);
+          } catch (error) {
+            const name = error instanceof Error ? error.name : '';
+            const cancelledByCondition =
+              name === 'TransactionCanceledException' &&
+              ((error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
+            if (name === 'ConditionalCheckFailedException' || cancelledByCondition) bump(label, 'DynamoDB', `${context.commandName ?? 'Unknown'} ConditionalCheckFailed`);
+            throw error;
+          }
+        },
+        { step: 'initialize', name: 'countConditionFailures' },
+      );
       stoppers.push(async () => {
         dynamo.destroy();
         sqs.destroy();
@@ -167,28 +190,34 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const concurrencyFor = (provider: EnabledProvider, fallback: number): number =>
       optionalInt(given, PROVIDER_CONFIG[provider].maxConcurrencyEnv, fallback, 1);
     const pollers: Poller[] = [];
-    for (const fn of system.functions as readonly FunctionDescription[]) {
-      if (!fn.consumes) continue;
-      const provider = fn.id.replace('consumer-', '') as EnabledProvider;
-      const handler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)), () => loadCall(provider));
-      const poller = startPoller({
-        // The event source mapping's own requests (receive, delete) are Lambda's, counted apart.
-        client: clientsFor(`${fn.id}-event-source`).sqs,
-        queueUrl: queues[provider].url,
-        queueArn: queues[provider].arn,
-        handler,
-        batchSize: fn.consumes.batchSize,
-        maximumConcurrency: concurrencyFor(provider, fn.consumes.maximumConcurrency),
-        functionName: fn.id,
-        timeoutMs: fn.timeoutSeconds * 1000,
-        waitTimeSeconds: options.pollWaitSeconds ?? 1,
-        onError: (error: unknown) => logger(fn.id).error('poller error', { error: String(error) }),
-      });
-      pollers.push(poller);
-    }
+    let consumersStarted: Promise<void> | undefined;
+    const startConsumers = (): Promise<void> =>
+      (consumersStarted ??= (async () => {
+        for (const fn of system.functions as readonly FunctionDescription[]) {
+          if (!fn.consumes) continue;
+          const provider = fn.id.replace('consumer-', '') as EnabledProvider;
+          const handler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)), () => loadCall(provider));
+          const poller = startPoller({
+            // The event source mapping's own requests (receive, delete) are Lambda's, counted apart.
+            client: clientsFor(`${fn.id}-event-source`).sqs,
+            queueUrl: queues[provider].url,
+            queueArn: queues[provider].arn,
+            handler,
+            batchSize: fn.consumes.batchSize,
+            maximumConcurrency: concurrencyFor(provider, fn.consumes.maximumConcurrency),
+            functionName: fn.id,
+            timeoutMs: fn.timeoutSeconds * 1000,
+            waitTimeSeconds: options.pollWaitSeconds ?? 1,
+            onError: (error: unknown) => logger(fn.id).error('poller error', { error: String(error) }),
+          });
+          pollers.push(poller);
+        }
+      })());
     stoppers.push(async () => {
+      await consumersStarted?.catch(() => undefined);
       await Promise.all(pollers.map((p) => p.stop()));
     });
+    if (!options.deferConsumers) await startConsumers();
 
     const httpFunctions: Partial<Record<FunctionId, { handler: HttpHandler; timeoutMs: number }>> = {
       intake: {
@@ -207,11 +236,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
     // The scheduler: on a timer at the rule's rate (as EventBridge would), and on demand.
     const schedulerFn = functionDescription('scheduler');
-    const scheduler = createSchedulerHandler(loadSchedulerDeps(env, clientsFor('scheduler'), logger('scheduler')));
-    let running: Promise<RunSummary> | undefined;
+    // No scheduler queue locally: the tick works the due shards in-process, each under its lease
+    // and `SCHEDULER.workers` at a time, as the queue's invocations would in AWS.
+    const scheduler = createSchedulerTick(loadSchedulerDeps({ ...env, [system.scheduler.queueUrlEnv]: '' }, clientsFor('scheduler'), logger('scheduler')));
+    let running: Promise<TickSummary> | undefined;
     // Runs never overlap in one process; overlapping runs (as EventBridge may start) are tested apart.
-    const runSchedulerNow = (): Promise<RunSummary> =>
-      (running ??= scheduler({}, lambdaContext('scheduler', schedulerFn.timeoutSeconds * 1000)).finally(() => (running = undefined)));
+    const runSchedulerNow = (): Promise<TickSummary> =>
+      (running ??= scheduler(lambdaContext('scheduler', schedulerFn.timeoutSeconds * 1000)).finally(() => (running = undefined)));
     const intervalMs = options.schedulerIntervalMs ?? (schedulerFn.runsEvery?.seconds ?? 60) * 1000;
     if (intervalMs > 0) {
       const timer = setInterval(() => {
@@ -244,6 +275,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       sqs,
       sqsServer,
       runScheduler: runSchedulerNow,
+      startConsumers,
       requestCounts: () => Object.fromEntries([...counts].sort()),
       resetRequestCounts: () => counts.clear(),
       stop,

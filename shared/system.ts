@@ -140,6 +140,12 @@ export interface SchedulerDescription {
   readonly dueIndex: string;
   /** Shards of the due index: one Query per shard finds what is due, however many schedules exist. */
   readonly shards: number;
+  /** Shards worked at once: the scheduler queue's event source maximumConcurrency (AWS), the in-process pool (locally). */
+  readonly workers: number;
+  /** A shard's lease: longer than the scheduler's timeout, so the shard of a worker that died frees itself. */
+  readonly leaseSeconds: number;
+  /** Environment variable with the scheduler queue's URL (one message per shard to work); unset locally: worked in-process. */
+  readonly queueUrlEnv: string;
 }
 
 export interface RouteDescription {
@@ -189,8 +195,9 @@ const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] 
   { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
   { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
   { id: 'schedules', entry: 'functions/schedules/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
-  // Stops taking new work well before its timeout; what is left is still due for the next run.
-  { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 512, runsEvery: { seconds: 60 } },
+  // The rule's tick dispatches shards; the scheduler queue's invocations work one shard each, and
+  // stop taking new work well before the timeout (the shard is handed on; what is left stays due).
+  { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 1024, runsEvery: { seconds: 60 } },
   // One consumer per provider, all from one entry (the provider is compiled into each bundle,
   // see CONSUMER_PROVIDER). maximumConcurrency caps concurrent calls per provider (AWS minimum
   // 2); the request rate is the rate limiter's job (rateLimitEnv), which concurrency cannot bound.
@@ -224,7 +231,8 @@ const routesOf = (registry: typeof REGISTRY): readonly RouteDescription[] => [
 ];
 export const ROUTES = /* @__PURE__ */ routesOf(REGISTRY);
 
-export const SCHEDULER = { dueIndex: 'due', shards: 16 } as const satisfies SchedulerDescription;
+/** The lease outlives the scheduler's 300 s timeout by 30 s. */
+export const SCHEDULER = { dueIndex: 'due', shards: 16, workers: 16, leaseSeconds: 330, queueUrlEnv: 'SCHEDULER_QUEUE_URL' } as const satisfies SchedulerDescription;
 
 /** The whole description, as the CDK stack and the local stack loop over it. */
 export const system = { table: TABLE, queues: QUEUES, functions: FUNCTIONS, routes: ROUTES, scheduler: SCHEDULER } as const;

@@ -379,7 +379,27 @@ describe('environment and grants (wired together)', () => {
       Timeout: scheduler?.timeoutSeconds,
       MemorySize: scheduler?.memoryMb,
     });
-    expect(scheduler).toMatchObject({ timeoutSeconds: 300, memoryMb: 512 });
+    expect(scheduler).toMatchObject({ timeoutSeconds: 300, memoryMb: 1024 });
+  });
+
+  it('scheduler fan-out: one shard per message from its own queue (batch 1, SCHEDULER.workers at once), which it also sends to; the queue redrives to an alarmed DLQ', () => {
+    const fanout = g.stack.schedulerQueue;
+    const queueId = logicalId(g.stack, fanout.queue);
+    const dlqId = logicalId(g.stack, fanout.deadLetterQueue);
+    expect(envOf('scheduler')[system.scheduler.queueUrlEnv]).toEqual(ref(queueId));
+    expect(actionsOn('scheduler', getAtt(queueId, 'Arn'))).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    g.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: getAtt(queueId, 'Arn'),
+      FunctionName: ref(fnId('scheduler')),
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: system.scheduler.workers },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const q = props(resource(g.json, queueId, 'AWS::SQS::Queue'));
+    expect(q).toMatchObject({ SqsManagedSseEnabled: true, VisibilityTimeout: 300 * 6, RedrivePolicy: { deadLetterTargetArn: getAtt(dlqId, 'Arn'), maxReceiveCount: 5 } });
+    expect(props(resource(g.json, dlqId, 'AWS::SQS::Queue')).MessageRetentionPeriod).toBe(14 * 86_400);
+    const alarm = resourcesOfType('AWS::CloudWatch::Alarm').filter(([, a]) => JSON.stringify(props(a).Dimensions ?? []).includes(dlqId));
+    expect(alarm).toHaveLength(1);
   });
 
   it('consumer-pressone: its own queue (consume + re-send), base URL, API key, table read/write', () => {
@@ -663,8 +683,9 @@ describe('alarm topic', () => {
   it('every alarm notifies the topic when it fires and when it clears', () => {
     const topic = ref(logicalId(g.stack, g.stack.alarms.topic));
     const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
-    // Per queue: DLQ depth and oldest message; per function: errors; per schedule: DLQ depth and failed invocations.
-    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2);
+    // Per queue: DLQ depth and oldest message; per function: errors; per schedule: DLQ depth and
+    // failed invocations; the scheduler queue's DLQ depth.
+    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 1);
     for (const [, alarm] of alarms) {
       expect(props(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }
