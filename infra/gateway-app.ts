@@ -27,6 +27,7 @@ export interface GatewayAppOptions {
  * - `-c <provider>MaxConcurrency=N`: that provider's consumer concurrency (2–1000);
  * - `-c schedulerRateMinutes=N`: run the scheduler every N minutes instead of the described rate
  *   (any function with `runsEvery` in shared/system.ts has such a key: `<camelCaseId>RateMinutes`);
+ * - `-c sweeperStaleAfterSeconds=N`: the sweeper's staleness (default 900);
  * - `-c retainData=false`: a throwaway stage whose table, secrets and logs go with the stack.
  * Shared by `infra/app.ts` and the tests, so the tests check the stack that gets deployed.
  */
@@ -65,6 +66,8 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
     }
     scheduleRateMinutes[fn.id] = value;
   }
+  const stale = stringContext(app, 'sweeperStaleAfterSeconds');
+  if (stale !== undefined && !/^\d+$/.test(stale.trim())) throw new Error(`sweeperStaleAfterSeconds must be a whole number of seconds, got ${stale}`);
   const retainData = stringContext(app, 'retainData');
   if (retainData !== undefined && retainData !== 'true' && retainData !== 'false') {
     throw new Error(`retainData must be true or false, got ${retainData}`);
@@ -76,6 +79,7 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
     providerEnvironment,
     providerConcurrency,
     scheduleRateMinutes,
+    ...(stale !== undefined ? { sweeperStaleAfterSeconds: Number(stale) } : {}),
     retainData: retainData !== 'false',
   });
   Tags.of(stack).add('project', 'renewal-gateway');

@@ -18,6 +18,7 @@ import { ProviderConsumer } from './constructs/provider-consumer';
 import { ProviderQueue } from './constructs/provider-queue';
 import { RenewalTable } from './constructs/renewal-table';
 import { SchedulerQueue } from './constructs/scheduler-queue';
+import { STALE_AFTER_ENV } from '../shared/sweeper/sweep';
 import { pascal } from './naming';
 import { FUNCTION_ACCESS, providerSettingNames, providerSettings } from './settings';
 
@@ -44,6 +45,12 @@ export interface RenewalGatewayStackProps extends StackProps {
   readonly scheduleRateMinutes?: Partial<Record<FunctionId, number>>;
   /** @default API_THROTTLE_DEFAULTS */
   readonly apiThrottle?: GatewayThrottle;
+  /**
+   * Seconds a renewal may stay without moving (beyond its provider queue's backlog) before the
+   * sweeper queues it again (`SWEEPER_STALE_AFTER_SECONDS`).
+   * @default DEFAULT_STALE_AFTER_SECONDS (900), applied by the function
+   */
+  readonly sweeperStaleAfterSeconds?: number;
   /**
    * Keep stateful resources (table, secrets, logs) when the stack is deleted, and protect the
    * table against deletion. Turn off only for throwaway stages.
@@ -82,6 +89,7 @@ export class RenewalGatewayStack extends Stack {
       providerConcurrency: _concurrency,
       scheduleRateMinutes: _rates,
       apiThrottle: _throttle,
+      sweeperStaleAfterSeconds: _stale,
       retainData: _retain,
       ...stackProps
     } = props;
@@ -144,6 +152,12 @@ export class RenewalGatewayStack extends Stack {
       this.alarms.watchSchedule(schedule);
     }
     this.schedules = schedules;
+
+    if (props.sweeperStaleAfterSeconds !== undefined) {
+      const stale = props.sweeperStaleAfterSeconds;
+      if (!Number.isInteger(stale) || stale < 1) throw new Error(`sweeperStaleAfterSeconds must be a whole number of seconds, at least 1, got ${stale}`);
+      functions.get('sweeper')?.fn.addEnvironment(STALE_AFTER_ENV, String(stale));
+    }
 
     // The scheduler's fan-out: one message per shard, worked by the scheduler itself.
     const scheduler = functions.get('scheduler');

@@ -80,6 +80,9 @@ export const FUNCTION_ACCESS = {
   // The scheduler finds due schedules on the due index, records each run in the table and queues
   // the renewal to its provider, like intake; no caller reaches it, so it checks no secret.
   scheduler: { table: 'readWrite', sendsToProviderQueues: true, secrets: [] },
+  // The sweeper reads the sweep index and renewals, queues stuck ones again (and reads each
+  // provider queue's depth, which the send grant includes), and marks them; no caller reaches it.
+  sweeper: { table: 'readWrite', sendsToProviderQueues: true, secrets: [] },
 } as const satisfies Record<Exclude<FunctionId, `consumer-${string}`>, FunctionAccess>;
 
 export interface ProviderSettings {

@@ -4,7 +4,7 @@
  */
 import { CreateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { functionDescription, system, visibilityTimeoutFor, type EnabledProvider } from '../shared/system';
+import { functionDescription, system, visibilityTimeoutFor, type EnabledProvider, type TableIndex } from '../shared/system';
 
 export const createTable = async (dynamo: DynamoDBClient, tableName: string): Promise<void> => {
   const t = system.table;
@@ -18,13 +18,13 @@ export const createTable = async (dynamo: DynamoDBClient, tableName: string): Pr
         { AttributeName: t.partitionKey, KeyType: 'HASH' },
         { AttributeName: t.sortKey, KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: t.indexes.map((i) => ({
+      GlobalSecondaryIndexes: (t.indexes as readonly TableIndex[]).map((i) => ({
         IndexName: i.name,
         KeySchema: [
           { AttributeName: i.partitionKey, KeyType: 'HASH' },
           { AttributeName: i.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: i.projection?.type === 'INCLUDE' ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.projection.attributes] } : { ProjectionType: i.projection?.type ?? 'KEYS_ONLY' },
       })),
     }),
   );

@@ -15,6 +15,8 @@ import { createIntakeHandler, loadIntakeDeps } from '../functions/intake/app';
 import { createStatusHandler, loadStatusDeps } from '../functions/status/app';
 import { createSchedulesHandler, loadSchedulesDeps } from '../functions/schedules/app';
 import { createSchedulerTick, loadSchedulerDeps, type TickSummary } from '../functions/scheduler/app';
+import { createSweeperHandler, loadSweeperDeps } from '../functions/sweeper/app';
+import type { SweepSummary } from '../shared/sweeper/sweep';
 import { lambdaContext } from './lambda-context';
 import { createBatchHandler } from '../shared/consumer/batch';
 import { loadConsumerDeps } from '../shared/consumer/config';
@@ -46,6 +48,8 @@ export interface LocalStackOptions {
   readonly pollWaitSeconds?: number;
   /** How often the scheduler runs by itself, in ms; 0: only on demand. Default: the rule's rate. */
   readonly schedulerIntervalMs?: number;
+  /** How often the sweeper runs by itself, in ms; 0: only on demand. Default: its rule's rate. */
+  readonly sweeperIntervalMs?: number;
   /** Start the consumer pollers only when `startConsumers()` is called (the benchmark measures the scheduler alone). */
   readonly deferConsumers?: boolean;
 }
@@ -65,6 +69,8 @@ export interface LocalStack {
   readonly sqsServer: SqsServer;
   /** One scheduler run now (what the EventBridge rule triggers in AWS), its shards worked in-process. */
   runScheduler(): Promise<TickSummary>;
+  /** One sweeper run now (its EventBridge rule in AWS): what it found and queued again. */
+  runSweeper(): Promise<SweepSummary>;
   /** Starts the consumer pollers (done at start unless `deferConsumers`); idempotent. */
   startConsumers(): Promise<void>;
   /**
@@ -254,11 +260,28 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         await running?.catch(() => undefined);
       });
     }
+    // The sweeper: its own timer (its rule in AWS), and on demand.
+    const sweeperFn = functionDescription('sweeper');
+    const sweeper = createSweeperHandler(loadSweeperDeps(env, clientsFor('sweeper'), logger('sweeper')));
+    let sweeping: Promise<SweepSummary> | undefined;
+    const runSweeperNow = (): Promise<SweepSummary> =>
+      (sweeping ??= sweeper({}, lambdaContext('sweeper', sweeperFn.timeoutSeconds * 1000)).finally(() => (sweeping = undefined)));
+    const sweepEveryMs = options.sweeperIntervalMs ?? (sweeperFn.runsEvery?.seconds ?? 300) * 1000;
+    if (sweepEveryMs > 0) {
+      const timer = setInterval(() => {
+        runSweeperNow().catch((error: unknown) => logger('sweeper').error('sweeper run failed', { error: String(error) }));
+      }, sweepEveryMs);
+      timer.unref();
+      stoppers.push(async () => {
+        clearInterval(timer);
+        await sweeping?.catch(() => undefined);
+      });
+    }
     const api: ApiServer = await startApiServer({
       port: options.apiPort ?? LOCAL_DEFAULTS.PORT,
       routes: system.routes,
       handlers: httpFunctions,
-      localRoutes: { 'POST /_local/scheduler/run': runSchedulerNow },
+      localRoutes: { 'POST /_local/scheduler/run': runSchedulerNow, 'POST /_local/sweeper/run': runSweeperNow },
       onError: (error: unknown) => logger('api').error('local API error', { error: String(error) }),
     });
     stoppers.push(() => api.stop());
@@ -275,6 +298,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       sqs,
       sqsServer,
       runScheduler: runSchedulerNow,
+      runSweeper: runSweeperNow,
       startConsumers,
       requestCounts: () => Object.fromEntries([...counts].sort()),
       resetRequestCounts: () => counts.clear(),

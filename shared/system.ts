@@ -87,6 +87,12 @@ export interface TableIndex {
   readonly name: string;
   readonly partitionKey: string;
   readonly sortKey: string;
+  /**
+   * What the index copies besides its keys (docs/architecture.md#indexes): only what its queries
+   * read, since every write that changes a projected attribute writes the index too.
+   * Default: keys only.
+   */
+  readonly projection?: { readonly type: 'KEYS_ONLY' } | { readonly type: 'INCLUDE'; readonly attributes: readonly string[] } | { readonly type: 'ALL' };
 }
 
 export interface TableDescription {
@@ -110,7 +116,7 @@ export interface QueueDescription {
   readonly dlqRetentionDays: number;
 }
 
-export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | `consumer-${EnabledProvider}`;
+export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | 'sweeper' | `consumer-${EnabledProvider}`;
 
 export interface FunctionDescription {
   readonly id: FunctionId;
@@ -177,18 +183,27 @@ export const TABLE = {
   id: 'Renewals',
   partitionKey: 'pk',
   sortKey: 'sk',
+  // Keys only: each query reads the items it finds with one BatchGetItem, which costs less than
+  // writing every claim and completion (or schedule advance) to the index as well.
   indexes: [
-    { name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    { name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: { type: 'KEYS_ONLY' } },
     // Sparse: only active schedules carry gsi2pk/gsi2sk (DUE#<shard>, <nextRunAt>#<schedule>).
-    { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: { type: 'KEYS_ONLY' } },
+    // Sparse: only renewals not terminal carry gsi3pk/gsi3sk (SWEEP#<provider>#<n>, <since>#<id>).
+    { name: 'sweep', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: { type: 'KEYS_ONLY' } },
   ],
   // Webhook-id bindings only (shared/adapters/webhook-bindings.ts): renewals and schedules never expire.
   timeToLiveAttribute: 'expiresAt',
 } as const satisfies TableDescription;
 
-/** One work queue (and its DLQ) per provider. */
+/**
+ * One work queue (and its DLQ) per provider. Both keep messages 14 days, the SQS maximum: a
+ * rate-limited provider's backlog on the first of the month may wait days (Pelcro at 120 a minute
+ * needs 56 h for 400,000), and what SQS deletes unseen never reaches the DLQ; the sweeper queues
+ * again anything that stopped moving all the same (docs/architecture.md#nothing-accepted-is-lost).
+ */
 const queuesOf = (registry: typeof REGISTRY): readonly QueueDescription[] =>
-  registry.map((p) => ({ id: queueIdOf(p), provider: p.id, urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`, maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 }));
+  registry.map((p) => ({ id: queueIdOf(p), provider: p.id, urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`, maxReceiveCount: 5, retentionDays: 14, dlqRetentionDays: 14 }));
 export const QUEUES = /* @__PURE__ */ queuesOf(REGISTRY);
 
 const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] => [
@@ -198,6 +213,8 @@ const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] 
   // The rule's tick dispatches shards; the scheduler queue's invocations work one shard each, and
   // stop taking new work well before the timeout (the shard is handed on; what is left stays due).
   { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 1024, runsEvery: { seconds: 60 } },
+  // Queues again the renewals that stopped moving (SWEEPER_STALE_AFTER_SECONDS, default 900).
+  { id: 'sweeper', entry: 'functions/sweeper/handler.ts', timeoutSeconds: 300, memoryMb: 256, runsEvery: { seconds: 300 } },
   // One consumer per provider, all from one entry (the provider is compiled into each bundle,
   // see CONSUMER_PROVIDER). maximumConcurrency caps concurrent calls per provider (AWS minimum
   // 2); the request rate is the rate limiter's job (rateLimitEnv), which concurrency cannot bound.

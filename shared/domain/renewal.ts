@@ -54,6 +54,8 @@ export interface RenewalRecord {
    * that died may have called the provider at any time since; later claims keep it.
    */
   readonly claimedSince?: string;
+  /** Times the sweeper queued it again because it had stopped moving (docs/architecture.md#nothing-accepted-is-lost). */
+  readonly sweeps?: number;
 }
 
 /**

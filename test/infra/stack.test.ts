@@ -128,7 +128,7 @@ describe('table', () => {
     expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
-  it('has every described index, projecting ALL', () => {
+  it('has every described index, projecting keys only (each query reads the items it finds with BatchGetItem)', () => {
     const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
     expect(table.GlobalSecondaryIndexes).toHaveLength(system.table.indexes.length);
     for (const index of system.table.indexes) {
@@ -138,7 +138,7 @@ describe('table', () => {
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       });
       expect(table.AttributeDefinitions).toEqual(
         expect.arrayContaining([
@@ -150,8 +150,22 @@ describe('table', () => {
   });
 });
 
+describe('sweep index (renewals not finished)', () => {
+  it('is a sparse GSI on gsi3pk/gsi3sk, projecting keys only', () => {
+    const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
+    expect(table.GlobalSecondaryIndexes).toContainEqual({
+      IndexName: 'sweep',
+      KeySchema: [
+        { AttributeName: 'gsi3pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    });
+  });
+});
+
 describe('due index (scheduled renewals)', () => {
-  it('is the sparse GSI the scheduler queries: gsi2pk/gsi2sk strings, projecting ALL', () => {
+  it('is the sparse GSI the scheduler queries: gsi2pk/gsi2sk strings, projecting keys only', () => {
     expect(system.scheduler.dueIndex).toBe('due');
     const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
     expect(table.GlobalSecondaryIndexes).toContainEqual({
@@ -160,7 +174,7 @@ describe('due index (scheduled renewals)', () => {
         { AttributeName: 'gsi2pk', KeyType: 'HASH' },
         { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: 'KEYS_ONLY' },
     });
     expect(table.AttributeDefinitions).toEqual(
       expect.arrayContaining([
@@ -210,13 +224,14 @@ describe.each(queues.map((q) => [q.id, q] as const))('queue %s', (_id, descripti
     });
   });
 
-  it('keeps dead letters longer than work messages', () => {
+  it('keeps work messages 14 days (nothing accepted expires), and dead letters at least as long', () => {
     const { queue: queueId, dlq } = ids();
     const retention = props(resource(g.json, queueId, 'AWS::SQS::Queue')).MessageRetentionPeriod;
     const dlqRetention = props(resource(g.json, dlq, 'AWS::SQS::Queue')).MessageRetentionPeriod;
     expect(retention).toBe(description.retentionDays * 86_400);
     expect(dlqRetention).toBe(description.dlqRetentionDays * 86_400);
-    expect(Number(dlqRetention)).toBeGreaterThan(Number(retention));
+    expect(retention).toBe(14 * 86_400);
+    expect(Number(dlqRetention)).toBeGreaterThanOrEqual(Number(retention));
   });
 
   it(`has a visibility timeout of at least ${VISIBILITY_TIMEOUT_FACTOR}x its consumer timeout`, () => {
@@ -577,10 +592,27 @@ describe('scheduler', () => {
     expect(props(resource(g.json, logicalId(g.stack, rule), 'AWS::Events::Rule')).ScheduleExpression).toBe('rate(1 minute)');
   });
 
-  it('is the only scheduled function, and no other function has a rule', () => {
-    expect(scheduled.map((f) => f.id)).toEqual(['scheduler']);
-    expect([...g.stack.schedules.keys()]).toEqual(['scheduler']);
-    expect(resourcesOfType('AWS::Events::Rule')).toHaveLength(1);
+  it('the scheduler and the sweeper are the scheduled functions, and no other function has a rule', () => {
+    expect(scheduled.map((f) => f.id)).toEqual(['scheduler', 'sweeper']);
+    expect([...g.stack.schedules.keys()]).toEqual(['scheduler', 'sweeper']);
+    expect(resourcesOfType('AWS::Events::Rule')).toHaveLength(2);
+  });
+
+  it('the sweeper runs on its own rule every 5 minutes, with a dead-letter queue and alarms like the scheduler', () => {
+    const schedule = g.stack.schedules.get('sweeper');
+    if (!schedule) throw new Error('no sweeper rule');
+    const ruleId = logicalId(g.stack, schedule.rule);
+    const rule = props(resource(g.json, ruleId, 'AWS::Events::Rule'));
+    expect(rule.ScheduleExpression).toBe('rate(5 minutes)');
+    const dlqId = logicalId(g.stack, schedule.deadLetterQueue);
+    expect(JSON.stringify(rule.Targets)).toContain(dlqId);
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(props(a)));
+    expect(alarms.filter((a) => a.includes(dlqId))).toHaveLength(1);
+    expect(alarms.filter((a) => a.includes(ruleId) && a.includes('FailedInvocations'))).toHaveLength(1);
+    expect(alarms.filter((a) => a.includes(fnId('sweeper')) && a.includes('Errors'))).toHaveLength(1);
+    // It reads the sweep index, rewrites renewals and re-sends to every provider queue.
+    for (const q of queues) expect(actionsOn('sweeper', getAtt(logicalId(g.stack, queue(q.id).queue), 'Arn'))).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:GetQueueAttributes']));
+    expect(actionsOn('sweeper', { 'Fn::Join': ['', [getAtt(tableId(), 'Arn'), '/index/*']] })).toContain('dynamodb:Query');
   });
 });
 
@@ -809,15 +841,16 @@ describe('construct checks at synth time', () => {
     expect(() => synthGateway({ context: { pressoneBaseUrl: 'http://api.pressone.co' } })).toThrow(/must be https/);
   });
 
-  it('ProviderQueue refuses fewer than 5 receives, and a DLQ that does not outlive the queue', () => {
+  it('ProviderQueue refuses fewer than 5 receives, and a DLQ that keeps messages less long than the queue', () => {
     const stack = new Stack();
     const visibilityTimeout = sixTimes();
     expect(() => new ProviderQueue(stack, 'A', { description: { ...goodQueue(), maxReceiveCount: 3 }, visibilityTimeout })).toThrow(
       /maxReceiveCount/,
     );
     expect(
-      () => new ProviderQueue(stack, 'B', { description: { ...goodQueue(), retentionDays: 14, dlqRetentionDays: 14 }, visibilityTimeout }),
+      () => new ProviderQueue(stack, 'B', { description: { ...goodQueue(), retentionDays: 14, dlqRetentionDays: 7 }, visibilityTimeout }),
     ).toThrow(/dlqRetentionDays/);
+    expect(() => new ProviderQueue(stack, 'D', { description: { ...goodQueue(), retentionDays: 14, dlqRetentionDays: 14 }, visibilityTimeout })).not.toThrow();
     expect(() => new ProviderQueue(stack, 'C', { description: goodQueue(), visibilityTimeout })).not.toThrow();
   });
 
