@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import {
   system,
@@ -20,7 +21,7 @@ import { RenewalTable } from './constructs/renewal-table';
 import { SchedulerQueue } from './constructs/scheduler-queue';
 import { STALE_AFTER_ENV } from '../shared/sweeper/sweep';
 import { pascal } from './naming';
-import { FUNCTION_ACCESS, providerSettingNames, providerSettings } from './settings';
+import { FUNCTION_ACCESS, INTAKE_RESERVED_CONCURRENCY, providerSettingNames, providerSettings } from './settings';
 
 export interface RenewalGatewayStackProps extends StackProps {
   /** Stage name (`dev`, `staging`, `prod`...). Several stages may share an account. */
@@ -51,6 +52,11 @@ export interface RenewalGatewayStackProps extends StackProps {
    * @default DEFAULT_STALE_AFTER_SECONDS (900), applied by the function
    */
   readonly sweeperStaleAfterSeconds?: number;
+  /**
+   * Concurrency reserved for (and capping) the intake function; 0: none.
+   * @default INTAKE_RESERVED_CONCURRENCY (200)
+   */
+  readonly intakeReservedConcurrency?: number;
   /**
    * Keep stateful resources (table, secrets, logs) when the stack is deleted, and protect the
    * table against deletion. Turn off only for throwaway stages.
@@ -90,6 +96,7 @@ export class RenewalGatewayStack extends Stack {
       scheduleRateMinutes: _rates,
       apiThrottle: _throttle,
       sweeperStaleAfterSeconds: _stale,
+      intakeReservedConcurrency: _reserved,
       retainData: _retain,
       ...stackProps
     } = props;
@@ -152,6 +159,16 @@ export class RenewalGatewayStack extends Stack {
       this.alarms.watchSchedule(schedule);
     }
     this.schedules = schedules;
+
+    // A webhook burst may use this much of the account's concurrency and no more, so the
+    // consumers, scheduler and sweeper always find room (docs/architecture.md#functions).
+    const reserved = props.intakeReservedConcurrency ?? INTAKE_RESERVED_CONCURRENCY;
+    if (!Number.isInteger(reserved) || reserved < 0) throw new Error(`intakeReservedConcurrency must be a whole number, at least 0, got ${reserved}`);
+    const intake = functions.get('intake');
+    if (reserved > 0 && intake) {
+      const cfn = intake.fn.node.defaultChild;
+      if (cfn instanceof CfnFunction) cfn.reservedConcurrentExecutions = reserved;
+    }
 
     if (props.sweeperStaleAfterSeconds !== undefined) {
       const stale = props.sweeperStaleAfterSeconds;

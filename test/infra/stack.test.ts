@@ -277,11 +277,11 @@ describe.each(queues.map((q) => [q.id, q] as const))('queue %s', (_id, descripti
 });
 
 describe.each(functions.map((f) => [f.id, f] as const))('function %s', (id, description) => {
-  it('runs Node.js 22 on arm64 with active tracing and the described timeout and memory', () => {
+  it('runs Node.js 22 on arm64, untraced by default, with the described timeout and memory', () => {
+    expect(props(resource(g.json, fnId(id), 'AWS::Lambda::Function')).TracingConfig).toBeUndefined();
     expect(props(resource(g.json, fnId(id), 'AWS::Lambda::Function'))).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
       Timeout: description.timeoutSeconds,
       MemorySize: description.memoryMb,
       Handler: 'index.handler',
@@ -666,13 +666,20 @@ describe('HTTP API', () => {
     expect(resourcesOfType('AWS::ApiGatewayV2::Route').map(([, r]) => props(r).RouteKey).sort()).toEqual(routes.map(routeKey).sort());
   });
 
-  it('serves a $default stage with JSON access logs and throttling', () => {
+  it('reserves (and caps) the intake concurrency, so a webhook burst cannot starve the consumers', () => {
+    expect(props(resource(g.json, fnId('intake'), 'AWS::Lambda::Function')).ReservedConcurrentExecutions).toBe(200);
+    for (const f of functions.filter((x) => x.id !== 'intake')) {
+      expect(props(resource(g.json, fnId(f.id), 'AWS::Lambda::Function')).ReservedConcurrentExecutions, f.id).toBeUndefined();
+    }
+  });
+
+  it('serves a $default stage with JSON access logs and throttling sized for webhook bursts', () => {
     const stage = props(resource(g.json, logicalId(g.stack, g.stack.api.stage), 'AWS::ApiGatewayV2::Stage'));
     expect(stage).toMatchObject({
       ApiId: ref(apiId()),
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 5000 },
     });
     const logGroup = logicalId(g.stack, g.stack.api.accessLogGroup);
     const settings = stage.AccessLogSettings as { DestinationArn: unknown; Format: string };
@@ -784,10 +791,25 @@ describe('stage configuration from context', () => {
         pelcroRateLimit: '60/60s',
         pelcroMaxConcurrency: '2',
         schedulerRateMinutes: '5',
+        tracing: 'active',
+        apiRateLimit: '200',
+        apiBurstLimit: '400',
+        intakeReservedConcurrency: '0',
       },
     });
   });
   afterAll(() => prod?.dispose());
+
+  it('traces every function when asked (-c tracing=active), and takes the throttle and intake reservation from context', () => {
+    for (const [, fn] of prod.stack.functions) {
+      expect(props(resource(prod.json, logicalId(prod.stack, fn.fn), 'AWS::Lambda::Function')).TracingConfig).toEqual({ Mode: 'Active' });
+    }
+    const stage = Object.values(prod.json.Resources ?? {}).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
+    expect(props(stage ?? { Type: '' }).DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 });
+    const intake = prod.stack.functions.get('intake');
+    if (!intake) throw new Error('no intake');
+    expect(props(resource(prod.json, logicalId(prod.stack, intake.fn), 'AWS::Lambda::Function')).ReservedConcurrentExecutions).toBeUndefined();
+  });
 
   it('names the stack after the stage and uses the stage provider URL', () => {
     expect(prod.stack.stackName).toBe('RenewalGateway-prod');
