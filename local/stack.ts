@@ -137,6 +137,33 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         step: 'finalizeRequest',
         name: 'countRequests',
       });
+      // Capacity units, as DynamoDB bills them (indexes included): asked of every call, summed.
+      dynamo.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { ReturnConsumedCapacity?: string };
+          const asked = input.ReturnConsumedCapacity !== undefined;
+          if (!asked && context.commandName !== 'DescribeTableCommand' && context.commandName !== 'CreateTableCommand') input.ReturnConsumedCapacity = 'TOTAL';
+          const result = await next(args);
+          const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> }).ConsumedCapacity;
+          const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+          if (units > 0) {
+            const kind = /^(Put|Update|Delete|BatchWrite|TransactWrite)/.test(context.commandName ?? '') ? 'WriteUnits' : 'ReadUnits';
+            const key = `${label} DynamoDB.${kind}`;
+            counts.set(key, (counts.get(key) ?? 0) + units);
+          }
+          return result;
+        },
+        { step: 'initialize', name: 'countCapacity' },
+      );
+      // Receives that brought nothing (long polls of an idle queue: the idle cost, not a renewal's).
+      sqs.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          if (context.commandName === 'ReceiveMessageCommand' && !(result.output as { Messages?: unknown[] }).Messages?.length) bump(label, 'SQS', 'ReceiveMessage (empty)');
+          return result;
+        },
+        { step: 'initialize', name: 'countEmptyReceives' },
+      );
       // Failed conditions, seen once per call (after the SDK's own retries).
       dynamo.middlewareStack.add(
         (next, context) => async (args) => {
@@ -202,7 +229,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         for (const fn of system.functions as readonly FunctionDescription[]) {
           if (!fn.consumes) continue;
           const provider = fn.id.replace('consumer-', '') as EnabledProvider;
-          const handler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)), () => loadCall(provider));
+          const batchHandler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)), () => loadCall(provider));
+          const handler: typeof batchHandler = (event, context) => (bump(fn.id, 'Lambda', 'Invoke'), batchHandler(event, context));
           const poller = startPoller({
             // The event source mapping's own requests (receive, delete) are Lambda's, counted apart.
             client: clientsFor(`${fn.id}-event-source`).sqs,
@@ -225,9 +253,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     });
     if (!options.deferConsumers) await startConsumers();
 
+    const countInvocations =
+      (id: string, handler: HttpHandler): HttpHandler =>
+      (event, context) => (bump(id, 'Lambda', 'Invoke'), handler(event, context));
     const httpFunctions: Partial<Record<FunctionId, { handler: HttpHandler; timeoutMs: number }>> = {
       intake: {
-        handler: createIntakeHandler(await loadIntakeDeps(env, clientsFor('intake'), logger('intake'))) as HttpHandler,
+        handler: countInvocations('intake', createIntakeHandler(await loadIntakeDeps(env, clientsFor('intake'), logger('intake'))) as HttpHandler),
         timeoutMs: functionDescription('intake').timeoutSeconds * 1000,
       },
       status: {
@@ -247,8 +278,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const scheduler = createSchedulerTick(loadSchedulerDeps({ ...env, [system.scheduler.queueUrlEnv]: '' }, clientsFor('scheduler'), logger('scheduler')));
     let running: Promise<TickSummary> | undefined;
     // Runs never overlap in one process; overlapping runs (as EventBridge may start) are tested apart.
+    // Counted as AWS would invoke it: the tick, and one invocation per shard worked.
     const runSchedulerNow = (): Promise<TickSummary> =>
-      (running ??= scheduler(lambdaContext('scheduler', schedulerFn.timeoutSeconds * 1000)).finally(() => (running = undefined)));
+      (running ??= scheduler(lambdaContext('scheduler', schedulerFn.timeoutSeconds * 1000))
+        .then((summary) => {
+          for (let i = 0; i <= summary.shards + summary.shardsBusy; i++) bump('scheduler', 'Lambda', 'Invoke');
+          return summary;
+        })
+        .finally(() => (running = undefined)));
     const intervalMs = options.schedulerIntervalMs ?? (schedulerFn.runsEvery?.seconds ?? 60) * 1000;
     if (intervalMs > 0) {
       const timer = setInterval(() => {
