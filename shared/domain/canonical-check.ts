@@ -15,19 +15,20 @@ const envelope = z.strictObject({
   subscription: z.string().min(1).max(320),
   params: z.record(z.string(), z.unknown()).default({}),
   notBefore: z.iso.datetime({ offset: true }).optional(),
+  deadline: z.iso.datetime({ offset: true }).optional(),
 });
 
 /** Step one: the envelope, which names the provider whose part checks the rest. */
 export const parseEnvelope = (input: unknown): ValidationResult<CanonicalRequest> => {
   const head = envelope.safeParse(input);
   if (!head.success) return { ok: false, errors: issuesToFieldErrors(head.error.issues) };
-  const { provider, operation, subscription, params, notBefore } = head.data;
-  return { ok: true, value: { provider, operation, subscription, params, ...(notBefore ? { notBefore } : {}) } };
+  const { provider, operation, subscription, params, notBefore, deadline } = head.data;
+  return { ok: true, value: { provider, operation, subscription, params, ...(notBefore ? { notBefore } : {}), ...(deadline ? { deadline } : {}) } };
 };
 
 /** Step two: the operation, subscription and params against the provider's canonical part. */
 export const checkParams = (head: CanonicalRequest, part: CanonicalPart): ValidationResult<CanonicalRequest> => {
-  const { provider, operation, subscription, params, notBefore } = head;
+  const { provider, operation, subscription, params, notBefore, deadline } = head;
   const allowed: readonly Operation[] = OPERATIONS_BY_PROVIDER[provider];
   if (!allowed.includes(operation)) {
     return {
@@ -53,6 +54,7 @@ export const checkParams = (head: CanonicalRequest, part: CanonicalPart): Valida
       subscription,
       params: parsedParams.data,
       ...(notBefore ? { notBefore } : {}),
+      ...(deadline ? { deadline } : {}),
     },
   };
 };

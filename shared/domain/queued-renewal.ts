@@ -13,5 +13,6 @@ export const queuedRenewalSchema = z.object({
   subscription: z.string().min(1),
   params: z.record(z.string(), z.unknown()),
   notBefore: z.string().optional(),
+  deadline: z.string().optional(),
   dueAt: z.string().optional(),
 }) satisfies z.ZodType<QueuedRenewal>;

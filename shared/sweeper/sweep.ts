@@ -72,6 +72,7 @@ const messageFor = (r: RenewalRecord): QueuedRenewal => ({
   subscription: r.subscription,
   params: { ...r.params },
   ...(r.notBefore ? { notBefore: r.notBefore } : {}),
+  ...(r.deadline ? { deadline: r.deadline } : {}),
   ...(r.status === 'retry_scheduled' && r.nextAttemptAt ? { dueAt: r.nextAttemptAt } : {}),
 });
 
