@@ -120,3 +120,16 @@ describe('cdk-nag', () => {
     expect(unused.map((a) => `${a.id} at ${a.path}`)).toEqual([]);
   });
 });
+
+describe('cdk-nag with -c tracing=active', () => {
+  let traced: SynthesizedGateway | undefined;
+  afterAll(() => traced?.dispose());
+
+  it('reports nothing either: the X-Ray wildcard is acknowledged instead of the untraced functions', () => {
+    traced = synthGateway({ checks: true, context: { tracing: 'active' } });
+    expect(findings(traced.app).map((f) => `${f.rule} (${f.severity}) at ${f.path}`)).toEqual([]);
+    const ids = new Set(acknowledgements(traced.app).map((a) => a.id));
+    expect(ids.has('AwsSolutions-IAM5[Resource::*]')).toBe(true);
+    expect(ids.has('Serverless-LambdaTracing')).toBe(false);
+  });
+});
