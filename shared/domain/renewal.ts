@@ -56,6 +56,12 @@ export interface RenewalRecord {
    * that died may have called the provider at any time since; later claims keep it.
    */
   readonly claimedSince?: string;
+  /**
+   * The message copy that carries this renewal now: set by each claim and each wait
+   * (docs/architecture.md#one-copy-per-renewal). A copy that neither is it nor continues it is a
+   * stray (a crash left it behind, or SQS delivered it twice) and is dropped.
+   */
+  readonly hop?: string;
   /** Times the sweeper queued it again because it had stopped moving (docs/architecture.md#nothing-accepted-is-lost). */
   readonly sweeps?: number;
 }
@@ -80,7 +86,17 @@ export interface QueuedRenewal {
    * early is sent on again without a claim or a rate-limit slot. The record stays authoritative.
    */
   readonly dueAt?: string;
+  /** This copy's own id, unique per copy sent (kept by redeliveries and redrives of that copy). */
+  readonly copyId?: string;
+  /** The record's `hop` when this copy was sent: the copy it continues. None for intake's copies. */
+  readonly hop?: string;
 }
+
+/**
+ * A new copy id: unique (104 random bits), not secret. Math.random rather than crypto: the
+ * simulator seeds Math.random, so a scenario replays the same ids.
+ */
+export const newCopyId = (): string => Array.from({ length: 4 }, () => Math.floor(Math.random() * 2 ** 26).toString(36).padStart(5, '0')).join('');
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 const base32 = (bytes: Uint8Array): string => {
@@ -140,6 +156,7 @@ export const newRenewalRecord = (request: CanonicalRequest, idempotencyKey: stri
 
 export const queuedMessageFor = (record: RenewalRecord, request: CanonicalRequest): QueuedRenewal => ({
   v: 1,
+  copyId: newCopyId(),
   id: record.id,
   idempotencyKey: record.idempotencyKey,
   provider: request.provider,

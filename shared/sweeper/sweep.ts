@@ -15,7 +15,7 @@
 import type { Logger } from '../logger';
 import type { RenewalSweep } from '../adapters/renewal-sweep';
 import { MAX_BATCH, type QueuedEntry, type RenewalQueue } from '../adapters/queue';
-import { isTerminal, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
+import { isTerminal, newCopyId, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
 import { parseCanonicalRequest } from '../domain/canonical';
 import type { Provider } from '../system';
 
@@ -74,6 +74,10 @@ const messageFor = (r: RenewalRecord): QueuedRenewal => ({
   ...(r.notBefore ? { notBefore: r.notBefore } : {}),
   ...(r.deadline ? { deadline: r.deadline } : {}),
   ...(r.status === 'retry_scheduled' && r.nextAttemptAt ? { dueAt: r.nextAttemptAt } : {}),
+  // A new copy that continues the renewal's current hop (docs/architecture.md#one-copy-per-renewal):
+  // the first of it and any surviving copy to wait or claim carries the renewal, the other is dropped.
+  copyId: newCopyId(),
+  ...(r.hop ? { hop: r.hop } : {}),
 });
 
 export const runSweeper = async (deps: SweeperDeps, now = new Date()): Promise<SweepSummary> => {
