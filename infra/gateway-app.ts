@@ -3,7 +3,8 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ENABLED_PROVIDERS, system, type EnabledProvider, type FunctionDescription, type FunctionId } from '../shared/system';
 import { camel } from './naming';
 import { RenewalGatewayStack } from './renewal-gateway-stack';
-import { contextKeyOf, providerSettingNames } from './settings';
+import { API_THROTTLE_DEFAULTS, contextKeyOf, providerSettingNames } from './settings';
+import { tracingOf } from './constructs/gateway-function';
 
 export const DEFAULT_STAGE = 'dev';
 /** Lowercase, short: the stage is part of the stack name and of every generated resource name. */
@@ -27,6 +28,10 @@ export interface GatewayAppOptions {
  * - `-c <provider>MaxConcurrency=N`: that provider's consumer concurrency (2–1000);
  * - `-c schedulerRateMinutes=N`: run the scheduler every N minutes instead of the described rate
  *   (any function with `runsEvery` in shared/system.ts has such a key: `<camelCaseId>RateMinutes`);
+ * - `-c sweeperStaleAfterSeconds=N`: the sweeper's staleness (default 900);
+ * - `-c apiRateLimit=N -c apiBurstLimit=N`: the HTTP API stage throttle (default 1000 rps, burst 5000);
+ * - `-c intakeReservedConcurrency=N`: concurrency reserved for (and capping) intake (default 200; 0: none);
+ * - `-c tracing=active|off`: X-Ray tracing of the functions (default off, read by GatewayFunction);
  * - `-c retainData=false`: a throwaway stage whose table, secrets and logs go with the stack.
  * Shared by `infra/app.ts` and the tests, so the tests check the stack that gets deployed.
  */
@@ -65,6 +70,18 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
     }
     scheduleRateMinutes[fn.id] = value;
   }
+  const stale = stringContext(app, 'sweeperStaleAfterSeconds');
+  if (stale !== undefined && !/^\d+$/.test(stale.trim())) throw new Error(`sweeperStaleAfterSeconds must be a whole number of seconds, got ${stale}`);
+  const wholeNumber = (key: string): number | undefined => {
+    const value = stringContext(app, key);
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value.trim())) throw new Error(`${key} must be a whole number, got ${value}`);
+    return Number(value);
+  };
+  const apiRateLimit = wholeNumber('apiRateLimit');
+  const apiBurstLimit = wholeNumber('apiBurstLimit');
+  const intakeReservedConcurrency = wholeNumber('intakeReservedConcurrency');
+  tracingOf(app.node.tryGetContext('tracing'));
   const retainData = stringContext(app, 'retainData');
   if (retainData !== undefined && retainData !== 'true' && retainData !== 'false') {
     throw new Error(`retainData must be true or false, got ${retainData}`);
@@ -76,6 +93,11 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
     providerEnvironment,
     providerConcurrency,
     scheduleRateMinutes,
+    ...(stale !== undefined ? { sweeperStaleAfterSeconds: Number(stale) } : {}),
+    ...(apiRateLimit !== undefined || apiBurstLimit !== undefined
+      ? { apiThrottle: { rateLimit: apiRateLimit ?? API_THROTTLE_DEFAULTS.rateLimit, burstLimit: apiBurstLimit ?? API_THROTTLE_DEFAULTS.burstLimit } }
+      : {}),
+    ...(intakeReservedConcurrency !== undefined ? { intakeReservedConcurrency } : {}),
     retainData: retainData !== 'false',
   });
   Tags.of(stack).add('project', 'renewal-gateway');

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import {
   system,
@@ -19,8 +20,10 @@ import { GatewayHttpApi, type GatewayRoute, type GatewayThrottle } from './const
 import { ProviderConsumer } from './constructs/provider-consumer';
 import { ProviderQueue } from './constructs/provider-queue';
 import { RenewalTable } from './constructs/renewal-table';
+import { SchedulerQueue } from './constructs/scheduler-queue';
+import { STALE_AFTER_ENV } from '../shared/sweeper/sweep';
 import { pascal } from './naming';
-import { FUNCTION_ACCESS, providerSettingNames, providerSettings } from './settings';
+import { FUNCTION_ACCESS, INTAKE_RESERVED_CONCURRENCY, providerSettingNames, providerSettings } from './settings';
 
 export interface RenewalGatewayStackProps extends StackProps {
   /** Stage name (`dev`, `staging`, `prod`...). Several stages may share an account. */
@@ -46,6 +49,17 @@ export interface RenewalGatewayStackProps extends StackProps {
   /** @default API_THROTTLE_DEFAULTS */
   readonly apiThrottle?: GatewayThrottle;
   /**
+   * Seconds a renewal may stay without moving (beyond its provider queue's backlog) before the
+   * sweeper queues it again (`SWEEPER_STALE_AFTER_SECONDS`).
+   * @default DEFAULT_STALE_AFTER_SECONDS (900), applied by the function
+   */
+  readonly sweeperStaleAfterSeconds?: number;
+  /**
+   * Concurrency reserved for (and capping) the intake function; 0: none.
+   * @default INTAKE_RESERVED_CONCURRENCY (200)
+   */
+  readonly intakeReservedConcurrency?: number;
+  /**
    * Keep stateful resources (table, secrets, logs) when the stack is deleted, and protect the
    * table against deletion. Turn off only for throwaway stages.
    * @default true
@@ -67,6 +81,8 @@ export class RenewalGatewayStack extends Stack {
   public readonly functions: ReadonlyMap<FunctionId, GatewayFunction>;
   /** The EventBridge trigger of every function the description says `runsEvery`. */
   public readonly schedules: ReadonlyMap<FunctionId, FunctionSchedule>;
+  /** The scheduler's fan-out queue: one message per shard to work. */
+  public readonly schedulerQueue: SchedulerQueue;
   public readonly api: GatewayHttpApi;
   public readonly alarms: GatewayAlarms;
   public readonly secrets: ConfigSecrets;
@@ -84,6 +100,8 @@ export class RenewalGatewayStack extends Stack {
       providerConcurrency: _concurrency,
       scheduleRateMinutes: _rates,
       apiThrottle: _throttle,
+      sweeperStaleAfterSeconds: _stale,
+      intakeReservedConcurrency: _reserved,
       retainData: _retain,
       ...stackProps
     } = props;
@@ -153,6 +171,36 @@ export class RenewalGatewayStack extends Stack {
       this.alarms.watchSchedule(schedule);
     }
     this.schedules = schedules;
+
+    // A webhook burst may use this much of the account's concurrency and no more, so the
+    // consumers, scheduler and sweeper always find room (docs/architecture.md#functions).
+    const reserved = props.intakeReservedConcurrency ?? INTAKE_RESERVED_CONCURRENCY;
+    if (!Number.isInteger(reserved) || reserved < 0) throw new Error(`intakeReservedConcurrency must be a whole number, at least 0, got ${reserved}`);
+    const intake = functions.get('intake');
+    if (reserved > 0 && intake) {
+      const cfn = intake.fn.node.defaultChild;
+      if (cfn instanceof CfnFunction) cfn.reservedConcurrentExecutions = reserved;
+    }
+
+    if (props.sweeperStaleAfterSeconds !== undefined) {
+      const stale = props.sweeperStaleAfterSeconds;
+      if (!Number.isInteger(stale) || stale < 1) throw new Error(`sweeperStaleAfterSeconds must be a whole number of seconds, at least 1, got ${stale}`);
+      functions.get('sweeper')?.fn.addEnvironment(STALE_AFTER_ENV, String(stale));
+    }
+
+    // The scheduler's fan-out: one message per shard, worked by the scheduler itself.
+    const scheduler = functions.get('scheduler');
+    if (!scheduler) throw new Error('the scheduler function was not built');
+    this.schedulerQueue = new SchedulerQueue(this, 'SchedulerQueue', {
+      function: scheduler,
+      workers: system.scheduler.workers,
+      urlEnv: system.scheduler.queueUrlEnv,
+    });
+    this.alarms.watchDeadLetterQueue(
+      'SchedulerQueueDeadLetters',
+      this.schedulerQueue.deadLetterQueue,
+      'Shard messages of the scheduler failed 5 times: a shard could not be worked (its schedules stay due); see the scheduler logs.',
+    );
 
     this.api = new GatewayHttpApi(this, 'HttpApi', {
       routes: (system.routes as readonly RouteDescription[]).map((route): GatewayRoute => {
@@ -239,6 +287,10 @@ export class RenewalGatewayStack extends Stack {
     new CfnOutput(this, 'EventFailureQueueUrl', {
       value: this.events.failureQueue.queueUrl,
       description: 'Table stream batches the events function gave up on (shard and sequence range)',
+    });
+    new CfnOutput(this, 'SchedulerQueueDeadLetterQueueUrl', {
+      value: this.schedulerQueue.deadLetterQueue.queueUrl,
+      description: 'Scheduler shard messages that failed 5 times (their schedules stay due)',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe operators here' });
   }

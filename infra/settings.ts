@@ -83,6 +83,9 @@ export const FUNCTION_ACCESS = {
   // The events function appends to the event log (in the table) and puts events on the bus
   // (EventPublishing grants that); it reads the table's stream through its event source mapping.
   events: { table: 'readWrite', sendsToProviderQueues: false, secrets: [] },
+  // The sweeper reads the sweep index and renewals, queues stuck ones again (and reads each
+  // provider queue's depth, which the send grant includes), and marks them; no caller reaches it.
+  sweeper: { table: 'readWrite', sendsToProviderQueues: true, secrets: [] },
 } as const satisfies Record<Exclude<FunctionId, `consumer-${string}`>, FunctionAccess>;
 
 export interface ProviderSettings {
@@ -136,8 +139,32 @@ export const ALARM_SETTINGS = {
   oldestMessageAgeSeconds: 15 * 60,
 } as const;
 
-/** HTTP API stage throttling defaults: generous for webhook traffic, still a ceiling on abuse. */
-export const API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
+/**
+ * HTTP API stage throttling defaults (`-c apiRateLimit=`, `-c apiBurstLimit=`), sized for webhook
+ * bursts: an upstream that sends its month's renewals at once (5,000 requests in a second) is taken
+ * whole by the burst bucket, and 1,000 a second sustained keeps the intake within its reserved
+ * concurrency (INTAKE_RESERVED_CONCURRENCY: 1,000 rps × ~0.1 s ≈ 100 in flight). Still a ceiling:
+ * the account's own limit is 10,000 rps, burst 5,000, shared by all its APIs.
+ */
+export const API_THROTTLE_DEFAULTS = { rateLimit: 1000, burstLimit: 5000 } as const;
+
+/**
+ * Concurrent executions reserved for (and capping) the intake function, `-c intakeReservedConcurrency=N`:
+ * a webhook burst can use at most this much of the account's 1,000, so the consumers, the
+ * scheduler and the sweeper always find room; requests beyond it are throttled (429, the upstream
+ * retries) rather than starving the renewals already accepted. 0 turns the reservation off.
+ */
+export const INTAKE_RESERVED_CONCURRENCY = 200;
+
+/**
+ * X-Ray tracing of the functions, `-c tracing=active|off` (default off). Active tracing costs $5 per
+ * million traces recorded beyond the free tier (sampling: the first request each second, then 5 %),
+ * up to 1.1 traces per renewal: at low volume nearly every renewal is traced, which more than
+ * doubles the cost of a renewal (README#cost). Logs carry the request ids to follow a renewal.
+ */
+export const TRACING_MODES = ['off', 'active'] as const;
+export type TracingMode = (typeof TRACING_MODES)[number];
+export const DEFAULT_TRACING: TracingMode = 'off';
 
 /** The table stream's event source mapping (infra/constructs/event-publishing.ts). */
 export const EVENT_SETTINGS = {

@@ -32,13 +32,16 @@ const port = (name: keyof typeof LOCAL_DEFAULTS & `${string}PORT`): number => op
 const schedulerSeconds = (): number =>
   optionalInt(process.env, 'LOCAL_SCHEDULER_INTERVAL_SECONDS', functionDescription('scheduler').runsEvery?.seconds ?? 60, 0);
 
+/** LOCAL_SWEEPER_INTERVAL_SECONDS: how often the local sweeper runs (0: on demand only); default its rule's rate. */
+const sweeperSeconds = (): number => optionalInt(process.env, 'LOCAL_SWEEPER_INTERVAL_SECONDS', functionDescription('sweeper').runsEvery?.seconds ?? 300, 0);
+
 /** Shows a configured value only when it is the published local default; never a real secret. */
 const shown = (stack: LocalStack, name: string): string => {
   const local = (LOCAL_DEFAULTS as Record<string, string | number>)[name];
   return stack.env[name] === local ? `${name}=${local}` : `${name} (set from your environment; not shown)`;
 };
 
-const banner = (stack: LocalStack, schedulerEvery: number): string => {
+const banner = (stack: LocalStack, schedulerEvery: number, sweeperEvery: number): string => {
   const e = stack.env;
   return `
   Renewal gateway — local stack is up (Ctrl-C stops everything)
@@ -55,6 +58,7 @@ ${ENABLED_PROVIDERS.map((p) => `    ${p.padEnd(14)} ${stack.sandboxes[p].url}   
   (local development values; set the variables to use others, and \`npm run call\` uses them too)
 
   Scheduler           every ${schedulerEvery === 0 ? '— (on demand only)' : `${schedulerEvery} s`}; run it now: npm run call -- POST /_local/scheduler/run
+  Sweeper             every ${sweeperEvery === 0 ? '— (on demand only)' : `${sweeperEvery} s`}, re-queues renewals still for ${stack.env.SWEEPER_STALE_AFTER_SECONDS ?? 900} s; run it now: npm run call -- POST /_local/sweeper/run
 
   Send a first signed renewal:
     npm run call -- POST /v1/providers/pressone/renew-number '{"email":"jane@example.com"}'
@@ -108,6 +112,7 @@ const main = async (): Promise<void> => {
   }, PARENT_POLL_MS).unref();
 
   const schedulerEvery = schedulerSeconds();
+  const sweeperEvery = sweeperSeconds();
   const stack = await startLocalStack({
     apiPort: port('PORT'),
     dynamoPort: port('LOCAL_DYNAMODB_PORT'),
@@ -115,6 +120,7 @@ const main = async (): Promise<void> => {
     sandboxPort: port('LOCAL_SANDBOX_PORT'),
     env: process.env,
     schedulerIntervalMs: schedulerEvery * 1000,
+    sweeperIntervalMs: sweeperEvery * 1000,
     logLevel: (['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'].includes(level) ? level : 'INFO') as 'INFO',
   });
   running.stack = stack;
@@ -122,7 +128,7 @@ const main = async (): Promise<void> => {
     await stack.stop();
     return;
   }
-  console.log(banner(stack, schedulerEvery));
+  console.log(banner(stack, schedulerEvery, sweeperEvery));
 };
 
 main().catch((error: unknown) => {

@@ -4,7 +4,7 @@
  */
 import { CreateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { functionDescription, system, visibilityTimeoutFor, type EnabledProvider, type TableDescription } from '../shared/system';
+import { functionDescription, system, visibilityTimeoutFor, type EnabledProvider, type TableDescription, type TableIndex } from '../shared/system';
 
 /** Creates the table; returns its stream's ARN when the description has a stream. */
 export const createTable = async (dynamo: DynamoDBClient, tableName: string): Promise<string | undefined> => {
@@ -19,13 +19,13 @@ export const createTable = async (dynamo: DynamoDBClient, tableName: string): Pr
         { AttributeName: t.partitionKey, KeyType: 'HASH' },
         { AttributeName: t.sortKey, KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: t.indexes.map((i) => ({
+      GlobalSecondaryIndexes: (t.indexes as readonly TableIndex[]).map((i) => ({
         IndexName: i.name,
         KeySchema: [
           { AttributeName: i.partitionKey, KeyType: 'HASH' },
           { AttributeName: i.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: i.projection?.type === 'INCLUDE' ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.projection.attributes] } : { ProjectionType: i.projection?.type ?? 'KEYS_ONLY' },
       })),
       // DynamoDB Local implements streams (DescribeStream, GetShardIterator, GetRecords).
       ...(t.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: t.stream } } : {}),

@@ -14,8 +14,9 @@ import { optionalInt, type Env } from '../shared/config';
 import { createIntakeHandler, loadIntakeDeps } from '../functions/intake/app';
 import { createStatusHandler, loadStatusDeps } from '../functions/status/app';
 import { createSchedulesHandler, loadSchedulesDeps } from '../functions/schedules/app';
-import { createSchedulerHandler, loadSchedulerDeps } from '../functions/scheduler/app';
-import type { RunSummary } from '../shared/scheduler/run';
+import { createSchedulerTick, loadSchedulerDeps, type TickSummary } from '../functions/scheduler/app';
+import { createSweeperHandler, loadSweeperDeps } from '../functions/sweeper/app';
+import type { SweepSummary } from '../shared/sweeper/sweep';
 import { lambdaContext } from './lambda-context';
 import { createBatchHandler } from '../shared/consumer/batch';
 import { loadConsumerDeps } from '../shared/consumer/config';
@@ -51,6 +52,10 @@ export interface LocalStackOptions {
   readonly pollWaitSeconds?: number;
   /** How often the scheduler runs by itself, in ms; 0: only on demand. Default: the rule's rate. */
   readonly schedulerIntervalMs?: number;
+  /** How often the sweeper runs by itself, in ms; 0: only on demand. Default: its rule's rate. */
+  readonly sweeperIntervalMs?: number;
+  /** Start the consumer pollers only when `startConsumers()` is called (the benchmark measures the scheduler alone). */
+  readonly deferConsumers?: boolean;
 }
 
 export interface LocalStack {
@@ -66,9 +71,17 @@ export interface LocalStack {
   readonly dynamo: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly sqsServer: SqsServer;
-  /** One scheduler run now (what the EventBridge rule triggers in AWS). */
-  runScheduler(): Promise<RunSummary>;
-  /** AWS requests made by the functions and pollers since start or the last reset, by command. */
+  /** One scheduler run now (what the EventBridge rule triggers in AWS), its shards worked in-process. */
+  runScheduler(): Promise<TickSummary>;
+  /** One sweeper run now (its EventBridge rule in AWS): what it found and queued again. */
+  runSweeper(): Promise<SweepSummary>;
+  /** Starts the consumer pollers (done at start unless `deferConsumers`); idempotent. */
+  startConsumers(): Promise<void>;
+  /**
+   * AWS requests made by the functions and pollers since start or the last reset, by command
+   * (`<function> DynamoDB.PutItem`), and the conditional writes that failed their condition
+   * (`<function> DynamoDB.PutItem ConditionalCheckFailed`; a transaction cancelled by a condition counts once).
+   */
   requestCounts(): Record<string, number>;
   resetRequestCounts(): void;
   stop(): Promise<void>;
@@ -128,6 +141,49 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         step: 'finalizeRequest',
         name: 'countRequests',
       });
+      // Capacity units, as DynamoDB bills them (indexes included): asked of every call, summed.
+      dynamo.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { ReturnConsumedCapacity?: string };
+          const asked = input.ReturnConsumedCapacity !== undefined;
+          if (!asked && context.commandName !== 'DescribeTableCommand' && context.commandName !== 'CreateTableCommand') input.ReturnConsumedCapacity = 'TOTAL';
+          const result = await next(args);
+          const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> }).ConsumedCapacity;
+          const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+          if (units > 0) {
+            const kind = /^(Put|Update|Delete|BatchWrite|TransactWrite)/.test(context.commandName ?? '') ? 'WriteUnits' : 'ReadUnits';
+            const key = `${label} DynamoDB.${kind}`;
+            counts.set(key, (counts.get(key) ?? 0) + units);
+          }
+          return result;
+        },
+        { step: 'initialize', name: 'countCapacity' },
+      );
+      // Receives that brought nothing (long polls of an idle queue: the idle cost, not a renewal's).
+      sqs.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          if (context.commandName === 'ReceiveMessageCommand' && !(result.output as { Messages?: unknown[] }).Messages?.length) bump(label, 'SQS', 'ReceiveMessage (empty)');
+          return result;
+        },
+        { step: 'initialize', name: 'countEmptyReceives' },
+      );
+      // Failed conditions, seen once per call (after the SDK's own retries).
+      dynamo.middlewareStack.add(
+        (next, context) => async (args) => {
+          try {
+            return await next(args);
+          } catch (error) {
+            const name = error instanceof Error ? error.name : '';
+            const cancelledByCondition =
+              name === 'TransactionCanceledException' &&
+              ((error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
+            if (name === 'ConditionalCheckFailedException' || cancelledByCondition) bump(label, 'DynamoDB', `${context.commandName ?? 'Unknown'} ConditionalCheckFailed`);
+            throw error;
+          }
+        },
+        { step: 'initialize', name: 'countConditionFailures' },
+      );
       stoppers.push(async () => {
         dynamo.destroy();
         sqs.destroy();
@@ -171,28 +227,35 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const concurrencyFor = (provider: EnabledProvider, fallback: number): number =>
       optionalInt(given, PROVIDER_CONFIG[provider].maxConcurrencyEnv, fallback, 1);
     const pollers: Poller[] = [];
-    for (const fn of system.functions as readonly FunctionDescription[]) {
-      if (!fn.consumes) continue;
-      const provider = fn.id.replace('consumer-', '') as EnabledProvider;
-      const handler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)), () => loadCall(provider));
-      const poller = startPoller({
-        // The event source mapping's own requests (receive, delete) are Lambda's, counted apart.
-        client: clientsFor(`${fn.id}-event-source`).sqs,
-        queueUrl: queues[provider].url,
-        queueArn: queues[provider].arn,
-        handler,
-        batchSize: fn.consumes.batchSize,
-        maximumConcurrency: concurrencyFor(provider, fn.consumes.maximumConcurrency),
-        functionName: fn.id,
-        timeoutMs: fn.timeoutSeconds * 1000,
-        waitTimeSeconds: options.pollWaitSeconds ?? 1,
-        onError: (error: unknown) => logger(fn.id).error('poller error', { error: String(error) }),
-      });
-      pollers.push(poller);
-    }
+    let consumersStarted: Promise<void> | undefined;
+    const startConsumers = (): Promise<void> =>
+      (consumersStarted ??= (async () => {
+        for (const fn of system.functions as readonly FunctionDescription[]) {
+          if (!fn.consumes) continue;
+          const provider = fn.id.replace('consumer-', '') as EnabledProvider;
+          const batchHandler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)), () => loadCall(provider));
+          const handler: typeof batchHandler = (event, context) => (bump(fn.id, 'Lambda', 'Invoke'), batchHandler(event, context));
+          const poller = startPoller({
+            // The event source mapping's own requests (receive, delete) are Lambda's, counted apart.
+            client: clientsFor(`${fn.id}-event-source`).sqs,
+            queueUrl: queues[provider].url,
+            queueArn: queues[provider].arn,
+            handler,
+            batchSize: fn.consumes.batchSize,
+            maximumConcurrency: concurrencyFor(provider, fn.consumes.maximumConcurrency),
+            functionName: fn.id,
+            timeoutMs: fn.timeoutSeconds * 1000,
+            waitTimeSeconds: options.pollWaitSeconds ?? 1,
+            onError: (error: unknown) => logger(fn.id).error('poller error', { error: String(error) }),
+          });
+          pollers.push(poller);
+        }
+      })());
     stoppers.push(async () => {
+      await consumersStarted?.catch(() => undefined);
       await Promise.all(pollers.map((p) => p.stop()));
     });
+    if (!options.deferConsumers) await startConsumers();
 
     // The table stream's consumer, fed as the event source mapping feeds it in AWS. No EventBridge
     // locally: the events are logged instead (README, local differences).
@@ -223,9 +286,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       });
     }
 
+    const countInvocations =
+      (id: string, handler: HttpHandler): HttpHandler =>
+      (event, context) => (bump(id, 'Lambda', 'Invoke'), handler(event, context));
     const httpFunctions: Partial<Record<FunctionId, { handler: HttpHandler; timeoutMs: number }>> = {
       intake: {
-        handler: createIntakeHandler(await loadIntakeDeps(env, clientsFor('intake'), logger('intake'))) as HttpHandler,
+        handler: countInvocations('intake', createIntakeHandler(await loadIntakeDeps(env, clientsFor('intake'), logger('intake'))) as HttpHandler),
         timeoutMs: functionDescription('intake').timeoutSeconds * 1000,
       },
       status: {
@@ -240,11 +306,19 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
     // The scheduler: on a timer at the rule's rate (as EventBridge would), and on demand.
     const schedulerFn = functionDescription('scheduler');
-    const scheduler = createSchedulerHandler(loadSchedulerDeps(env, clientsFor('scheduler'), logger('scheduler')));
-    let running: Promise<RunSummary> | undefined;
+    // No scheduler queue locally: the tick works the due shards in-process, each under its lease
+    // and `SCHEDULER.workers` at a time, as the queue's invocations would in AWS.
+    const scheduler = createSchedulerTick(loadSchedulerDeps({ ...env, [system.scheduler.queueUrlEnv]: '' }, clientsFor('scheduler'), logger('scheduler')));
+    let running: Promise<TickSummary> | undefined;
     // Runs never overlap in one process; overlapping runs (as EventBridge may start) are tested apart.
-    const runSchedulerNow = (): Promise<RunSummary> =>
-      (running ??= scheduler({}, lambdaContext('scheduler', schedulerFn.timeoutSeconds * 1000)).finally(() => (running = undefined)));
+    // Counted as AWS would invoke it: the tick, and one invocation per shard worked.
+    const runSchedulerNow = (): Promise<TickSummary> =>
+      (running ??= scheduler(lambdaContext('scheduler', schedulerFn.timeoutSeconds * 1000))
+        .then((summary) => {
+          for (let i = 0; i <= summary.shards + summary.shardsBusy; i++) bump('scheduler', 'Lambda', 'Invoke');
+          return summary;
+        })
+        .finally(() => (running = undefined)));
     const intervalMs = options.schedulerIntervalMs ?? (schedulerFn.runsEvery?.seconds ?? 60) * 1000;
     if (intervalMs > 0) {
       const timer = setInterval(() => {
@@ -256,11 +330,28 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         await running?.catch(() => undefined);
       });
     }
+    // The sweeper: its own timer (its rule in AWS), and on demand.
+    const sweeperFn = functionDescription('sweeper');
+    const sweeper = createSweeperHandler(loadSweeperDeps(env, clientsFor('sweeper'), logger('sweeper')));
+    let sweeping: Promise<SweepSummary> | undefined;
+    const runSweeperNow = (): Promise<SweepSummary> =>
+      (sweeping ??= sweeper({}, lambdaContext('sweeper', sweeperFn.timeoutSeconds * 1000)).finally(() => (sweeping = undefined)));
+    const sweepEveryMs = options.sweeperIntervalMs ?? (sweeperFn.runsEvery?.seconds ?? 300) * 1000;
+    if (sweepEveryMs > 0) {
+      const timer = setInterval(() => {
+        runSweeperNow().catch((error: unknown) => logger('sweeper').error('sweeper run failed', { error: String(error) }));
+      }, sweepEveryMs);
+      timer.unref();
+      stoppers.push(async () => {
+        clearInterval(timer);
+        await sweeping?.catch(() => undefined);
+      });
+    }
     const api: ApiServer = await startApiServer({
       port: options.apiPort ?? LOCAL_DEFAULTS.PORT,
       routes: system.routes,
       handlers: httpFunctions,
-      localRoutes: { 'POST /_local/scheduler/run': runSchedulerNow },
+      localRoutes: { 'POST /_local/scheduler/run': runSchedulerNow, 'POST /_local/sweeper/run': runSweeperNow },
       onError: (error: unknown) => logger('api').error('local API error', { error: String(error) }),
     });
     stoppers.push(() => api.stop());
@@ -277,6 +368,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       sqs,
       sqsServer,
       runScheduler: runSchedulerNow,
+      runSweeper: runSweeperNow,
+      startConsumers,
       requestCounts: () => Object.fromEntries([...counts].sort()),
       resetRequestCounts: () => counts.clear(),
       stop,

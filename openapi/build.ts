@@ -88,6 +88,7 @@ const canonicalBody = async (parts: readonly ProviderParts[]): Promise<BodyDoc> 
             subscription: canonical.subscription,
             params: optional ? z.optional(params) : params,
             notBefore: z.iso.datetime({ offset: true }).optional().meta({ description: 'Not renewed before this time (at most 15 minutes ahead, SQS’s longest delay).' }),
+            deadline: z.iso.datetime({ offset: true }).optional().meta({ description: 'Must have happened by this time: a retry that would come later is not scheduled, and the renewal ends needs_attention saying so.' }),
           })
           .meta({ title: `${provider.name} ${operation}` }),
       );

@@ -128,7 +128,7 @@ export const coreRoutes = (canonicalBody: BodyDoc): Readonly<Record<string, Rout
   'POST /v1/renewals': {
     summary: 'Ask for a renewal (canonical request)',
     description:
-      'One body for every provider: `{provider, operation, subscription, params?, notBefore?}`. Checked, stored and queued before it answers; renewed exactly once per idempotency key and, where the provider has periods, per period.',
+      'One body for every provider: `{provider, operation, subscription, params?, notBefore?, deadline?}`. Checked, stored and queued before it answers; renewed exactly once per idempotency key and, where the provider has periods, per period.',
     tags: ['renewals'],
     headers: { ...SIGNATURE_HEADERS, ...IDEMPOTENCY_HEADER },
     body: canonicalBody,

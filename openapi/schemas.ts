@@ -57,6 +57,7 @@ export const RenewalSchema = z
     duplicateOf: z.string().optional().meta({ description: 'The renewal that did (or does) the work for the same subscription and period.' }),
     idempotencyKey: z.string(),
     notBefore: dateTime().optional(),
+    deadline: dateTime().optional().meta({ description: 'When it must have happened by (a schedule’s: the run’s time plus the provider’s grace).' }),
     nextAttemptAt: dateTime().optional(),
     createdAt: dateTime(),
     updatedAt: dateTime(),

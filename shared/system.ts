@@ -87,6 +87,12 @@ export interface TableIndex {
   readonly name: string;
   readonly partitionKey: string;
   readonly sortKey: string;
+  /**
+   * What the index copies besides its keys (docs/architecture.md#indexes): only what its queries
+   * read, since every write that changes a projected attribute writes the index too.
+   * Default: keys only.
+   */
+  readonly projection?: { readonly type: 'KEYS_ONLY' } | { readonly type: 'INCLUDE'; readonly attributes: readonly string[] } | { readonly type: 'ALL' };
 }
 
 export interface TableDescription {
@@ -112,7 +118,7 @@ export interface QueueDescription {
   readonly dlqRetentionDays: number;
 }
 
-export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | 'events' | `consumer-${EnabledProvider}`;
+export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | 'sweeper' | 'events' | `consumer-${EnabledProvider}`;
 
 export interface FunctionDescription {
   readonly id: FunctionId;
@@ -149,6 +155,12 @@ export interface SchedulerDescription {
   readonly dueIndex: string;
   /** Shards of the due index: one Query per shard finds what is due, however many schedules exist. */
   readonly shards: number;
+  /** Shards worked at once: the scheduler queue's event source maximumConcurrency (AWS), the in-process pool (locally). */
+  readonly workers: number;
+  /** A shard's lease: longer than the scheduler's timeout, so the shard of a worker that died frees itself. */
+  readonly leaseSeconds: number;
+  /** Environment variable with the scheduler queue's URL (one message per shard to work); unset locally: worked in-process. */
+  readonly queueUrlEnv: string;
 }
 
 export interface RouteDescription {
@@ -180,10 +192,14 @@ export const TABLE = {
   id: 'Renewals',
   partitionKey: 'pk',
   sortKey: 'sk',
+  // Keys only: each query reads the items it finds with one BatchGetItem, which costs less than
+  // writing every claim and completion (or schedule advance) to the index as well.
   indexes: [
-    { name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    { name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: { type: 'KEYS_ONLY' } },
     // Sparse: only active schedules carry gsi2pk/gsi2sk (DUE#<shard>, <nextRunAt>#<schedule>).
-    { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: { type: 'KEYS_ONLY' } },
+    // Sparse: only renewals not terminal carry gsi3pk/gsi3sk (SWEEP#<provider>#<n>, <since>#<id>).
+    { name: 'sweep', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: { type: 'KEYS_ONLY' } },
   ],
   // Webhook-id bindings (shared/adapters/webhook-bindings.ts) and the event log
   // (shared/adapters/event-log.ts) only: renewals and schedules never expire.
@@ -192,17 +208,25 @@ export const TABLE = {
   stream: 'NEW_AND_OLD_IMAGES',
 } as const satisfies TableDescription;
 
-/** One work queue (and its DLQ) per provider. */
+/**
+ * One work queue (and its DLQ) per provider. Both keep messages 14 days, the SQS maximum: a
+ * rate-limited provider's backlog on the first of the month may wait days (Pelcro at 120 a minute
+ * needs 56 h for 400,000), and what SQS deletes unseen never reaches the DLQ; the sweeper queues
+ * again anything that stopped moving all the same (docs/architecture.md#nothing-accepted-is-lost).
+ */
 const queuesOf = (registry: typeof REGISTRY): readonly QueueDescription[] =>
-  registry.map((p) => ({ id: queueIdOf(p), provider: p.id, urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`, maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 }));
+  registry.map((p) => ({ id: queueIdOf(p), provider: p.id, urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`, maxReceiveCount: 5, retentionDays: 14, dlqRetentionDays: 14 }));
 export const QUEUES = /* @__PURE__ */ queuesOf(REGISTRY);
 
 const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] => [
   { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
   { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
   { id: 'schedules', entry: 'functions/schedules/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
-  // Stops taking new work well before its timeout; what is left is still due for the next run.
-  { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 512, runsEvery: { seconds: 60 } },
+  // The rule's tick dispatches shards; the scheduler queue's invocations work one shard each, and
+  // stop taking new work well before the timeout (the shard is handed on; what is left stays due).
+  { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 1024, runsEvery: { seconds: 60 } },
+  // Queues again the renewals that stopped moving (SWEEPER_STALE_AFTER_SECONDS, default 900).
+  { id: 'sweeper', entry: 'functions/sweeper/handler.ts', timeoutSeconds: 300, memoryMb: 256, runsEvery: { seconds: 300 } },
   // One consumer per provider, all from one entry (the provider is compiled into each bundle,
   // see CONSUMER_PROVIDER). maximumConcurrency caps concurrent calls per provider (AWS minimum
   // 2); the request rate is the rate limiter's job (rateLimitEnv), which concurrency cannot bound.
@@ -244,7 +268,8 @@ export const EVENT_BUS_NAME_ENV = 'EVENT_BUS_NAME';
 /** CloudWatch namespace of the outcome metrics (functions/events/metrics.ts). */
 export const METRICS_NAMESPACE = 'RenewalGateway';
 
-export const SCHEDULER = { dueIndex: 'due', shards: 16 } as const satisfies SchedulerDescription;
+/** The lease outlives the scheduler's 300 s timeout by 30 s. */
+export const SCHEDULER = { dueIndex: 'due', shards: 16, workers: 16, leaseSeconds: 330, queueUrlEnv: 'SCHEDULER_QUEUE_URL' } as const satisfies SchedulerDescription;
 
 /** The whole description, as the CDK stack and the local stack loop over it. */
 export const system = { table: TABLE, queues: QUEUES, functions: FUNCTIONS, routes: ROUTES, scheduler: SCHEDULER } as const;

@@ -185,6 +185,11 @@ export class GatewayAlarms extends Construct {
     );
   }
 
+  /** Alarm on any message in a dead-letter queue that is not a provider's (e.g. the scheduler queue's). */
+  watchDeadLetterQueue(id: string, queue: IQueue, description: string): void {
+    this.deadLetterAlarm(id, queue, description);
+  }
+
   private add(alarm: Alarm): void {
     alarm.addAlarmAction(this.action);
     // Tell operators when it clears too, so nobody investigates a problem that already ended.

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { consumerBundleDefine, type FunctionDescription } from '../../shared/system';
 import { repoRoot } from '../paths';
-import { LOG_RETENTION, type SecretName, type TableAccess } from '../settings';
+import { DEFAULT_TRACING, LOG_RETENTION, TRACING_MODES, type SecretName, type TableAccess, type TracingMode } from '../settings';
 import type { ProviderQueue } from './provider-queue';
 import type { RenewalTable } from './renewal-table';
 
@@ -49,8 +49,8 @@ export interface GatewayFunctionProps {
 /**
  * One Lambda function of the gateway, built the same way for every handler: Node.js 22 on arm64,
  * bundled by esbuild into one tree-shaken ES module that includes the AWS SDK v3 clients it uses
- * (not the runtime's copy: pinned versions, smaller cold start), source maps, X-Ray tracing and an
- * explicit log group with retention.
+ * (not the runtime's copy: pinned versions, smaller cold start), source maps, X-Ray tracing when
+ * the `tracing` context says so (default off) and an explicit log group with retention.
  *
  * Access is added through `useTable`, `sendTo` and `readSecret`, which set the environment
  * variable and the IAM grant together, so a function never has a name without the permission to
@@ -70,6 +70,7 @@ export class GatewayFunction extends Construct {
     validate(description);
     this.description = description;
 
+    const tracing = tracingOf(this.node.tryGetContext('tracing'));
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? LOG_RETENTION,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
@@ -93,7 +94,7 @@ export class GatewayFunction extends Construct {
       memorySize: description.memoryMb,
       role: this.role,
       logGroup: this.logGroup,
-      tracing: Tracing.ACTIVE,
+      tracing: tracing === 'active' ? Tracing.ACTIVE : Tracing.DISABLED,
       environment: {
         // Stack traces point at the TypeScript source, through the bundled source map.
         NODE_OPTIONS: '--enable-source-maps',
@@ -128,11 +129,19 @@ export class GatewayFunction extends Construct {
       { id: 'AwsSolutions-L1', reason: runtimeReason },
       { id: 'Serverless-LambdaLatestVersion', reason: runtimeReason },
     );
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions, so CDK grants them on "*"; every other statement of this role names its resource.',
-    });
+    if (tracing === 'active') {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions, so CDK grants them on "*"; every other statement of this role names its resource.',
+      });
+    } else {
+      Validations.of(this.fn).acknowledge({
+        id: 'Serverless-LambdaTracing',
+        reason:
+          'Tracing is a documented choice (-c tracing=active turns it on): at $5 per million traces it more than doubled the cost of a renewal at low volume (README#cost); structured logs carry the request and renewal ids instead.',
+      });
+    }
   }
 
   /** Gives the function the table: env `TABLE_NAME` plus read or read/write data access. */
@@ -172,6 +181,14 @@ export class GatewayFunction extends Construct {
     this.fn.addEnvironment(env, secret.secretArn);
     secret.grantRead(this.fn);
   }
+}
+
+/** The `tracing` context value (`-c tracing=active|off`), default off. */
+export function tracingOf(value: unknown): TracingMode {
+  if (value === undefined || value === null) return DEFAULT_TRACING;
+  const mode = String(value);
+  if (!(TRACING_MODES as readonly string[]).includes(mode)) throw new Error(`tracing must be one of ${TRACING_MODES.join(', ')}, got ${mode}`);
+  return mode as TracingMode;
 }
 
 function validate(d: FunctionDescription): void {

@@ -35,7 +35,7 @@ export interface GatewayHttpApiProps {
   readonly routes: readonly GatewayRoute[];
   /**
    * Default route throttling of the stage.
-   * @default API_THROTTLE_DEFAULTS (50 rps, burst 100)
+   * @default API_THROTTLE_DEFAULTS (1000 rps, burst 5000)
    */
   readonly throttle?: GatewayThrottle;
   /** @default one month (`LOG_RETENTION`) */

@@ -25,8 +25,8 @@ export interface ProviderQueueProps {
 /**
  * One provider's work queue and its dead-letter queue (a slow or failing provider never holds up
  * the others: docs/architecture.md#system-overview). Both are encrypted (SQS-managed SSE) and
- * refuse non-TLS requests. The DLQ keeps messages longer than the work queue so a renewal that
- * exhausted its receives can still be inspected and redriven days later
+ * refuse non-TLS requests. The DLQ keeps messages at least as long as the work queue so a renewal
+ * that exhausted its receives can still be inspected and redriven days later
  * (docs/architecture.md#nothing-accepted-is-lost).
  */
 export class ProviderQueue extends Construct {
@@ -81,9 +81,11 @@ function validate(d: QueueDescription, visibilityTimeout: Duration): void {
     }
   }
   // SQS keeps a message's original enqueue timestamp when it moves to the DLQ, so a DLQ whose
-  // retention is not longer would delete failed renewals as soon as (or before) they arrive.
-  if (d.dlqRetentionDays <= d.retentionDays) {
-    throw new Error(`${where}: dlqRetentionDays (${d.dlqRetentionDays}) must exceed retentionDays (${d.retentionDays})`);
+  // retention is shorter would delete failed renewals as soon as (or before) they arrive. Equal is
+  // allowed for the 14-day maximum on both: a message reaches the DLQ after 5 receives, usually
+  // soon after it was sent (deferrals are fresh copies), and the sweeper covers the rest.
+  if (d.dlqRetentionDays < d.retentionDays) {
+    throw new Error(`${where}: dlqRetentionDays (${d.dlqRetentionDays}) must be at least retentionDays (${d.retentionDays})`);
   }
   const seconds = visibilityTimeout.toSeconds();
   if (seconds <= 0 || seconds > MAX_VISIBILITY_TIMEOUT_SECONDS) {

@@ -68,9 +68,12 @@ export class RenewalTable extends Construct {
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
-        // Queries on the index return whole renewal records (history pages), so project ALL
-        // rather than pay a second read per item. Items without the index keys stay out (sparse).
-        projectionType: ProjectionType.ALL,
+        // Only what the index's queries read (keys only by default: they read the items with a
+        // BatchGetItem), so writes that change other attributes do not write the index too.
+        // Items without the index keys stay out (sparse).
+        ...(index.projection?.type === 'INCLUDE'
+          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.projection.attributes] }
+          : { projectionType: index.projection?.type === 'ALL' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY }),
       });
     }
   }

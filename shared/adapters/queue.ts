@@ -1,5 +1,5 @@
 /** Sends renewals to their provider's queue. */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { QueuedRenewal } from '../domain/renewal';
 import { QUEUES, type EnabledProvider } from '../system';
 import { requireEnv } from '../config';
@@ -7,9 +7,24 @@ import { requireEnv } from '../config';
 /** SQS caps DelaySeconds at 15 minutes; longer waits are re-deferred by the consumer. */
 export const MAX_DELAY_SECONDS = 900;
 
+/** SQS takes at most 10 messages per SendMessageBatch. */
+export const MAX_BATCH = 10;
+
+export interface QueuedEntry {
+  readonly message: QueuedRenewal;
+  readonly delaySeconds?: number;
+}
+
 export interface RenewalQueue {
   send(message: QueuedRenewal, delaySeconds?: number): Promise<void>;
+  /**
+   * Sends up to MAX_BATCH messages in one request (the scheduler: docs/architecture.md#from-a-schedule);
+   * answers the positions of the entries SQS did not take. Absent: callers send one by one.
+   */
+  sendBatch?(entries: readonly QueuedEntry[]): Promise<{ readonly failed: readonly number[] }>;
 }
+
+const clampDelay = (delaySeconds: number): number => Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.ceil(delaySeconds)));
 
 export class SqsRenewalQueue implements RenewalQueue {
   constructor(
@@ -22,9 +37,21 @@ export class SqsRenewalQueue implements RenewalQueue {
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(message),
-        DelaySeconds: Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.ceil(delaySeconds))),
+        DelaySeconds: clampDelay(delaySeconds),
       }),
     );
+  }
+
+  async sendBatch(entries: readonly QueuedEntry[]): Promise<{ readonly failed: readonly number[] }> {
+    if (entries.length === 0) return { failed: [] };
+    if (entries.length > MAX_BATCH) throw new RangeError(`at most ${MAX_BATCH} messages per batch, got ${entries.length}`);
+    const out = await this.client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: this.queueUrl,
+        Entries: entries.map((e, i) => ({ Id: String(i), MessageBody: JSON.stringify(e.message), DelaySeconds: clampDelay(e.delaySeconds ?? 0) })),
+      }),
+    );
+    return { failed: (out.Failed ?? []).map((f) => Number(f.Id)) };
   }
 }
 

@@ -11,6 +11,8 @@
  *   pk = RATE#<provider>, sk = RATE            a provider's rate limiter state (rate-limiter.ts)
  *   gsi1pk = SUB#<provider>#<subscription>,     list a subscription's renewals, newest first
  *   gsi1sk = <createdAt>#<id>                   (bySubscription index, cursor-paginated)
+ *   gsi3pk = SWEEP#<provider>#<n>,              renewals not finished yet, by the time they should have
+ *   gsi3sk = <since>#<id>                       moved by (sweep index, sparse: removed when terminal)
  *
  * Nothing deletes a renewal. Costs per renewal: intake 1 write (create; +1 only when its send fails); consumer 2 writes on the success path (claim,
  * complete); with a period, the claim is a two-item transaction preceded by one consistent read.
@@ -23,6 +25,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -30,7 +34,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Attempt, RenewalRecord, RenewalStatus } from '../domain/renewal';
+import { isTerminal, type Attempt, type RenewalRecord, type RenewalStatus } from '../domain/renewal';
 import type { Provider } from '../system';
 
 const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
@@ -39,7 +43,17 @@ const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
 export const SEND_FAILED_REASON = 'stored but not yet queued: sending it to the queue failed; a repeat of the request with the same idempotency key queues it';
 const subscriptionKey = (provider: Provider, subscription: string) => `SUB#${provider}#${subscription}`;
 
-const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
+const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi3pk', 'gsi3sk'] as const;
+
+/** Shards of the sweep index per provider: spreads the writes of a burst over partitions. */
+export const SWEEP_SHARDS = 4;
+/**
+ * The sweep index keys (docs/architecture.md#nothing-accepted-is-lost): present while a renewal is
+ * not terminal. `since` is when it should have moved by (created or its notBefore; a retry's
+ * nextAttemptAt): the sweeper reads only renewals whose `since` is older than its staleness.
+ */
+export const sweepPk = (provider: Provider, id: string): string => `SWEEP#${provider}#${id.charCodeAt(id.length - 1) % SWEEP_SHARDS}`;
+export const sweepSk = (since: string, id: string): string => `${since}#${id}`;
 
 /** Due (queued, or a retry whose time has come) and not leased, or leased by a holder whose lease expired. */
 const CLAIMABLE =
@@ -107,6 +121,9 @@ export class RenewalRecords {
             ...renewalKey(record.id),
             gsi1pk: subscriptionKey(record.provider, record.subscription),
             gsi1sk: `${record.createdAt}#${record.id}`,
+            ...(isTerminal(record.status)
+              ? {}
+              : { gsi3pk: sweepPk(record.provider, record.id), gsi3sk: sweepSk(record.notBefore && record.notBefore > record.createdAt ? record.notBefore : record.createdAt, record.id) }),
             ...record,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -188,10 +205,32 @@ export class RenewalRecords {
       if (options.cursor && error instanceof Error && error.name === 'ValidationException') throw new InvalidCursorError();
       throw error;
     });
+    // The index holds keys only (docs/architecture.md#indexes): the page's records in one read.
+    const keys = (out.Items ?? []).map((i) => ({ pk: String(i.pk), sk: String(i.sk) }));
+    const records = await this.getMany(keys);
     return {
-      items: (out.Items ?? []).map(toRecord),
+      items: keys.flatMap((k) => {
+        const r = records.get(k.pk);
+        return r ? [r] : [];
+      }),
       ...(out.LastEvaluatedKey ? { nextCursor: encodeCursor(out.LastEvaluatedKey) } : {}),
     };
+  }
+
+  /** Records by table key, up to 100 per BatchGetItem (eventually consistent: a listing), by `pk`. */
+  protected async getMany(keys: ReadonlyArray<{ pk: string; sk: string }>, consistent = false): Promise<Map<string, RenewalRecord>> {
+    const found = new Map<string, RenewalRecord>();
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+      for (let round = 0; pending && pending.length > 0; round++) {
+        if (round >= 10) throw new Error('renewals: BatchGetItem left keys unprocessed 10 times');
+        if (round > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
+        const got: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } } }));
+        for (const item of got.Responses?.[this.tableName] ?? []) found.set(String(item.pk), toRecord(item));
+        pending = got.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
   }
 }
 
@@ -385,7 +424,7 @@ export class RenewalStore extends RenewalRecords {
         new UpdateCommand({
           TableName: this.tableName,
           Key: renewalKey(id),
-          UpdateExpression: 'SET #s = :status, statusReason = :reason, duplicateOf = :dup, updatedAt = :now REMOVE nextAttemptAt',
+          UpdateExpression: `SET #s = :status, statusReason = :reason, duplicateOf = :dup, updatedAt = :now REMOVE nextAttemptAt${isTerminal(status) ? ', gsi3pk, gsi3sk' : ''}`,
           ConditionExpression: '#s IN (:queued, :retry)',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: { ':status': status, ':reason': reason, ':dup': duplicateOf, ':now': now.toISOString(), ':queued': 'queued', ':retry': 'retry_scheduled' },
@@ -409,9 +448,10 @@ export class RenewalStore extends RenewalRecords {
         new UpdateCommand({
           TableName: this.tableName,
           Key: renewalKey(id),
+          // Terminal: out of the sweep index; a retry: swept only once well past its time.
           UpdateExpression: `SET #s = :status, statusReason = :reason, attempts = list_append(attempts, :attempts), updatedAt = :now${
-            completion.nextAttemptAt ? ', nextAttemptAt = :next' : ''
-          } REMOVE leaseOwner, leaseExpiresAt, claimedSince`,
+            completion.nextAttemptAt ? ', nextAttemptAt = :next, gsi3sk = :sweepSk' : ''
+          } REMOVE leaseOwner, leaseExpiresAt, claimedSince${isTerminal(completion.status) ? ', gsi3pk, gsi3sk' : ''}`,
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {
@@ -420,7 +460,7 @@ export class RenewalStore extends RenewalRecords {
             ':attempts': attempts,
             ':now': now.toISOString(),
             ':owner': owner,
-            ...(completion.nextAttemptAt ? { ':next': completion.nextAttemptAt } : {}),
+            ...(completion.nextAttemptAt ? { ':next': completion.nextAttemptAt, ':sweepSk': sweepSk(completion.nextAttemptAt, id) } : {}),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ScheduleRecord } from '../domain/schedule';
 import { SCHEDULER, type Provider } from '../system';
 
@@ -99,7 +99,13 @@ export class ScheduleStore {
     }
   }
 
-  /** Active schedules of one shard whose next run is at or before `now`, oldest first. */
+  /**
+   * Active schedules of one shard whose next run is at or before `now`, oldest first, as they are
+   * now. The index holds keys only (KEYS_ONLY, docs/architecture.md#indexes) and is eventually
+   * consistent, so the page's schedules are read with one consistent BatchGetItem (per 100), and
+   * one that changed meanwhile (advanced, paused, cancelled, moved later) is left out; `cursor`
+   * continues after the index entries the page covered.
+   */
   async due(shard: number, now: Date, limit: number, cursor?: Record<string, unknown>) {
     const out = await this.doc.send(
       new QueryCommand({
@@ -107,11 +113,34 @@ export class ScheduleStore {
         IndexName: SCHEDULER.dueIndex,
         KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk <= :now',
         ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#\uffff` },
+        ProjectionExpression: 'pk, sk',
         Limit: limit,
         ...(cursor ? { ExclusiveStartKey: cursor } : {}),
       }),
     );
-    return { items: (out.Items ?? []).map(toSchedule), cursor: out.LastEvaluatedKey };
+    const keys = (out.Items ?? []).map((i) => ({ pk: String(i.pk), sk: String(i.sk) }));
+    const current = await this.getMany(keys);
+    const items = keys.flatMap((k) => {
+      const s = current.get(k.pk);
+      return s && s.status === 'active' && Date.parse(s.nextRunAt) <= now.getTime() ? [s] : [];
+    });
+    return { items, cursor: out.LastEvaluatedKey };
+  }
+
+  /** Consistent reads of schedules by table key, 100 per request, by `pk`. */
+  private async getMany(keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Map<string, ScheduleRecord>> {
+    const found = new Map<string, ScheduleRecord>();
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+      for (let round = 0; pending && pending.length > 0; round++) {
+        if (round >= 10) throw new Error('schedules: BatchGetItem left keys unprocessed 10 times');
+        if (round > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
+        const out: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.pk), toSchedule(item));
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
   }
 
   /**
@@ -153,3 +182,22 @@ export class ScheduleStore {
     }
   }
 }
+
+/**
+ * Whether any schedule of the shard is due at `now`: one index read of one key (the dispatcher
+ * hands out only shards with work). A function, not a ScheduleStore method: the simulation's
+ * in-memory store mirrors that class's methods, and works every shard instead.
+ */
+export const anyDue = async (client: DynamoDBClient, tableName: string, shard: number, now: Date): Promise<boolean> => {
+  const out = await DynamoDBDocumentClient.from(client).send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: SCHEDULER.dueIndex,
+      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk <= :now',
+      ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#\uffff` },
+      ProjectionExpression: 'pk',
+      Limit: 1,
+    }),
+  );
+  return (out.Items ?? []).length > 0;
+};

@@ -26,7 +26,7 @@
  */
 import type { Logger } from '../logger';
 import { isTerminal, newCopyId, type Attempt, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
-import { decide, type Decision, type RetryPolicy } from '../domain/retry';
+import { decide, withinDeadline, type Decision, type RetryPolicy } from '../domain/retry';
 import { sanitizeText, maskEmail } from '../domain/sanitize';
 import { SECRET_PARAMS } from '../domain/canonical';
 import type { RenewalQueue } from '../adapters/queue';
@@ -191,8 +191,9 @@ export const processRenewal = async (
     ...Object.values(deps.config.secrets),
     ...SECRET_PARAMS.map((k) => message.params[k]).filter((v): v is string => typeof v === 'string'),
   ];
-  const finish = async (decision: Decision, attempts: readonly Attempt[]): Promise<RenewalResult> => {
+  const finish = async (decided: Decision, attempts: readonly Attempt[]): Promise<RenewalResult> => {
     const finishedAt = clock();
+    const decision = withinDeadline(decided, finishedAt, message.deadline);
     const nextAttemptAt = decision.status === 'retry_scheduled' ? new Date(finishedAt.getTime() + decision.delayMs).toISOString() : undefined;
     const { fenced } = await deps.store.complete(message.id, owner, finishedAt, {
       status: decision.status,

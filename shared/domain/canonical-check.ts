@@ -15,19 +15,20 @@ const envelope = z.strictObject({
   subscription: z.string().check(z.minLength(1), z.maxLength(320)),
   params: z._default(z.record(z.string(), z.unknown()), {}),
   notBefore: z.optional(z.iso.datetime({ offset: true })),
+  deadline: z.optional(z.iso.datetime({ offset: true })),
 });
 
 /** Step one: the envelope, which names the provider whose part checks the rest. */
 export const parseEnvelope = (input: unknown): ValidationResult<CanonicalRequest> => {
   const head = envelope.safeParse(input);
   if (!head.success) return { ok: false, errors: issuesToFieldErrors(head.error.issues) };
-  const { provider, operation, subscription, params, notBefore } = head.data;
-  return { ok: true, value: { provider, operation, subscription, params, ...(notBefore ? { notBefore } : {}) } };
+  const { provider, operation, subscription, params, notBefore, deadline } = head.data;
+  return { ok: true, value: { provider, operation, subscription, params, ...(notBefore ? { notBefore } : {}), ...(deadline ? { deadline } : {}) } };
 };
 
 /** Step two: the operation, subscription and params against the provider's canonical part. */
 export const checkParams = (head: CanonicalRequest, part: CanonicalPart): ValidationResult<CanonicalRequest> => {
-  const { provider, operation, subscription, params, notBefore } = head;
+  const { provider, operation, subscription, params, notBefore, deadline } = head;
   const allowed: readonly Operation[] = OPERATIONS_BY_PROVIDER[provider];
   if (!allowed.includes(operation)) {
     return {
@@ -53,6 +54,7 @@ export const checkParams = (head: CanonicalRequest, part: CanonicalPart): Valida
       subscription,
       params: parsedParams.data,
       ...(notBefore ? { notBefore } : {}),
+      ...(deadline ? { deadline } : {}),
     },
   };
 };

@@ -31,6 +31,8 @@ export interface CanonicalRequest {
   readonly subscription: string;
   readonly params: Readonly<Record<string, unknown>>;
   readonly notBefore?: string;
+  /** When the renewal must have happened by: no retry is scheduled past it (docs/architecture.md#deadlines). */
+  readonly deadline?: string;
 }
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };

@@ -13,6 +13,7 @@ export const queuedRenewalSchema = z.object({
   subscription: z.string().check(z.minLength(1)),
   params: z.record(z.string(), z.unknown()),
   notBefore: z.optional(z.string()),
+  deadline: z.optional(z.string()),
   dueAt: z.optional(z.string()),
   copyId: z.optional(z.string().check(z.minLength(1))),
   hop: z.optional(z.string().check(z.minLength(1))),

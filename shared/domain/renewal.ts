@@ -36,6 +36,8 @@ export interface RenewalRecord {
   /** Params without secret fields. */
   readonly params: Readonly<Record<string, unknown>>;
   readonly notBefore?: string;
+  /** When it must have happened by: no retry is scheduled past it (docs/architecture.md#deadlines). */
+  readonly deadline?: string;
   readonly status: RenewalStatus;
   readonly statusReason?: string;
   /** Set when another renewal of the same subscription and period did (or does) the work. */
@@ -60,6 +62,8 @@ export interface RenewalRecord {
    * stray (a crash left it behind, or SQS delivered it twice) and is dropped.
    */
   readonly hop?: string;
+  /** Times the sweeper queued it again because it had stopped moving (docs/architecture.md#nothing-accepted-is-lost). */
+  readonly sweeps?: number;
 }
 
 /**
@@ -75,6 +79,7 @@ export interface QueuedRenewal {
   readonly subscription: string;
   readonly params: Record<string, unknown>;
   readonly notBefore?: string;
+  readonly deadline?: string;
   /**
    * A retry's due time (its record's `nextAttemptAt`), carried by the delayed copies the consumer
    * sends: SQS delays at most 15 minutes, so a longer wait is several copies, and one that arrives
@@ -147,6 +152,7 @@ export const newRenewalRecord = (request: CanonicalRequest, idempotencyKey: stri
   subscription: request.subscription,
   params: withoutSecrets(request.params),
   ...(request.notBefore ? { notBefore: request.notBefore } : {}),
+  ...(request.deadline ? { deadline: request.deadline } : {}),
   status: 'queued',
   attempts: [],
   createdAt: now.toISOString(),
@@ -163,6 +169,7 @@ export const queuedMessageFor = (record: RenewalRecord, request: CanonicalReques
   subscription: request.subscription,
   params: { ...request.params },
   ...(request.notBefore ? { notBefore: request.notBefore } : {}),
+  ...(request.deadline ? { deadline: request.deadline } : {}),
 });
 
 /** What the status API returns: the record without internals (lease, hash). */
@@ -177,6 +184,7 @@ export const toResource = (r: RenewalRecord) => ({
   ...(r.duplicateOf ? { duplicateOf: r.duplicateOf } : {}),
   idempotencyKey: r.idempotencyKey,
   ...(r.notBefore ? { notBefore: r.notBefore } : {}),
+  ...(r.deadline ? { deadline: r.deadline } : {}),
   ...(r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt } : {}),
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,

@@ -58,6 +58,20 @@ export type Decision =
   | { readonly status: 'succeeded' | 'accepted' | 'failed' | 'needs_attention'; readonly reason: string }
   | { readonly status: 'retry_scheduled'; readonly reason: string; readonly delayMs: number };
 
+/**
+ * A retry that would come after the renewal's deadline is not scheduled: the renewal ends
+ * `needs_attention`, saying so, rather than `failed` late (docs/architecture.md#deadlines).
+ */
+export const withinDeadline = (decision: Decision, finishedAt: Date, deadline: string | undefined): Decision => {
+  if (decision.status !== 'retry_scheduled' || !deadline) return decision;
+  const next = finishedAt.getTime() + decision.delayMs;
+  if (next <= Date.parse(deadline)) return decision;
+  return {
+    status: 'needs_attention',
+    reason: `${decision.reason}; not retried: the next attempt (${new Date(next).toISOString()}) would come after the renewal's deadline (${deadline})`,
+  };
+};
+
 export const decide = (
   c: Classification,
   attemptNumber: number,

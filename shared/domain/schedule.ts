@@ -91,6 +91,13 @@ export const currentRunIndex = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence' |
   return k;
 };
 
+/**
+ * How long after its run a scheduled renewal may still happen: its `deadline` is the run's time
+ * plus this (docs/architecture.md#deadlines). A day; three for Pelcro, whose 120 calls a minute
+ * make a first-of-the-month backlog of 400,000 last more than two days.
+ */
+export const DEADLINE_GRACE_HOURS: Readonly<Record<Provider, number>> = { pressone: 24, pelcro: 72, punchh: 24, digitalriver: 24 };
+
 /** The params that carry a provider's term, if it renews terms (its declaration's `schedule.term`). */
 export const termParamsOf = (provider: Provider): ScheduleDeclaration['term'] => {
   const declaration: ProviderDeclaration = declarationOf(provider);
@@ -106,7 +113,8 @@ export const renewalRequestFor = (s: ScheduleRecord, k: number): CanonicalReques
     if (!names) throw new Error(`schedule ${s.provider}/${s.subscription} has a term, but ${s.provider} declares no term params`);
     params = { ...params, [names.startParam]: period.term.startTime, [names.endParam]: period.term.endTime };
   }
-  return { provider: s.provider, operation: s.operation, subscription: s.subscription, params };
+  const deadline = new Date(runAt(s, k).getTime() + DEADLINE_GRACE_HOURS[s.provider] * 3_600_000).toISOString();
+  return { provider: s.provider, operation: s.operation, subscription: s.subscription, params, deadline };
 };
 
 /** The idempotency key of run k: one renewal per (provider, subscription, period). */

@@ -98,7 +98,6 @@ describe('cdk-nag', () => {
     const ids = [...new Set(acknowledgements(g.app).map((a) => a.id.replace(/<[^>]+>/, '<table>')))].sort();
     expect(ids).toEqual([
       'AwsSolutions-APIG4',
-      'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::<table>/index/*]',
       'AwsSolutions-L1',
       'AwsSolutions-SMG4',
@@ -106,6 +105,8 @@ describe('cdk-nag', () => {
       'Serverless-LambdaDLQ',
       'Serverless-LambdaEventSourceMappingDestination',
       'Serverless-LambdaLatestVersion',
+      // Tracing off by default (-c tracing=active turns it on, and then acknowledges X-Ray's Resource::* instead).
+      'Serverless-LambdaTracing',
       'Serverless-SQSRedrivePolicy',
     ]);
   });
@@ -117,5 +118,18 @@ describe('cdk-nag', () => {
       (ack) => !raw.some((f) => f.rule === ack.id && (f.path === ack.path || f.path.startsWith(`${ack.path}/`))),
     );
     expect(unused.map((a) => `${a.id} at ${a.path}`)).toEqual([]);
+  });
+});
+
+describe('cdk-nag with -c tracing=active', () => {
+  let traced: SynthesizedGateway | undefined;
+  afterAll(() => traced?.dispose());
+
+  it('reports nothing either: the X-Ray wildcard is acknowledged instead of the untraced functions', () => {
+    traced = synthGateway({ checks: true, context: { tracing: 'active' } });
+    expect(findings(traced.app).map((f) => `${f.rule} (${f.severity}) at ${f.path}`)).toEqual([]);
+    const ids = new Set(acknowledgements(traced.app).map((a) => a.id));
+    expect(ids.has('AwsSolutions-IAM5[Resource::*]')).toBe(true);
+    expect(ids.has('Serverless-LambdaTracing')).toBe(false);
   });
 });

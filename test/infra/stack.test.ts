@@ -128,7 +128,7 @@ describe('table', () => {
     expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
-  it('has every described index, projecting ALL', () => {
+  it('has every described index, projecting keys only (each query reads the items it finds with BatchGetItem)', () => {
     const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
     expect(table.GlobalSecondaryIndexes).toHaveLength(system.table.indexes.length);
     for (const index of system.table.indexes) {
@@ -138,7 +138,7 @@ describe('table', () => {
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       });
       expect(table.AttributeDefinitions).toEqual(
         expect.arrayContaining([
@@ -150,8 +150,22 @@ describe('table', () => {
   });
 });
 
+describe('sweep index (renewals not finished)', () => {
+  it('is a sparse GSI on gsi3pk/gsi3sk, projecting keys only', () => {
+    const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
+    expect(table.GlobalSecondaryIndexes).toContainEqual({
+      IndexName: 'sweep',
+      KeySchema: [
+        { AttributeName: 'gsi3pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    });
+  });
+});
+
 describe('due index (scheduled renewals)', () => {
-  it('is the sparse GSI the scheduler queries: gsi2pk/gsi2sk strings, projecting ALL', () => {
+  it('is the sparse GSI the scheduler queries: gsi2pk/gsi2sk strings, projecting keys only', () => {
     expect(system.scheduler.dueIndex).toBe('due');
     const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
     expect(table.GlobalSecondaryIndexes).toContainEqual({
@@ -160,7 +174,7 @@ describe('due index (scheduled renewals)', () => {
         { AttributeName: 'gsi2pk', KeyType: 'HASH' },
         { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: 'KEYS_ONLY' },
     });
     expect(table.AttributeDefinitions).toEqual(
       expect.arrayContaining([
@@ -210,13 +224,14 @@ describe.each(queues.map((q) => [q.id, q] as const))('queue %s', (_id, descripti
     });
   });
 
-  it('keeps dead letters longer than work messages', () => {
+  it('keeps work messages 14 days (nothing accepted expires), and dead letters at least as long', () => {
     const { queue: queueId, dlq } = ids();
     const retention = props(resource(g.json, queueId, 'AWS::SQS::Queue')).MessageRetentionPeriod;
     const dlqRetention = props(resource(g.json, dlq, 'AWS::SQS::Queue')).MessageRetentionPeriod;
     expect(retention).toBe(description.retentionDays * 86_400);
     expect(dlqRetention).toBe(description.dlqRetentionDays * 86_400);
-    expect(Number(dlqRetention)).toBeGreaterThan(Number(retention));
+    expect(retention).toBe(14 * 86_400);
+    expect(Number(dlqRetention)).toBeGreaterThanOrEqual(Number(retention));
   });
 
   it(`has a visibility timeout of at least ${VISIBILITY_TIMEOUT_FACTOR}x its consumer timeout`, () => {
@@ -262,11 +277,11 @@ describe.each(queues.map((q) => [q.id, q] as const))('queue %s', (_id, descripti
 });
 
 describe.each(functions.map((f) => [f.id, f] as const))('function %s', (id, description) => {
-  it('runs Node.js 22 on arm64 with active tracing and the described timeout and memory', () => {
+  it('runs Node.js 22 on arm64, untraced by default, with the described timeout and memory', () => {
+    expect(props(resource(g.json, fnId(id), 'AWS::Lambda::Function')).TracingConfig).toBeUndefined();
     expect(props(resource(g.json, fnId(id), 'AWS::Lambda::Function'))).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
       Timeout: description.timeoutSeconds,
       MemorySize: description.memoryMb,
       Handler: 'index.handler',
@@ -379,7 +394,27 @@ describe('environment and grants (wired together)', () => {
       Timeout: scheduler?.timeoutSeconds,
       MemorySize: scheduler?.memoryMb,
     });
-    expect(scheduler).toMatchObject({ timeoutSeconds: 300, memoryMb: 512 });
+    expect(scheduler).toMatchObject({ timeoutSeconds: 300, memoryMb: 1024 });
+  });
+
+  it('scheduler fan-out: one shard per message from its own queue (batch 1, SCHEDULER.workers at once), which it also sends to; the queue redrives to an alarmed DLQ', () => {
+    const fanout = g.stack.schedulerQueue;
+    const queueId = logicalId(g.stack, fanout.queue);
+    const dlqId = logicalId(g.stack, fanout.deadLetterQueue);
+    expect(envOf('scheduler')[system.scheduler.queueUrlEnv]).toEqual(ref(queueId));
+    expect(actionsOn('scheduler', getAtt(queueId, 'Arn'))).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    g.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: getAtt(queueId, 'Arn'),
+      FunctionName: ref(fnId('scheduler')),
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: system.scheduler.workers },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const q = props(resource(g.json, queueId, 'AWS::SQS::Queue'));
+    expect(q).toMatchObject({ SqsManagedSseEnabled: true, VisibilityTimeout: 300 * 6, RedrivePolicy: { deadLetterTargetArn: getAtt(dlqId, 'Arn'), maxReceiveCount: 5 } });
+    expect(props(resource(g.json, dlqId, 'AWS::SQS::Queue')).MessageRetentionPeriod).toBe(14 * 86_400);
+    const alarm = resourcesOfType('AWS::CloudWatch::Alarm').filter(([, a]) => JSON.stringify(props(a).Dimensions ?? []).includes(dlqId));
+    expect(alarm).toHaveLength(1);
   });
 
   it('consumer-pressone: its own queue (consume + re-send), base URL, API key, table read/write', () => {
@@ -557,10 +592,27 @@ describe('scheduler', () => {
     expect(props(resource(g.json, logicalId(g.stack, rule), 'AWS::Events::Rule')).ScheduleExpression).toBe('rate(1 minute)');
   });
 
-  it('is the only scheduled function, and no other function has a rule', () => {
-    expect(scheduled.map((f) => f.id)).toEqual(['scheduler']);
-    expect([...g.stack.schedules.keys()]).toEqual(['scheduler']);
-    expect(resourcesOfType('AWS::Events::Rule')).toHaveLength(1);
+  it('the scheduler and the sweeper are the scheduled functions, and no other function has a rule', () => {
+    expect(scheduled.map((f) => f.id)).toEqual(['scheduler', 'sweeper']);
+    expect([...g.stack.schedules.keys()]).toEqual(['scheduler', 'sweeper']);
+    expect(resourcesOfType('AWS::Events::Rule')).toHaveLength(2);
+  });
+
+  it('the sweeper runs on its own rule every 5 minutes, with a dead-letter queue and alarms like the scheduler', () => {
+    const schedule = g.stack.schedules.get('sweeper');
+    if (!schedule) throw new Error('no sweeper rule');
+    const ruleId = logicalId(g.stack, schedule.rule);
+    const rule = props(resource(g.json, ruleId, 'AWS::Events::Rule'));
+    expect(rule.ScheduleExpression).toBe('rate(5 minutes)');
+    const dlqId = logicalId(g.stack, schedule.deadLetterQueue);
+    expect(JSON.stringify(rule.Targets)).toContain(dlqId);
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(props(a)));
+    expect(alarms.filter((a) => a.includes(dlqId))).toHaveLength(1);
+    expect(alarms.filter((a) => a.includes(ruleId) && a.includes('FailedInvocations'))).toHaveLength(1);
+    expect(alarms.filter((a) => a.includes(fnId('sweeper')) && a.includes('Errors'))).toHaveLength(1);
+    // It reads the sweep index, rewrites renewals and re-sends to every provider queue.
+    for (const q of queues) expect(actionsOn('sweeper', getAtt(logicalId(g.stack, queue(q.id).queue), 'Arn'))).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:GetQueueAttributes']));
+    expect(actionsOn('sweeper', { 'Fn::Join': ['', [getAtt(tableId(), 'Arn'), '/index/*']] })).toContain('dynamodb:Query');
   });
 });
 
@@ -614,13 +666,20 @@ describe('HTTP API', () => {
     expect(resourcesOfType('AWS::ApiGatewayV2::Route').map(([, r]) => props(r).RouteKey).sort()).toEqual(routes.map(routeKey).sort());
   });
 
-  it('serves a $default stage with JSON access logs and throttling', () => {
+  it('reserves (and caps) the intake concurrency, so a webhook burst cannot starve the consumers', () => {
+    expect(props(resource(g.json, fnId('intake'), 'AWS::Lambda::Function')).ReservedConcurrentExecutions).toBe(200);
+    for (const f of functions.filter((x) => x.id !== 'intake')) {
+      expect(props(resource(g.json, fnId(f.id), 'AWS::Lambda::Function')).ReservedConcurrentExecutions, f.id).toBeUndefined();
+    }
+  });
+
+  it('serves a $default stage with JSON access logs and throttling sized for webhook bursts', () => {
     const stage = props(resource(g.json, logicalId(g.stack, g.stack.api.stage), 'AWS::ApiGatewayV2::Stage'));
     expect(stage).toMatchObject({
       ApiId: ref(apiId()),
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 5000 },
     });
     const logGroup = logicalId(g.stack, g.stack.api.accessLogGroup);
     const settings = stage.AccessLogSettings as { DestinationArn: unknown; Format: string };
@@ -664,8 +723,9 @@ describe('alarm topic', () => {
     const topic = ref(logicalId(g.stack, g.stack.alarms.topic));
     const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
     // Per queue: DLQ depth and oldest message; per function: errors; per schedule: DLQ depth and
-    // failed invocations; events: needs_attention, failure rate, stream failures, iterator age.
-    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 4);
+    // failed invocations; the scheduler queue's DLQ depth; events: needs_attention, failure rate,
+    // stream failures, iterator age.
+    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 1 + 4);
     for (const [, alarm] of alarms) {
       expect(props(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }
@@ -732,10 +792,25 @@ describe('stage configuration from context', () => {
         pelcroRateLimit: '60/60s',
         pelcroMaxConcurrency: '2',
         schedulerRateMinutes: '5',
+        tracing: 'active',
+        apiRateLimit: '200',
+        apiBurstLimit: '400',
+        intakeReservedConcurrency: '0',
       },
     });
   });
   afterAll(() => prod?.dispose());
+
+  it('traces every function when asked (-c tracing=active), and takes the throttle and intake reservation from context', () => {
+    for (const [, fn] of prod.stack.functions) {
+      expect(props(resource(prod.json, logicalId(prod.stack, fn.fn), 'AWS::Lambda::Function')).TracingConfig).toEqual({ Mode: 'Active' });
+    }
+    const stage = Object.values(prod.json.Resources ?? {}).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
+    expect(props(stage ?? { Type: '' }).DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 });
+    const intake = prod.stack.functions.get('intake');
+    if (!intake) throw new Error('no intake');
+    expect(props(resource(prod.json, logicalId(prod.stack, intake.fn), 'AWS::Lambda::Function')).ReservedConcurrentExecutions).toBeUndefined();
+  });
 
   it('names the stack after the stage and uses the stage provider URL', () => {
     expect(prod.stack.stackName).toBe('RenewalGateway-prod');
@@ -789,15 +864,16 @@ describe('construct checks at synth time', () => {
     expect(() => synthGateway({ context: { pressoneBaseUrl: 'http://api.pressone.co' } })).toThrow(/must be https/);
   });
 
-  it('ProviderQueue refuses fewer than 5 receives, and a DLQ that does not outlive the queue', () => {
+  it('ProviderQueue refuses fewer than 5 receives, and a DLQ that keeps messages less long than the queue', () => {
     const stack = new Stack();
     const visibilityTimeout = sixTimes();
     expect(() => new ProviderQueue(stack, 'A', { description: { ...goodQueue(), maxReceiveCount: 3 }, visibilityTimeout })).toThrow(
       /maxReceiveCount/,
     );
     expect(
-      () => new ProviderQueue(stack, 'B', { description: { ...goodQueue(), retentionDays: 14, dlqRetentionDays: 14 }, visibilityTimeout }),
+      () => new ProviderQueue(stack, 'B', { description: { ...goodQueue(), retentionDays: 14, dlqRetentionDays: 7 }, visibilityTimeout }),
     ).toThrow(/dlqRetentionDays/);
+    expect(() => new ProviderQueue(stack, 'D', { description: { ...goodQueue(), retentionDays: 14, dlqRetentionDays: 14 }, visibilityTimeout })).not.toThrow();
     expect(() => new ProviderQueue(stack, 'C', { description: goodQueue(), visibilityTimeout })).not.toThrow();
   });
 

@@ -11,5 +11,7 @@ export const startTestStack = (label: string, options: Partial<LocalStackOptions
     dynamoEndpoint: inject('dynamoEndpoint'),
     namePrefix: uniquePrefix(label),
     logLevel: 'SILENT',
+    // The sweeper only when a test asks for it (runSweeper): its timer would move renewals under a test.
+    sweeperIntervalMs: 0,
     ...options,
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, DEFAULT_RETRY_POLICY, retryDelayMs, retrySpanMs, type RetryPolicy } from '../../shared/domain/retry';
+import { decide, DEFAULT_RETRY_POLICY, retryDelayMs, retrySpanMs, withinDeadline, type RetryPolicy } from '../../shared/domain/retry';
 
 const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1_000, maxDelayMs: 60_000 };
 
@@ -57,5 +57,22 @@ describe('retry policy', () => {
   it('gives up as failed after the maximum number of attempts', () => {
     const d = decide({ class: 'retryable', message: 'busy' }, 4, false, policy);
     expect(d).toEqual({ status: 'failed', reason: 'gave up after 4 attempts: busy' });
+  });
+});
+
+describe('deadlines', () => {
+  const at = new Date('2026-12-01T00:00:00.000Z');
+  const retry = { status: 'retry_scheduled', reason: 'attempt 1 retryable: 503', delayMs: 60_000 } as const;
+  it('keeps a retry that comes before the deadline, and any decision without one', () => {
+    expect(withinDeadline(retry, at, '2026-12-01T00:01:00.000Z')).toBe(retry);
+    expect(withinDeadline(retry, at, undefined)).toBe(retry);
+    const done = { status: 'succeeded', reason: 'ok' } as const;
+    expect(withinDeadline(done, at, '2026-11-01T00:00:00.000Z')).toBe(done);
+  });
+  it('ends needs_attention, with the reason, instead of scheduling a retry past the deadline', () => {
+    const d = withinDeadline(retry, at, '2026-12-01T00:00:59.999Z');
+    expect(d.status).toBe('needs_attention');
+    expect(d.reason).toContain('attempt 1 retryable: 503');
+    expect(d.reason).toContain("after the renewal's deadline (2026-12-01T00:00:59.999Z)");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currentRunIndex, periodOf, renewalRequestFor, runAt, scheduledKey, scheduleFromRequest, type ScheduleRecord } from '../../shared/domain/schedule';
+import { DEADLINE_GRACE_HOURS, currentRunIndex, periodOf, renewalRequestFor, runAt, scheduledKey, scheduleFromRequest, type ScheduleRecord } from '../../shared/domain/schedule';
 
 const now = new Date('2026-11-21T12:00:00Z');
 const made = async (provider: string, body: unknown): Promise<ScheduleRecord> => {
@@ -42,7 +42,15 @@ describe('schedule runs and periods', () => {
       operation: 'renew',
       subscription: '40',
       params: { purchasePrice: 9.99, startTime: '2027-01-01T00:00:00.000Z', endTime: '2027-02-01T00:00:00.000Z' },
+      // Run 1 is on 2027-01-01; Punchh's grace is a day.
+      deadline: '2027-01-02T00:00:00.000Z',
     });
+  });
+
+  it("gives each run's renewal a deadline: the run's time plus the provider's grace", async () => {
+    const pelcro = await made('pelcro', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { api: 'core', siteId: 1, userId: 2, planId: 3, quantity: 1, source: 'API' } });
+    expect(DEADLINE_GRACE_HOURS.pelcro).toBe(72);
+    expect(renewalRequestFor(pelcro, 0).deadline).toBe('2026-12-04T00:00:00.000Z');
   });
 });
 

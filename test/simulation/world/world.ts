@@ -238,10 +238,11 @@ export class World {
     const accept = this.acceptDeps(actor);
     const handler = createSchedulerHandler({
       schedules: asScheduleStore(new MemoryScheduleStore(this.table, this.dynamo(actor))),
-      accept: async (request, key) => {
-        const accepted = await acceptRenewal(request, key, accept);
+      // No shard leases here: every run works every shard, the harder case for the conditional writes.
+      renewals: accept.store,
+      queues: accept.queues,
+      onAccepted: (accepted) => {
         if (actor.alive) this.observe(accepted.renewal.id, actor.id, accepted.httpStatus);
-        return accepted;
       },
       logger: silentLogger,
     });
