@@ -104,7 +104,8 @@ describe('provider and operation', () => {
       { path: 'operation', message: 'is required for pressone: one of renew' },
     ]);
     const dr = await made('digitalriver', { operation: 'renewal-quantity', cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { renewalQuantity: 3 } });
-    expect(renewalRequestFor(dr, 4)).toEqual({ provider: 'digitalriver', operation: 'renewal-quantity', subscription: 'sub-1', params: { renewalQuantity: 3 } });
+    // The deadline is the run's time plus the provider's grace (24 h here).
+    expect(renewalRequestFor(dr, 4)).toEqual({ provider: 'digitalriver', operation: 'renewal-quantity', subscription: 'sub-1', params: { renewalQuantity: 3 }, deadline: '2027-04-02T00:00:00.000Z' });
   });
 });
 
@@ -117,7 +118,8 @@ describe('what each provider needs', () => {
 
   it('Pelcro renews by the Core call only (no customer session)', async () => {
     const s = await made('pelcro', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: CORE });
-    expect(renewalRequestFor(s, 0)).toEqual({ provider: 'pelcro', operation: 'renew', subscription: '77', params: CORE });
+    // Pelcro's grace is 72 h: its rate limit makes a month-start backlog long.
+    expect(renewalRequestFor(s, 0)).toEqual({ provider: 'pelcro', operation: 'renew', subscription: '77', params: CORE, deadline: '2026-12-04T00:00:00.000Z' });
     const message = 'must be "core": scheduled renewals have no customer session, so they use the Core call';
     expect(await errors('pelcro', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { ...CORE, api: 'sdk' } })).toEqual([{ path: 'params.api', message }]);
     expect(await errors('pelcro', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z' })).toEqual([{ path: 'params.api', message }]);
@@ -202,6 +204,7 @@ describe('runs and periods', () => {
       operation: 'renew',
       subscription: '40',
       params: { purchasePrice: 9.99, startTime: '2026-12-01T00:00:00.000Z', endTime: '2027-01-01T00:00:00.000Z' },
+      deadline: '2026-11-26T00:00:00.000Z',
     });
   });
 
