@@ -6,7 +6,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_BUS_NAME_ENV } from '../../shared/system';
 import { EVENT_SETTINGS } from '../settings';
-import type { GatewayFunction } from './gateway-function';
+import { tracingOf, type GatewayFunction } from './gateway-function';
 import type { RenewalTable } from './renewal-table';
 
 export interface EventPublishingProps {
@@ -81,6 +81,14 @@ export class EventPublishing extends Construct {
         reason: 'The end of the line for stream batches the events function gave up on; operators inspect it (an alarm fires on any message), nothing consumes it.',
       },
     );
+    // With tracing on, GatewayFunction already acknowledges this id for X-Ray's "*" (one reason per id).
+    if (tracingOf(this.node.tryGetContext('tracing')) !== 'active') {
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'The DynamoDB stream event source mapping needs dynamodb:ListStreams, which supports no resource-level permission, so CDK grants it on "*"; the stream reads themselves (DescribeStream, GetRecords, GetShardIterator) name the table\'s stream.',
+      });
+    }
     Validations.of(fn.fn).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:

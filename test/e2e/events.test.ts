@@ -7,14 +7,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack';
 import { startTestStack } from '../support/stack';
 import { signedHeaders } from '../../local/webhook-client';
+import { startDynamoLocal, type DynamoLocal } from '../../local/dynamo';
+import { freePort } from '../../local/ports';
 
 let stack: LocalStack;
+let dynamo: DynamoLocal | undefined;
 
+// Its own DynamoDB Local, not the run's shared one: in full runs (every stack's table has a stream
+// by then, dozens of them) the shared instance's stream gave this stack no records at all, while
+// the same file passed alone, with the e2e files and with the integration files. Not understood
+// yet (docs/architecture.md#known-gaps); `npm start` has one table and is not concerned.
 beforeAll(async () => {
-  stack = await startTestStack('e2e-events', { pollWaitSeconds: 1, env: { RETRY_BASE_DELAY_MS: '200' } });
-});
+  dynamo = await startDynamoLocal({ port: await freePort() });
+  stack = await startTestStack('e2e-events', { pollWaitSeconds: 1, dynamoEndpoint: dynamo.endpoint, env: { RETRY_BASE_DELAY_MS: '200' } });
+}, 180_000);
 afterAll(async () => {
   await stack?.stop();
+  await dynamo?.stop();
 });
 
 interface EventJson {
