@@ -24,6 +24,7 @@ const CLIENTS: Record<string, string[]> = {
   scheduler: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
   consumer: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   events: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'EventBridgeClient:@aws-sdk/client-eventbridge'],
+  sweeper: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
 };
 
 const bundle = async (entry: string, outfile: string, define: Record<string, string> = {}): Promise<number> => {
