@@ -24,7 +24,7 @@ export const createTable = async (dynamo: DynamoDBClient, tableName: string): Pr
           { AttributeName: i.partitionKey, KeyType: 'HASH' },
           { AttributeName: i.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'projection' in i ? i.projection : 'ALL' },
       })),
     }),
   );
@@ -35,7 +35,7 @@ export const createTable = async (dynamo: DynamoDBClient, tableName: string): Pr
 };
 
 export const createQueues = async (sqs: SQSClient, prefix: string) => {
-  const out: Partial<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string }>> = {};
+  const out: Partial<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string; dlqArn: string }>> = {};
   for (const q of system.queues) {
     const consumer = functionDescription(`consumer-${q.provider}`);
     const dlq = await sqs.send(
@@ -52,9 +52,9 @@ export const createQueues = async (sqs: SQSClient, prefix: string) => {
         },
       }),
     );
-    out[q.provider] = { url: main.QueueUrl ?? '', arn: await queueArn(sqs, main.QueueUrl), dlqUrl: dlq.QueueUrl ?? '' };
+    out[q.provider] = { url: main.QueueUrl ?? '', arn: await queueArn(sqs, main.QueueUrl), dlqUrl: dlq.QueueUrl ?? '', dlqArn };
   }
-  return out as Record<EnabledProvider, { url: string; arn: string; dlqUrl: string }>;
+  return out as Record<EnabledProvider, { url: string; arn: string; dlqUrl: string; dlqArn: string }>;
 };
 
 export const queueArn = async (sqs: SQSClient, url: string | undefined): Promise<string> => {

@@ -14,6 +14,7 @@ import { optionalInt, type Env } from '../shared/config';
 import { createIntakeHandler, loadIntakeDeps } from '../functions/intake/app';
 import { createStatusHandler, loadStatusDeps } from '../functions/status/app';
 import { createSchedulesHandler, loadSchedulesDeps } from '../functions/schedules/app';
+import { createOperatorHandler, loadOperatorDeps } from '../functions/operator/app';
 import { createSchedulerHandler, loadSchedulerDeps } from '../functions/scheduler/app';
 import type { RunSummary } from '../shared/scheduler/run';
 import { lambdaContext } from './lambda-context';
@@ -54,7 +55,7 @@ export interface LocalStack {
   readonly dynamoEndpoint: string;
   readonly sqsEndpoint: string;
   readonly tableName: string;
-  readonly queues: Readonly<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string }>>;
+  readonly queues: Readonly<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string; dlqArn: string }>>;
   /** Each provider's sandbox (local/sandboxes/<provider>.ts), typed as its module registers it. */
   readonly sandboxes: { readonly [P in EnabledProvider]: SandboxOf<P> };
   /** The configuration the functions run with (secrets included: for the banner and tests). */
@@ -160,8 +161,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       TABLE_NAME: tableName,
       RENEWALS_WEBHOOK_SECRETS: pick('RENEWALS_WEBHOOK_SECRETS', LOCAL_DEFAULTS.RENEWALS_WEBHOOK_SECRETS),
       RENEWALS_READ_TOKENS: pick('RENEWALS_READ_TOKENS', LOCAL_DEFAULTS.RENEWALS_READ_TOKENS),
+      RENEWALS_OPERATOR_TOKENS: pick('RENEWALS_OPERATOR_TOKENS', LOCAL_DEFAULTS.RENEWALS_OPERATOR_TOKENS),
       ...providerEnv,
       ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, queues[q.provider].url])),
+      ...Object.fromEntries(system.queues.flatMap((q) => [[q.dlqUrlEnv, queues[q.provider].dlqUrl], [q.dlqArnEnv, queues[q.provider].dlqArn]])),
     };
 
     const concurrencyFor = (provider: EnabledProvider, fallback: number): number =>
@@ -202,6 +205,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       schedules: {
         handler: createSchedulesHandler(await loadSchedulesDeps(env, clientsFor('schedules'), logger('schedules'))) as HttpHandler,
         timeoutMs: functionDescription('schedules').timeoutSeconds * 1000,
+      },
+      operator: {
+        handler: createOperatorHandler(await loadOperatorDeps(env, clientsFor('operator'), logger('operator'))) as HttpHandler,
+        timeoutMs: functionDescription('operator').timeoutSeconds * 1000,
       },
     };
 

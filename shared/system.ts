@@ -87,6 +87,8 @@ export interface TableIndex {
   readonly name: string;
   readonly partitionKey: string;
   readonly sortKey: string;
+  /** What the index copies: every attribute (the default), or only the keys (a read then fetches the items). */
+  readonly projection?: 'ALL' | 'KEYS_ONLY';
 }
 
 export interface TableDescription {
@@ -104,13 +106,16 @@ export interface QueueDescription {
   readonly provider: EnabledProvider;
   /** Environment variable through which functions receive this queue's URL. */
   readonly urlEnv: string;
+  /** Environment variables through which the operator function receives the DLQ's URL and ARN. */
+  readonly dlqUrlEnv: string;
+  readonly dlqArnEnv: string;
   /** Receives before a message moves to the DLQ (at least 5: docs/architecture.md#queues). */
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
   readonly dlqRetentionDays: number;
 }
 
-export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | `consumer-${EnabledProvider}`;
+export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | 'operator' | `consumer-${EnabledProvider}`;
 
 export interface FunctionDescription {
   readonly id: FunctionId;
@@ -147,7 +152,11 @@ export interface RouteDescription {
   /** API Gateway path template, e.g. `/v1/renewals/{id}`. */
   readonly path: string;
   readonly functionId: FunctionId;
-  readonly auth: 'webhook-signature' | 'read-token';
+  /**
+   * `read-token`: a read token or an operator token; `operator-token`: an operator token only
+   * (a read token gets 403).
+   */
+  readonly auth: 'webhook-signature' | 'read-token' | 'operator-token';
 }
 
 /** Visibility timeout: at least 6x the consumer's timeout (AWS guidance, docs/architecture.md#queues). */
@@ -175,6 +184,10 @@ export const TABLE = {
     { name: 'bySubscription', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     // Sparse: only active schedules carry gsi2pk/gsi2sk (DUE#<shard>, <nextRunAt>#<schedule>).
     { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    // Sparse: only renewals that are not finished or need a person carry gsi3pk (INBOX#<status>);
+    // gsi3sk (<provider>#<createdAt>#<id>) is set once at creation. Keys only: a page of the inbox
+    // reads its renewals with one consistent BatchGetItem (docs/architecture.md#indexes).
+    { name: 'inbox', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'KEYS_ONLY' },
   ],
   // Webhook-id bindings only (shared/adapters/webhook-bindings.ts): renewals and schedules never expire.
   timeToLiveAttribute: 'expiresAt',
@@ -182,13 +195,25 @@ export const TABLE = {
 
 /** One work queue (and its DLQ) per provider. */
 const queuesOf = (registry: typeof REGISTRY): readonly QueueDescription[] =>
-  registry.map((p) => ({ id: queueIdOf(p), provider: p.id, urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`, maxReceiveCount: 5, retentionDays: 4, dlqRetentionDays: 14 }));
+  registry.map((p) => ({
+    id: queueIdOf(p),
+    provider: p.id,
+    urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`,
+    dlqUrlEnv: `${p.id.toUpperCase()}_DLQ_URL`,
+    dlqArnEnv: `${p.id.toUpperCase()}_DLQ_ARN`,
+    maxReceiveCount: 5,
+    retentionDays: 4,
+    dlqRetentionDays: 14,
+  }));
 export const QUEUES = /* @__PURE__ */ queuesOf(REGISTRY);
 
 const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] => [
   { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
   { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
   { id: 'schedules', entry: 'functions/schedules/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+  // Operator actions, provider health and dead letters: the only function that may move messages.
+  // A bulk retry stops taking work well before this timeout and says where to resume.
+  { id: 'operator', entry: 'functions/operator/handler.ts', timeoutSeconds: 30, memoryMb: 256 },
   // Stops taking new work well before its timeout; what is left is still due for the next run.
   { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 512, runsEvery: { seconds: 60 } },
   // One consumer per provider, all from one entry (the provider is compiled into each bundle,
@@ -221,6 +246,16 @@ const routesOf = (registry: typeof REGISTRY): readonly RouteDescription[] => [
   { method: 'PUT', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
   { method: 'GET', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'read-token' },
   { method: 'DELETE', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
+  // Operators (README "Operating it"): the inbox, actions with an audit trail, providers, dead letters.
+  { method: 'GET', path: '/v1/renewals', functionId: 'status', auth: 'read-token' },
+  { method: 'POST', path: '/v1/renewals/retry', functionId: 'operator', auth: 'operator-token' },
+  { method: 'POST', path: '/v1/renewals/{id}/retry', functionId: 'operator', auth: 'operator-token' },
+  { method: 'POST', path: '/v1/renewals/{id}/resolve', functionId: 'operator', auth: 'operator-token' },
+  { method: 'POST', path: '/v1/renewals/{id}/cancel', functionId: 'operator', auth: 'operator-token' },
+  { method: 'GET', path: '/v1/providers', functionId: 'operator', auth: 'read-token' },
+  { method: 'POST', path: '/v1/providers/{provider}/resume', functionId: 'operator', auth: 'operator-token' },
+  { method: 'GET', path: '/v1/providers/{provider}/dead-letters', functionId: 'operator', auth: 'operator-token' },
+  { method: 'POST', path: '/v1/providers/{provider}/dead-letters/redrive', functionId: 'operator', auth: 'operator-token' },
 ];
 export const ROUTES = /* @__PURE__ */ routesOf(REGISTRY);
 

@@ -66,9 +66,10 @@ export class RenewalTable extends Construct {
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
-        // Queries on the index return whole renewal records (history pages), so project ALL
-        // rather than pay a second read per item. Items without the index keys stay out (sparse).
-        projectionType: ProjectionType.ALL,
+        // bySubscription returns whole renewal records (history pages): ALL rather than a second
+        // read per item. The inbox is KEYS_ONLY: its pages are read again consistently anyway.
+        // Items without the index keys stay out (sparse).
+        projectionType: index.projection === 'KEYS_ONLY' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
       });
     }
   }

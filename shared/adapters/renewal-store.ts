@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -32,20 +33,21 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Attempt, RenewalRecord, RenewalStatus } from '../domain/renewal';
 import type { Provider } from '../system';
+import { INBOX_INDEX, inboxPk, inboxSk, inboxUpdate, type InboxStatus } from '../domain/inbox';
 
-const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
+export const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
 
 /** What the status API shows on a renewal whose message could not be sent yet. */
 export const SEND_FAILED_REASON = 'stored but not yet queued: sending it to the queue failed; a repeat of the request with the same idempotency key queues it';
 const subscriptionKey = (provider: Provider, subscription: string) => `SUB#${provider}#${subscription}`;
 
-const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
+const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi3pk', 'gsi3sk'] as const;
 
 /** Due (queued, or a retry whose time has come) and not leased, or leased by a holder whose lease expired. */
 const CLAIMABLE =
   'attribute_exists(pk) AND ((#s IN (:queued, :retry) AND (attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now)) OR (#s = :inprog AND leaseExpiresAt < :nowMs))';
 
-const toRecord = (item: Record<string, unknown>): RenewalRecord => {
+export const toRecord = (item: Record<string, unknown>): RenewalRecord => {
   const copy: Record<string, unknown> = { ...item };
   for (const k of INTERNAL_ATTRIBUTES) delete copy[k];
   return copy as unknown as RenewalRecord;
@@ -64,7 +66,7 @@ export type ClaimResult =
   /** Another renewal holds this subscription's period: the provider must not be called again. */
   | { readonly claimed: false; readonly periodHeldBy: string };
 
-const periodKey = (provider: Provider, period: string) => ({ pk: `PERIOD#${provider}#${period}`, sk: 'PERIOD' });
+export const periodKey = (provider: Provider, period: string) => ({ pk: `PERIOD#${provider}#${period}`, sk: 'PERIOD' });
 
 export interface Completion {
   readonly status: RenewalStatus;
@@ -77,6 +79,14 @@ export interface Completion {
 export interface Page<T> {
   readonly items: readonly T[];
   readonly nextCursor?: string;
+}
+
+/** Which part of the inbox to read: one or several statuses, one or several providers. */
+export interface InboxFilter {
+  readonly statuses: readonly InboxStatus[];
+  readonly providers: readonly Provider[];
+  /** Only renewals created strictly before this instant (ISO, as `toISOString` writes it). */
+  readonly createdBefore?: string;
 }
 
 /**
@@ -104,6 +114,9 @@ export class RenewalRecords {
             ...renewalKey(record.id),
             gsi1pk: subscriptionKey(record.provider, record.subscription),
             gsi1sk: `${record.createdAt}#${record.id}`,
+            // The inbox (shared/domain/inbox.ts): in it while queued; its sort key never changes.
+            gsi3pk: inboxPk('queued'),
+            gsi3sk: inboxSk(record.provider, record.createdAt, record.id),
             ...record,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -193,6 +206,164 @@ export class RenewalRecords {
 }
 
 /**
+ * Reads the operators' inbox (shared/domain/inbox.ts), oldest first across the statuses and
+ * providers asked for. Each (status, provider) pair is one key range of the index; a page reads at
+ * most `limit` keys from each range, merges them by creation time, keeps the first `limit`, and
+ * reads those renewals with consistent BatchGetItems (the index holds keys only and lags the
+ * table). A renewal whose status moved on since the index was read is left out of the page. The
+ * cursor holds each range's position, so the next page goes on where each range stopped.
+ */
+export class InboxReader {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client);
+  }
+
+  async page(filter: InboxFilter, options: { limit: number; cursor?: string }): Promise<Page<RenewalRecord>> {
+    const ranges = inboxRanges(filter);
+    const positions = options.cursor ? decodeInboxCursor(options.cursor, filter, ranges) : new Map<string, string | true>();
+    type Candidate = { readonly range: InboxRange; readonly sk: string; readonly id: string; readonly createdAt: string };
+    const found: Candidate[] = [];
+    const more = new Map<string, boolean>();
+    await Promise.all(
+      ranges.map(async (range) => {
+        const at = positions.get(range.key);
+        if (at === true) return;
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INBOX_INDEX,
+            KeyConditionExpression: filter.createdBefore ? 'gsi3pk = :pk AND gsi3sk BETWEEN :lo AND :hi' : 'gsi3pk = :pk AND begins_with(gsi3sk, :lo)',
+            ExpressionAttributeValues: {
+              ':pk': inboxPk(range.status),
+              ':lo': `${range.provider}#`,
+              ...(filter.createdBefore ? { ':hi': `${range.provider}#${filter.createdBefore}` } : {}),
+            },
+            Limit: options.limit,
+            ...(at ? { ExclusiveStartKey: { pk: `RENEWAL#${idOfSk(at)}`, sk: 'RENEWAL', gsi3pk: inboxPk(range.status), gsi3sk: at } } : {}),
+          }),
+        );
+        more.set(range.key, out.LastEvaluatedKey !== undefined);
+        for (const item of out.Items ?? []) {
+          const sk = String(item.gsi3sk);
+          const parsed = parseInboxSk(sk);
+          if (parsed) found.push({ range, sk, id: parsed.id, createdAt: parsed.createdAt });
+        }
+      }),
+    );
+    found.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const taken = found.slice(0, options.limit);
+    const next = new Map(positions);
+    for (const range of ranges) {
+      if (next.get(range.key) === true) continue;
+      const mine = found.filter((c) => c.range.key === range.key);
+      const takenMine = taken.filter((c) => c.range.key === range.key);
+      const last = takenMine.at(-1);
+      if (last) next.set(range.key, last.sk);
+      if (takenMine.length === mine.length && !more.get(range.key)) next.set(range.key, true);
+    }
+    const items = await this.current(taken.map((c) => ({ id: c.id, inboxPk: inboxPk(c.range.status) })));
+    const done = ranges.every((r) => next.get(r.key) === true);
+    return { items, ...(done ? {} : { nextCursor: encodeInboxCursor(filter, next) }) };
+  }
+
+  /** How many renewals the filter matches now, from the index (keys only: half a read unit per 8 KB of keys). */
+  async count(filter: InboxFilter): Promise<number> {
+    let total = 0;
+    for (const range of inboxRanges(filter)) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INBOX_INDEX,
+            Select: 'COUNT',
+            KeyConditionExpression: filter.createdBefore ? 'gsi3pk = :pk AND gsi3sk BETWEEN :lo AND :hi' : 'gsi3pk = :pk AND begins_with(gsi3sk, :lo)',
+            ExpressionAttributeValues: {
+              ':pk': inboxPk(range.status),
+              ':lo': `${range.provider}#`,
+              ...(filter.createdBefore ? { ':hi': `${range.provider}#${filter.createdBefore}` } : {}),
+            },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        total += out.Count ?? 0;
+        start = out.LastEvaluatedKey;
+      } while (start);
+    }
+    return total;
+  }
+
+  /** The renewals as they are now, in this order, without those no longer in that part of the inbox. */
+  private async current(wanted: ReadonlyArray<{ id: string; inboxPk: string }>): Promise<RenewalRecord[]> {
+    const byId = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < wanted.length; i += 100) {
+      let keys: Record<string, unknown>[] = wanted.slice(i, i + 100).map((w) => renewalKey(w.id));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** round)));
+        if (round >= 8) throw new Error('inbox: DynamoDB left keys unprocessed after 8 rounds');
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[this.tableName] ?? []) byId.set(String(item.pk).slice('RENEWAL#'.length), item);
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return wanted.flatMap((w) => {
+      const item = byId.get(w.id);
+      return item && item.gsi3pk === w.inboxPk ? [toRecord(item)] : [];
+    });
+  }
+}
+
+interface InboxRange {
+  readonly key: string;
+  readonly status: InboxStatus;
+  readonly provider: Provider;
+}
+
+const inboxRanges = (filter: InboxFilter): InboxRange[] =>
+  filter.statuses.flatMap((status) => filter.providers.map((provider) => ({ key: `${status}:${provider}`, status, provider })));
+
+const INBOX_SK = /^([a-z0-9]+)#(\d{4}-\d{2}-\d{2}T[\d:.]+Z)#(rnw_[a-z2-7]{26})$/;
+const parseInboxSk = (sk: string): { provider: string; createdAt: string; id: string } | undefined => {
+  const m = INBOX_SK.exec(sk);
+  return m?.[1] && m[2] && m[3] ? { provider: m[1], createdAt: m[2], id: m[3] } : undefined;
+};
+const idOfSk = (sk: string): string => parseInboxSk(sk)?.id ?? '';
+
+/** What a cursor is bound to: the same filter (another filter's cursor would skip or repeat renewals). */
+const filterKey = (filter: InboxFilter): string => JSON.stringify([filter.statuses, filter.providers, filter.createdBefore ?? null]);
+
+const encodeInboxCursor = (filter: InboxFilter, positions: ReadonlyMap<string, string | true>): string =>
+  Buffer.from(JSON.stringify({ v: 1, f: filterKey(filter), p: Object.fromEntries(positions) })).toString('base64url');
+
+const decodeInboxCursor = (cursor: string, filter: InboxFilter, ranges: readonly InboxRange[]): Map<string, string | true> => {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object' && 'v' in parsed && parsed.v === 1 && 'f' in parsed && parsed.f === filterKey(filter) && 'p' in parsed) {
+      const p = parsed.p;
+      if (p && typeof p === 'object' && !Array.isArray(p)) {
+        const out = new Map<string, string | true>();
+        for (const [key, value] of Object.entries(p as Record<string, unknown>)) {
+          const range = ranges.find((r) => r.key === key);
+          if (!range) throw new InvalidCursorError();
+          if (value === true) out.set(key, true);
+          else if (typeof value === 'string' && parseInboxSk(value)?.provider === range.provider) out.set(key, value);
+          else throw new InvalidCursorError();
+        }
+        return out;
+      }
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+};
+
+/**
  * The renewal records with what a consumer does to them (docs/architecture.md#conditional-writes):
  * claim one for an attempt, give the claim back, complete it, hold and release a period.
  */
@@ -207,7 +378,8 @@ export class RenewalStore extends RenewalRecords {
       TableName: this.tableName,
       Key: renewalKey(id),
       // claimedSince stays from the first claim whose outcome is not recorded yet (holders that died).
-      UpdateExpression: 'SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now, claimedSince = if_not_exists(claimedSince, :now) REMOVE nextAttemptAt',
+      UpdateExpression:
+        'SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now, claimedSince = if_not_exists(claimedSince, :now), gsi3pk = :inboxInProgress REMOVE nextAttemptAt',
       ConditionExpression: CLAIMABLE,
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: {
@@ -218,6 +390,7 @@ export class RenewalStore extends RenewalRecords {
         ':exp': now.getTime() + leaseMs,
         ':now': now.toISOString(),
         ':nowMs': now.getTime(),
+        ':inboxInProgress': inboxPk('in_progress'),
       },
     };
     if (period) return this.claimWithPeriod(id, claim, period);
@@ -301,10 +474,11 @@ export class RenewalStore extends RenewalRecords {
         new UpdateCommand({
           TableName: this.tableName,
           Key: renewalKey(id),
-          UpdateExpression: 'SET #s = :status, attempts = list_append(attempts, :attempts), updatedAt = :now REMOVE leaseOwner, leaseExpiresAt, claimedSince',
+          UpdateExpression:
+            'SET #s = :status, attempts = list_append(attempts, :attempts), updatedAt = :now, gsi3pk = :inboxPk REMOVE leaseOwner, leaseExpiresAt, claimedSince',
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':status': status, ':attempts': attempts, ':now': now.toISOString(), ':owner': owner },
+          ExpressionAttributeValues: { ':status': status, ':attempts': attempts, ':now': now.toISOString(), ':owner': owner, ':inboxPk': inboxPk(status) },
         }),
       );
     } catch (error) {
@@ -334,15 +508,24 @@ export class RenewalStore extends RenewalRecords {
    * Only from a waiting status: a renewal being worked on is left to its worker.
    */
   async completeWithoutCall(id: string, now: Date, status: RenewalStatus, reason: string, duplicateOf: string): Promise<boolean> {
+    const inbox = inboxUpdate(status);
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: renewalKey(id),
-          UpdateExpression: 'SET #s = :status, statusReason = :reason, duplicateOf = :dup, updatedAt = :now REMOVE nextAttemptAt',
+          UpdateExpression: `SET #s = :status, statusReason = :reason, duplicateOf = :dup, updatedAt = :now${inbox.set ? `, ${inbox.set}` : ''} REMOVE nextAttemptAt${inbox.remove ? `, ${inbox.remove}` : ''}`,
           ConditionExpression: '#s IN (:queued, :retry)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':status': status, ':reason': reason, ':dup': duplicateOf, ':now': now.toISOString(), ':queued': 'queued', ':retry': 'retry_scheduled' },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ':reason': reason,
+            ':dup': duplicateOf,
+            ':now': now.toISOString(),
+            ':queued': 'queued',
+            ':retry': 'retry_scheduled',
+            ...inbox.values,
+          },
         }),
       );
       return true;
@@ -358,6 +541,7 @@ export class RenewalStore extends RenewalRecords {
    */
   async complete(id: string, owner: string, now: Date, completion: Completion): Promise<{ fenced: boolean }> {
     const attempts = completion.attempts;
+    const inbox = inboxUpdate(completion.status);
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -365,7 +549,7 @@ export class RenewalStore extends RenewalRecords {
           Key: renewalKey(id),
           UpdateExpression: `SET #s = :status, statusReason = :reason, attempts = list_append(attempts, :attempts), updatedAt = :now${
             completion.nextAttemptAt ? ', nextAttemptAt = :next' : ''
-          } REMOVE leaseOwner, leaseExpiresAt, claimedSince`,
+          }${inbox.set ? `, ${inbox.set}` : ''} REMOVE leaseOwner, leaseExpiresAt, claimedSince${inbox.remove ? `, ${inbox.remove}` : ''}`,
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {
@@ -375,6 +559,7 @@ export class RenewalStore extends RenewalRecords {
             ':now': now.toISOString(),
             ':owner': owner,
             ...(completion.nextAttemptAt ? { ':next': completion.nextAttemptAt } : {}),
+            ...inbox.values,
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

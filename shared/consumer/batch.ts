@@ -12,6 +12,7 @@ import type { ProviderConfig, ProviderModule } from '../providers/types';
 import { addLambdaContext } from '../logger';
 import { dueAtMs, processRenewal, type ConsumerDeps, type ProviderAnswer } from './engine';
 import { credentialFingerprint } from '../adapters/provider-pause';
+import type { HealthRecorder } from '../adapters/provider-health';
 
 export class PoisonMessageError extends Error {
   constructor(messageId: string, detail: string) {
@@ -28,6 +29,8 @@ export interface ConsumerConfig extends Omit<ConsumerDeps, 'provider'> {
   readonly maxSlotWaitMs: number;
   /** The provider configuration with its secrets' current values, read at every batch; `config` when absent. */
   readonly currentConfig?: () => Promise<ProviderConfig>;
+  /** Records the provider's last success and failure for operators (throttled; provider-health.ts). */
+  readonly health?: HealthRecorder;
 }
 
 /** A consumer's configuration with its provider's code, as each batch runs with it. */
@@ -48,6 +51,12 @@ const parse = (schema: typeof queuedRenewalSchema, record: SQSRecord): Parsed =>
 
 /** How long renewals wait while another instance probes the provider's credentials. */
 export const PROBE_WAIT_SECONDS = 5;
+/**
+ * Renewals held by a pause look at it again at least this often, so one an operator lifts
+ * (POST /v1/providers/{provider}/resume) lets them go ahead within a minute: one re-sent copy per
+ * renewal per minute of pause, and no call.
+ */
+export const PAUSE_RECHECK_SECONDS = 60;
 
 type Slot = { readonly at: number; readonly toleranceMs: number };
 
@@ -106,7 +115,7 @@ export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: 
     // call goes alone, the others once it got past authentication.
     const fingerprint = credentialFingerprint(deps.config.secrets);
     const gate = deps.pause ? await deps.pause.gate(new Date(), fingerprint) : undefined;
-    if (gate?.state === 'paused') return deferAll(secondsUntil(gate.until));
+    if (gate?.state === 'paused') return deferAll(Math.min(secondsUntil(gate.until), PAUSE_RECHECK_SECONDS));
     const probe = gate?.state === 'probe';
     if (probe && !(await deps.pause?.acquireProbe(new Date(), context.awsRequestId, fingerprint, deps.leaseMs))) {
       return deferAll(PROBE_WAIT_SECONDS);
@@ -145,10 +154,16 @@ export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: 
         return;
       }
       // The lease owner is this invocation and message: unique per attempt, visible in the record.
-      await processRenewal(message, `${context.awsRequestId}/${record.messageId}`, deps, slot, (a) => {
+      const result = await processRenewal(message, `${context.awsRequestId}/${record.messageId}`, deps, slot, (a) => {
         refused ||= a.paused;
         onAnswer?.(a);
       });
+      if (result.kind === 'completed' && deps.health) {
+        // For operators only: a failure to record it never fails the renewal's message.
+        await deps.health.record(result.status, new Date()).catch((error: unknown) =>
+          deps.logger.warn('could not record the provider’s last outcome', { error: error instanceof Error ? error.name : 'unknown' }),
+        );
+      }
     };
 
     if (canary) {

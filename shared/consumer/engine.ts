@@ -22,7 +22,7 @@
  * counts toward the queue's maxReceiveCount; only crashes and timeouts move a message to the DLQ.
  */
 import type { Logger } from '../logger';
-import { isTerminal, type Attempt, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
+import { isTerminal, lastAttemptSettledByOperator, type Attempt, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
 import { decide, type Decision, type RetryPolicy } from '../domain/retry';
 import { sanitizeText, maskEmail } from '../domain/sanitize';
 import { SECRET_PARAMS } from '../domain/canonical';
@@ -171,7 +171,8 @@ export const processRenewal = async (
     });
   }
   // The last call may have taken effect: it was cut off (the holder died) or answered ambiguously.
-  const unknown = outcomeUnknown(earlier.at(-1) ?? previous.attempts.at(-1), deps);
+  // Unless an operator found at the provider that it did not renew, and retried it (POST …/retry).
+  const unknown = earlier.length === 0 && lastAttemptSettledByOperator(previous) ? undefined : outcomeUnknown(earlier.at(-1) ?? previous.attempts.at(-1), deps);
 
   if (unknown && !deps.provider.idempotentCall) {
     const confirmation = await confirm(message, unknown.since, deps, onAnswer);
