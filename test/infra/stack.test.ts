@@ -128,7 +128,7 @@ describe('table', () => {
     expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
-  it('has every described index, projecting ALL', () => {
+  it('has every described index, projecting as described (ALL unless keys only)', () => {
     const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
     expect(table.GlobalSecondaryIndexes).toHaveLength(system.table.indexes.length);
     for (const index of system.table.indexes) {
@@ -138,7 +138,7 @@ describe('table', () => {
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'projection' in index ? index.projection : 'ALL' },
       });
       expect(table.AttributeDefinitions).toEqual(
         expect.arrayContaining([
@@ -331,8 +331,8 @@ describe('environment and grants (wired together)', () => {
     );
   });
 
-  it('status: read tokens and table read only; no queues', () => {
-    expect(secretEnvs('status')).toEqual(['RENEWALS_READ_TOKENS_SECRET_ARN']);
+  it('status: read and operator tokens, table read only; no queues', () => {
+    expect(secretEnvs('status').sort()).toEqual(['RENEWALS_OPERATOR_TOKENS_SECRET_ARN', 'RENEWALS_READ_TOKENS_SECRET_ARN']);
     expect(actionsOn('status', secretRef('status', 'RENEWALS_READ_TOKENS_SECRET_ARN'))).toContain('secretsmanager:GetSecretValue');
     const tableActions = actionsOn('status', getAtt(tableId(), 'Arn'));
     expect(tableActions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
@@ -345,8 +345,8 @@ describe('environment and grants (wired together)', () => {
 
   const TABLE_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
-  it('schedules: webhook secrets and read tokens, table read/write; no queues', () => {
-    expect(secretEnvs('schedules').sort()).toEqual(['RENEWALS_READ_TOKENS_SECRET_ARN', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN']);
+  it('schedules: webhook secrets, read and operator tokens, table read/write; no queues', () => {
+    expect(secretEnvs('schedules').sort()).toEqual(['RENEWALS_OPERATOR_TOKENS_SECRET_ARN', 'RENEWALS_READ_TOKENS_SECRET_ARN', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN']);
     for (const env of secretEnvs('schedules')) {
       expect(actionsOn('schedules', secretRef('schedules', env)), env).toContain('secretsmanager:GetSecretValue');
     }
@@ -358,6 +358,33 @@ describe('environment and grants (wired together)', () => {
     );
     expect(allActions('schedules').filter((a) => a.startsWith('sqs:'))).toEqual([]);
     expect(Object.keys(envOf('schedules')).filter((k) => k.endsWith('_QUEUE_URL'))).toEqual([]);
+  });
+
+  it('operator: the only function that may move messages; both token secrets, table read/write, every queue', () => {
+    expect(secretEnvs('operator').sort()).toEqual(['RENEWALS_OPERATOR_TOKENS_SECRET_ARN', 'RENEWALS_READ_TOKENS_SECRET_ARN']);
+    expect(envOf('operator').RENEWALS_OPERATOR_TOKENS_SECRET_ARN).toEqual(envOf('status').RENEWALS_OPERATOR_TOKENS_SECRET_ARN);
+    const MOVE = ['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask'];
+    for (const q of queues) {
+      const main = logicalId(g.stack, queue(q.id).queue);
+      const dlq = logicalId(g.stack, queue(q.id).deadLetterQueue);
+      expect(envOf('operator')[q.urlEnv]).toEqual(ref(main));
+      expect(envOf('operator')[q.dlqUrlEnv]).toEqual(ref(dlq));
+      expect(envOf('operator')[q.dlqArnEnv]).toEqual(getAtt(dlq, 'Arn'));
+      expect(actionsOn('operator', getAtt(main, 'Arn'))).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:GetQueueAttributes']));
+      expect(actionsOn('operator', getAtt(main, 'Arn'))).not.toContain('sqs:ReceiveMessage');
+      expect(actionsOn('operator', getAtt(dlq, 'Arn'))).toEqual(
+        expect.arrayContaining(['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', ...MOVE]),
+      );
+      expect(actionsOn('operator', getAtt(dlq, 'Arn'))).not.toContain('sqs:SendMessage');
+    }
+    // No other function may move messages or read dead letters.
+    for (const f of functions.filter((x) => x.id !== 'operator')) {
+      for (const action of MOVE) expect(allActions(f.id), `${f.id} ${action}`).not.toContain(action);
+      for (const q of queues) {
+        expect(actionsOn(f.id, getAtt(logicalId(g.stack, queue(q.id).deadLetterQueue), 'Arn')), `${f.id} on ${q.id} DLQ`).toEqual([]);
+      }
+    }
+    expect(actionsOn('operator', getAtt(tableId(), 'Arn'))).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', ...TABLE_WRITES]));
   });
 
   it('scheduler: every provider queue URL with send, table read/write (due index included); no secrets', () => {
@@ -420,13 +447,16 @@ describe('environment and grants (wired together)', () => {
     }
   });
 
-  it('secrets: placeholders for credentials issued elsewhere, a generated read token', () => {
+  it('secrets: placeholders for credentials issued elsewhere, generated read and operator tokens', () => {
     const secrets = resourcesOfType('AWS::SecretsManager::Secret').map(([, r]) => props(r));
     const providerSecrets = ENABLED_PROVIDERS.flatMap((p) => PROVIDER_CONFIG[p].secretEnvs.map((name) => [`consumer-${p}` as FunctionId, `${name}_SECRET_ARN`] as [FunctionId, string]));
-    // The webhook secrets, the read tokens, and every provider credential.
-    expect(secrets).toHaveLength(2 + providerSecrets.length);
+    // The webhook secrets, the read tokens, the operator tokens, and every provider credential.
+    expect(secrets).toHaveLength(3 + providerSecrets.length);
     const readTokens = props(resource(g.json, secretRef('status', 'RENEWALS_READ_TOKENS_SECRET_ARN').Ref, 'AWS::SecretsManager::Secret'));
     expect(readTokens.GenerateSecretString).toMatchObject({ ExcludePunctuation: true });
+    // A bare generated token acts as "operator" (parseOperatorTokens): no punctuation, so no "=".
+    const operatorTokens = props(resource(g.json, secretRef('operator', 'RENEWALS_OPERATOR_TOKENS_SECRET_ARN').Ref, 'AWS::SecretsManager::Secret'));
+    expect(operatorTokens.GenerateSecretString).toMatchObject({ ExcludePunctuation: true, PasswordLength: 48 });
     const placeholders: [FunctionId, string][] = [['intake', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN'], ...providerSecrets];
     for (const [id, env] of placeholders) {
       const secret = props(resource(g.json, secretRef(id, env).Ref, 'AWS::SecretsManager::Secret'));
