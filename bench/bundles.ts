@@ -22,6 +22,7 @@ const CLIENTS: Record<string, string[]> = {
   status: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   schedules: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   scheduler: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
+  operator: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   consumer: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
 };
 
@@ -61,7 +62,9 @@ const loadOnce = (file: string): Load => {
     TABLE_NAME: 't',
     RENEWALS_WEBHOOK_SECRETS: `whsec_${Buffer.from('bench-secret').toString('base64')}`,
     RENEWALS_READ_TOKENS: 't',
+    RENEWALS_OPERATOR_TOKENS: 'bench=bench-operator-token',
     ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, 'http://127.0.0.1:1/000000000000/q'])),
+    ...Object.fromEntries(system.queues.flatMap((q) => [[q.dlqUrlEnv, 'http://127.0.0.1:1/000000000000/dlq'], [q.dlqArnEnv, 'arn:aws:sqs:us-east-1:000000000000:dlq']])),
     ...Object.fromEntries(
       ENABLED_PROVIDERS.flatMap((p) => [[PROVIDER_CONFIG[p].baseUrlEnv, 'http://127.0.0.1:1'], ...PROVIDER_CONFIG[p].secretEnvs.map((n) => [n, 'k'])]),
     ),

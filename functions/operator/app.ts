@@ -25,7 +25,7 @@ import { providerQueues, type RenewalQueue } from '../../shared/adapters/queue';
 import { PROVIDER_CONFIG, PROVIDERS, declarationOf, routeKey, ROUTES, type Provider } from '../../shared/system';
 import { bulkRetryBody, cancelBody, renewalIdPath, resolveBody, retryBody } from '../../shared/http/schemas/renewals';
 import { deadLettersQuery, providerPath, redriveBody, resumeBody } from '../../shared/http/schemas/providers';
-import { cancelRenewal, resolveRenewal, retryRenewal, type ActionDeps } from '../../shared/operator/actions';
+import { cancelRenewal, requeueHeld, resolveRenewal, retryRenewal, type ActionDeps } from '../../shared/operator/actions';
 import { bulkRetry } from '../../shared/operator/bulk';
 import { listMoveTasks, peekDeadLetters, providerQueueRefs, queueDepth, startRedrive, type ProviderQueueRefs } from '../../shared/operator/queues';
 import { loadCall } from '../../shared/providers/load-call';
@@ -165,8 +165,10 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
             if (error instanceof PauseChangedError) throw actionConflict(`${declarationOf(p).name}'s pause changed while it was being lifted (a consumer paused it again); nothing was done. Look again.`);
             throw error;
           }
-          deps.logger.info('provider resumed by an operator', { provider: p, by });
-          return jsonResponse(200, await providerView(p));
+          // The renewals the pause held go ahead now, not when their delayed copies return.
+          const requeued = await requeueHeld(p, { ...actionDeps, inbox: deps.inbox });
+          deps.logger.info('provider resumed by an operator', { provider: p, by, requeued: requeued.count });
+          return jsonResponse(200, { ...(await providerView(p)), requeued });
         }
         case 'GET /v1/providers/{provider}/dead-letters': {
           const p = provider(event);

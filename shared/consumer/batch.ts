@@ -51,12 +51,6 @@ const parse = (schema: typeof queuedRenewalSchema, record: SQSRecord): Parsed =>
 
 /** How long renewals wait while another instance probes the provider's credentials. */
 export const PROBE_WAIT_SECONDS = 5;
-/**
- * Renewals held by a pause look at it again at least this often, so one an operator lifts
- * (POST /v1/providers/{provider}/resume) lets them go ahead within a minute: one re-sent copy per
- * renewal per minute of pause, and no call.
- */
-export const PAUSE_RECHECK_SECONDS = 60;
 
 type Slot = { readonly at: number; readonly toleranceMs: number };
 
@@ -115,7 +109,7 @@ export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: 
     // call goes alone, the others once it got past authentication.
     const fingerprint = credentialFingerprint(deps.config.secrets);
     const gate = deps.pause ? await deps.pause.gate(new Date(), fingerprint) : undefined;
-    if (gate?.state === 'paused') return deferAll(Math.min(secondsUntil(gate.until), PAUSE_RECHECK_SECONDS));
+    if (gate?.state === 'paused') return deferAll(secondsUntil(gate.until));
     const probe = gate?.state === 'probe';
     if (probe && !(await deps.pause?.acquireProbe(new Date(), context.awsRequestId, fingerprint, deps.leaseMs))) {
       return deferAll(PROBE_WAIT_SECONDS);

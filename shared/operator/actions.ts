@@ -12,6 +12,7 @@ import { delaySecondsUntil, type RenewalQueue } from '../adapters/queue';
 import type { ApplyResult, OperatorChange, OperatorStore } from '../adapters/operator-store';
 import type { Provider } from '../system';
 import type { CancelBody, ResolveBody, RetryBody } from '../http/schemas/renewals';
+import type { InboxReader } from '../adapters/renewal-store';
 
 export interface ActionDeps {
   readonly store: OperatorStore;
@@ -202,4 +203,43 @@ export const cancelRenewal = async (id: string, body: CancelBody, by: string, de
   const record = outcomeOf(await deps.store.apply(seen, period ? { ...change, period } : change, now), seen);
   deps.logger.info('renewal cancelled by an operator', { renewalId: id, by });
   return { record };
+};
+
+/** How many held renewals one resume sends again at most, and for how long (the rest go at the pause's end). */
+export const RESUME_REQUEUE_MAX = 2_000;
+const RESUME_REQUEUE_BUDGET_MS = 15_000;
+
+/**
+ * After a resume: every renewal of the provider that is waiting (`queued`, `retry_scheduled`, from
+ * the inbox) is sent to its queue again at once, so the ones the pause held go ahead now rather
+ * than when their delayed copies come back at the pause's end (a copy too many is harmless: the
+ * claim lets one through; one not due yet is sent on to its time). Renewals whose message needs a
+ * secret the record does not keep are left to their own copies.
+ */
+export const requeueHeld = async (
+  provider: Provider,
+  deps: ActionDeps & { readonly inbox: { page: InboxReader['page'] } },
+): Promise<{ readonly count: number; readonly complete: boolean }> => {
+  const queue = deps.queues[provider];
+  if (!queue) return { count: 0, complete: true };
+  const started = Date.now();
+  let cursor: string | undefined;
+  let count = 0;
+  do {
+    if (count >= RESUME_REQUEUE_MAX || Date.now() - started > RESUME_REQUEUE_BUDGET_MS) return { count, complete: false };
+    const page = await deps.inbox.page({ statuses: ['queued', 'retry_scheduled'], providers: [provider] }, { limit: 100, ...(cursor ? { cursor } : {}) });
+    for (let i = 0; i < page.items.length; i += 10) {
+      await Promise.all(
+        page.items.slice(i, i + 10).map(async (r) => {
+          if (await deps.cannotRequeue(r)) return;
+          const now = deps.now?.() ?? new Date();
+          const dueAt = r.status === 'retry_scheduled' ? r.nextAttemptAt : undefined;
+          await queue.send({ ...messageOf(r), ...(dueAt ? { dueAt } : {}) }, delaySecondsUntil(dueAt ?? r.notBefore, now));
+          count++;
+        }),
+      );
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return { count, complete: true };
 };

@@ -108,8 +108,8 @@ describe('operators on the local stack', () => {
     const resumed = await cli('resume', 'pressone', '--note', 'rotated the PressOne key');
     expect(resumed.code, resumed.err).toBe(EXIT.ok);
     expect(resumed.out).toMatch(/pressone\s+no/);
-    // Renewals the pause held look at it again within a minute (PAUSE_RECHECK_SECONDS).
-    await waitForStatus(heldId, ['succeeded'], 120_000);
+    // The resume sends the renewals the pause held again at once: they go ahead within a minute.
+    await waitForStatus(heldId, ['succeeded'], 60_000);
 
     const resolved = await cli('resolve', refusedId, '--outcome', 'succeeded', '--note', 'renewed by hand in the PressOne dashboard');
     expect(resolved.code, resolved.err).toBe(EXIT.ok);

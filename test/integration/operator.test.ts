@@ -416,9 +416,13 @@ describe('providers', () => {
     const held = await seed(pressoneRequest(), 'queued');
     expect((await call('GET', '/v1/renewals/{id}', { id: held })).json.waitingFor).toMatchObject({ reason: 'provider_paused', until: expect.any(String) });
 
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: queues.pressone.url }));
     const resumed = await call('POST', '/v1/providers/{provider}/resume', { provider: 'pressone' }, { body: { note: 'key fixed at PressOne' } });
     expect(resumed.status).toBe(200);
-    expect(resumed.json).toMatchObject({ pause: null, resumes: [{ by: 'alice', note: 'key fixed at PressOne', at: expect.any(String) }] });
+    expect(resumed.json).toMatchObject({ pause: null, resumes: [{ by: 'alice', note: 'key fixed at PressOne', at: expect.any(String) }], requeued: { complete: true } });
+    // The renewals it held are sent again at once (the held one among them).
+    const sent = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.pressone.url, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+    expect(sent.Messages?.map((m) => (JSON.parse(m.Body ?? '{}') as { id: string }).id)).toContain(held);
     expect((await call('GET', '/v1/renewals/{id}', { id: held })).json.waitingFor).toBeUndefined();
     expect(await pause.gate(new Date(), 'fingerprint')).toEqual({ state: 'probe' });
     expect((await call('POST', '/v1/providers/{provider}/resume', { provider: 'pressone' }, { body: { note: 'again' } })).status).toBe(409);
