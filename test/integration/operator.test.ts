@@ -5,7 +5,7 @@
  * 401/403, and bad input answered 4xx naming the field with nothing changed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { startSqsServer, type SqsServer } from '../../local/sqs/server';
@@ -13,6 +13,7 @@ import { createQueues } from '../../local/resources';
 import { lambdaContext } from '../../local/lambda-context';
 import { createLogger } from '../../shared/logger';
 import { RenewalStore } from '../../shared/adapters/renewal-store';
+import { SqsRenewalQueue } from '../../shared/adapters/queue';
 import { OperatorStore } from '../../shared/adapters/operator-store';
 import { DynamoProviderPause } from '../../shared/adapters/provider-pause';
 import { newRenewalRecord, type Attempt, type RenewalStatus } from '../../shared/domain/renewal';
@@ -36,6 +37,7 @@ let sqsServer: SqsServer;
 let sqs: SQSClient;
 let queues: Awaited<ReturnType<typeof createQueues>>;
 let operator: ReturnType<typeof createOperatorHandler>;
+let operatorDeps: Awaited<ReturnType<typeof loadOperatorDeps>>;
 let status: ReturnType<typeof createStatusHandler>;
 let n = 0;
 
@@ -60,7 +62,8 @@ beforeAll(async () => {
     ),
   };
   const logger = createLogger('operator', 'SILENT');
-  operator = createOperatorHandler(await loadOperatorDeps(env, { dynamo, sqs }, logger));
+  operatorDeps = await loadOperatorDeps(env, { dynamo, sqs }, logger);
+  operator = createOperatorHandler(operatorDeps);
   status = createStatusHandler(await loadStatusDeps(env, { dynamo }, logger));
 });
 afterAll(async () => {
@@ -75,7 +78,7 @@ const call = async (
   method: 'GET' | 'POST',
   template: string,
   path: Record<string, string> = {},
-  options: { body?: unknown; raw?: string; token?: string | null; contentType?: string | null; query?: Record<string, string> } = {},
+  options: { body?: unknown; raw?: string; token?: string | null; contentType?: string | null; query?: Record<string, string>; handler?: typeof operator } = {},
 ): Promise<Answer> => {
   const route = ROUTES.find((r) => r.method === method && r.path === template);
   if (!route) throw new Error(`no route ${method} ${template}`);
@@ -106,7 +109,7 @@ const call = async (
     ...(body !== undefined ? { body } : {}),
     isBase64Encoded: false,
   };
-  const handler = route.functionId === 'operator' ? operator : status;
+  const handler = route.functionId === 'operator' ? (options.handler ?? operator) : status;
   const out = (await handler(event, lambdaContext(route.functionId, 10_000))) as APIGatewayProxyStructuredResultV2;
   return { status: out.statusCode ?? 0, json: JSON.parse(String(out.body ?? '{}')) as Answer['json'] };
 };
@@ -240,6 +243,20 @@ describe('retry', () => {
     const refused = await call('POST', '/v1/renewals/{id}/retry', { id }, { body: { note: 'x' } });
     expect(refused.status).toBe(409);
     expect(String(refused.json.detail)).toMatch(/params\.customerToken/);
+  });
+
+  it('a retry whose message cannot be sent: 503, the renewal stays queued and says so, and retrying it again sends it', async () => {
+    const id = await seed(pressoneRequest(), 'needs_attention');
+    const broken = createOperatorHandler({ ...operatorDeps, queues: { ...operatorDeps.queues, pressone: new SqsRenewalQueue(sqs, `${sqsServer.endpoint}/000000000000/no-such-queue`) } });
+    const failed = await call('POST', '/v1/renewals/{id}/retry', { id }, { body: { note: 'first try' }, handler: broken });
+    expect(failed.status).toBe(503);
+    expect(await store.get(id)).toMatchObject({ status: 'queued', sendFailedAt: expect.any(String), statusReason: expect.stringMatching(/could not be sent/) });
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: queues.pressone.url }));
+    const again = await call('POST', '/v1/renewals/{id}/retry', { id }, { body: { note: 'queue is back' } });
+    expect(again.status).toBe(200);
+    expect(again.json.history?.map((h) => h.fromStatus)).toEqual(['needs_attention', 'queued']);
+    expect((await store.get(id))?.sendFailedAt).toBeUndefined();
+    expect(await depth('pressone')).toBe(1);
   });
 
   it('answers 404 for an unknown renewal and 409 from a status it does not apply to', async () => {
@@ -439,5 +456,17 @@ describe('providers', () => {
     // Still there, and visible at once: looking again shows it again.
     const second = await call('GET', '/v1/providers/{provider}/dead-letters', { provider: 'digitalriver' });
     expect(second.json).toMatchObject({ count: 1, items: [{ renewalId: id, receiveCount: 2 }] });
+  });
+
+  it('redrive starts a message move task from the DLQ (202 with its handle), or says 501 where the SQS endpoint has none', async () => {
+    const supported = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: queues.punchh.dlqArn })).then(
+      () => true,
+      () => false,
+    );
+    const answer = await call('POST', '/v1/providers/{provider}/dead-letters/redrive', { provider: 'punchh' }, { body: { note: 'outage over' } });
+    // Without the local endpoint's move tasks (branch sqsmove) this is the 501 branch.
+    if (supported) expect(answer.json).toMatchObject({ provider: 'punchh', taskHandle: expect.any(String), sourceArn: queues.punchh.dlqArn });
+    else expect(answer.json).toMatchObject({ status: 501, type: expect.stringMatching(/not-supported$/) });
+    expect(answer.status).toBe(supported ? 202 : 501);
   });
 });
