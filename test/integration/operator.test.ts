@@ -463,6 +463,7 @@ describe('providers', () => {
       () => true,
       () => false,
     );
+    await sqs.send(new SendMessageCommand({ QueueUrl: queues.punchh.dlqUrl, MessageBody: JSON.stringify({ v: 1, id: `rnw_${'c'.repeat(26)}` }) }));
     const answer = await call('POST', '/v1/providers/{provider}/dead-letters/redrive', { provider: 'punchh' }, { body: { note: 'outage over' } });
     // Without the local endpoint's move tasks (branch sqsmove) this is the 501 branch.
     if (supported) expect(answer.json).toMatchObject({ provider: 'punchh', taskHandle: expect.any(String), sourceArn: queues.punchh.dlqArn });
