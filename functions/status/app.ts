@@ -18,6 +18,7 @@ import { issuesToFieldErrors } from '../../shared/domain/canonical';
 import { toResource, type RenewalRecord } from '../../shared/domain/renewal';
 import { INBOX_STATUSES } from '../../shared/domain/inbox';
 import { PROVIDERS, type Provider } from '../../shared/system';
+import { parseListPath, parseListQuery } from './list-request';
 
 export interface StatusDeps {
   readonly store: RenewalRecords;
@@ -71,14 +72,12 @@ export const createStatusHandler = (deps: StatusDeps) => {
           }
         }
         case 'GET /v1/subscriptions/{provider}/{subscriptionRef}/renewals': {
-          // The list's checks are built on its first request, not at cold start.
-          const { listPath, listQuery } = await import('./list-request');
-          const path = listPath.safeParse(event.pathParameters ?? {});
-          if (!path.success) throw badRequest('The path names an unknown provider.', issuesToFieldErrors(path.error.issues, ['path']));
-          const query = listQuery.safeParse(event.queryStringParameters ?? {});
-          if (!query.success) throw badRequest('The query string is not valid.', issuesToFieldErrors(query.error.issues, ['query']));
+          const path = parseListPath(event.pathParameters ?? {});
+          if (!path.ok) throw badRequest('The path names an unknown provider.', path.errors);
+          const query = parseListQuery(event.queryStringParameters ?? {});
+          if (!query.ok) throw badRequest('The query string is not valid.', query.errors);
           try {
-            const page = await deps.store.listBySubscription(path.data.provider, path.data.subscriptionRef, query.data);
+            const page = await deps.store.listBySubscription(path.value.provider, path.value.subscriptionRef, query.value);
             return jsonResponse(200, { items: page.items.map((r) => toResource(r)), nextCursor: page.nextCursor ?? null });
           } catch (error) {
             if (error instanceof InvalidCursorError) throw badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: error.message }]);

@@ -34,6 +34,7 @@ import {
   unsupportedOperation,
 } from './errors';
 import { MinHeap } from './heap';
+import { MoveTasks, type MoveOutcome } from './move-tasks';
 import {
   assertValidCharacters,
   attributeToJson,
@@ -281,6 +282,18 @@ export class SqsEngine {
   private readonly secret = randomBytes(32);
   private receiptSequence = 0;
   private stopping = false;
+  private readonly moveTasks = new MoveTasks({
+    queueExists: (arn) => this.queueByArn(arn) !== undefined,
+    isDeadLetterQueue: (arn) => [...this.queues.values()].some((q) => q.redrive?.deadLetterTargetArn === arn),
+    messageIds: (arn) => {
+      const queue = this.queueByArn(arn);
+      if (!queue) return [];
+      this.refresh(queue); // drops expired messages (swept at most once a second) before the count
+      return [...queue.messages.keys()];
+    },
+    moveMessage: (sourceArn, messageId, destinationArn) => this.moveMessage(sourceArn, messageId, destinationArn),
+    now: () => this.now(),
+  });
 
   constructor(private readonly options: SqsEngineOptions) {}
 
@@ -327,14 +340,21 @@ export class SqsEngine {
         return this.listQueueTags(input);
       case 'ListDeadLetterSourceQueues':
         return this.listDeadLetterSourceQueues(input);
+      case 'StartMessageMoveTask':
+        return this.moveTasks.start(input);
+      case 'ListMessageMoveTasks':
+        return this.moveTasks.list(input);
+      case 'CancelMessageMoveTask':
+        return this.moveTasks.cancel(input);
       default:
         throw unsupportedOperation(`The operation ${operation} is not supported by the local SQS endpoint.`);
     }
   }
 
-  /** Ends every pending long poll with an empty result and stops all timers. */
+  /** Ends every pending long poll with an empty result and stops all timers (move tasks' too). */
   shutdown(): void {
     this.stopping = true;
+    this.moveTasks.shutdown();
     for (const queue of this.queues.values()) this.releaseQueue(queue);
   }
 
@@ -371,6 +391,13 @@ export class SqsEngine {
   private queueNameFromArn(arn: string): string | undefined {
     const match = /^arn:aws[\w-]*:sqs:[\w-]+:\d{12}:([A-Za-z0-9_-]{1,80})$/.exec(arn);
     return match?.[1];
+  }
+
+  /** The queue with exactly this ARN (this region and account), if it exists. */
+  private queueByArn(arn: string): Queue | undefined {
+    const name = this.queueNameFromArn(arn);
+    const queue = name === undefined ? undefined : this.queues.get(name);
+    return queue?.arn === arn ? queue : undefined;
   }
 
   /**
@@ -745,6 +772,41 @@ export class SqsEngine {
     dlq.messages.set(moved.id, moved);
     dlq.delayedCount++;
     this.setReady(dlq, moved);
+  }
+
+  /**
+   * One step of a move task: a visible message leaves the source and enters the target as a new
+   * message (new id and enqueue time, receive count 0; body, message attributes, trace header and
+   * sender kept), delayed by the target's DelaySeconds like any send. Without a destination the
+   * target is the queue that dead-lettered it (DeadLetterQueueSourceArn); a message that has none
+   * (sent to the DLQ directly) or whose queue is gone fails the task, as a deleted destination does.
+   */
+  private moveMessage(sourceArn: string, messageId: string, destinationArn: string | undefined): MoveOutcome {
+    const nonExistent: MoveOutcome = { kind: 'failed', reason: 'AWS.SimpleQueueService.NonExistentQueue' };
+    const source = this.queueByArn(sourceArn);
+    if (!source) return nonExistent;
+    this.refresh(source);
+    const message = source.messages.get(messageId);
+    if (!message) return { kind: 'gone' };
+    if (message.state !== 'ready') return { kind: 'busy' };
+    const targetArn = destinationArn ?? message.deadLetterQueueSourceArn;
+    const target = targetArn === undefined ? undefined : this.queueByArn(targetArn);
+    if (!target) return nonExistent;
+    this.removeMessage(source, message);
+    const moved: StoredMessage = {
+      ...message,
+      id: randomUUID(),
+      sentTimestamp: this.now(),
+      deadLetterQueueSourceArn: undefined,
+      receiveCount: 0,
+      firstReceiveTimestamp: undefined,
+      state: 'delayed',
+      visibleAt: 0,
+      gen: 0,
+      lastReceipt: 0,
+    };
+    this.enqueue(target, moved, this.intAttribute(target, 'DelaySeconds'));
+    return { kind: 'moved' };
   }
 
   /** Serves waiting long polls from visible messages, then re-arms the queue's wake-up timer. */

@@ -100,3 +100,10 @@ export const batchRequestTooLong = (limit: number): SqsError =>
   );
 
 export const serializationException = (message: string): SqsError => new SqsError('SerializationException', message);
+
+/**
+ * Not a query-compatible legacy code: the SDK models `awsQueryError` "ResourceNotFoundException"
+ * with HTTP 404 (the status SQS answers for an unknown move-task source, destination or task).
+ */
+export const resourceNotFound = (message: string): SqsError =>
+  new SqsError('ResourceNotFoundException', message, 'ResourceNotFoundException', 404);

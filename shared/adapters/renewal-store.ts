@@ -66,6 +66,9 @@ export type ClaimResult =
   /** Another renewal holds this subscription's period: the provider must not be called again. */
   | { readonly claimed: false; readonly periodHeldBy: string };
 
+/** Whether a message copy may go on waiting for its renewal (`advanceHop`); if not, the record as it is. */
+export type HopResult = { readonly advanced: true } | { readonly advanced: false; readonly current: RenewalRecord | undefined };
+
 export const periodKey = (provider: Provider, period: string) => ({ pk: `PERIOD#${provider}#${period}`, sk: 'PERIOD' });
 
 export interface Completion {
@@ -373,13 +376,20 @@ export class RenewalStore extends RenewalRecords {
    * whose time has come) or when a previous holder's lease has expired (it crashed or timed out).
    * Exactly one of any number of concurrent claimers wins.
    */
-  async claim(id: string, owner: string, now: Date, leaseMs: number, period?: { provider: Provider; period: string }): Promise<ClaimResult> {
+  async claim(
+    id: string,
+    owner: string,
+    now: Date,
+    leaseMs: number,
+    period?: { provider: Provider; period: string },
+    /** The claiming message copy: it becomes the renewal's hop (see advanceHop). */
+    hop?: string,
+  ): Promise<ClaimResult> {
     const claim = {
       TableName: this.tableName,
       Key: renewalKey(id),
       // claimedSince stays from the first claim whose outcome is not recorded yet (holders that died).
-      UpdateExpression:
-        'SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now, claimedSince = if_not_exists(claimedSince, :now), gsi3pk = :inboxInProgress REMOVE nextAttemptAt',
+      UpdateExpression: `SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now, claimedSince = if_not_exists(claimedSince, :now), gsi3pk = :inboxInProgress${hop ? ', hop = :hop' : ''} REMOVE nextAttemptAt`,
       ConditionExpression: CLAIMABLE,
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: {
@@ -391,6 +401,7 @@ export class RenewalStore extends RenewalRecords {
         ':now': now.toISOString(),
         ':nowMs': now.getTime(),
         ':inboxInProgress': inboxPk('in_progress'),
+        ...(hop ? { ':hop': hop } : {}),
       },
     };
     if (period) return this.claimWithPeriod(id, claim, period);
@@ -462,6 +473,41 @@ export class RenewalStore extends RenewalRecords {
       }
     }
     throw new Error(`renewal ${id}: could not claim under contention`);
+  }
+
+  /**
+   * Makes message copy `self` the one that carries this renewal while it waits
+   * (docs/architecture.md#one-copy-per-renewal): allowed for the copy that continues the current
+   * hop (`from`, the hop the copy was sent with; none for intake's copies) and again for `self`
+   * (a retry of its own write, or its redelivery after it died before sending its successor).
+   * Refused once the renewal has ended. Touches nothing else (not `updatedAt`).
+   */
+  async advanceHop(id: string, from: string | undefined, self: string): Promise<HopResult> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          UpdateExpression: 'SET hop = :self',
+          ConditionExpression: `attribute_exists(pk) AND NOT (#s IN (:succeeded, :accepted, :failed, :needs, :cancelled)) AND (hop = :self OR ${from === undefined ? 'attribute_not_exists(hop)' : 'hop = :from'})`,
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':self': self,
+            ':succeeded': 'succeeded',
+            ':accepted': 'accepted',
+            ':failed': 'failed',
+            ':needs': 'needs_attention',
+            ':cancelled': 'cancelled',
+            ...(from === undefined ? {} : { ':from': from }),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { advanced: true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { advanced: false, current: error.Item ? toRecord(unmarshall(error.Item)) : undefined };
+      throw error;
+    }
   }
 
   /**

@@ -10,7 +10,7 @@ import type { queuedRenewalSchema } from '../domain/queued-renewal';
 import type { Limiter } from '../adapters/rate-limiter';
 import type { ProviderConfig, ProviderModule } from '../providers/types';
 import { addLambdaContext } from '../logger';
-import { dueAtMs, processRenewal, type ConsumerDeps, type ProviderAnswer } from './engine';
+import { dueAtMs, processRenewal, sendOn, type ConsumerDeps, type ProviderAnswer } from './engine';
 import { credentialFingerprint } from '../adapters/provider-pause';
 import type { HealthRecorder } from '../adapters/provider-health';
 
@@ -46,7 +46,9 @@ const parse = (schema: typeof queuedRenewalSchema, record: SQSRecord): Parsed =>
     return { poison: 'body is not JSON' };
   }
   const parsed = schema.safeParse(body);
-  return parsed.success ? { message: parsed.data } : { poison: parsed.error.issues.map((i) => i.path.join('.')).join(', ') };
+  if (!parsed.success) return { poison: parsed.error.issues.map((i) => i.path.join('.')).join(', ') };
+  // A message sent before copies had ids: its SQS message id stays the same across its redeliveries.
+  return { message: parsed.data.copyId ? parsed.data : { ...parsed.data, copyId: record.messageId } };
 };
 
 /** How long renewals wait while another instance probes the provider's credentials. */
@@ -98,8 +100,13 @@ export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: 
       if (!p || 'poison' in p) throw new PoisonMessageError(record.messageId, p && 'poison' in p ? p.poison : 'missing');
       return p.message;
     };
+    // Every wait sends the copy on only if it carries its renewal (engine.ts, sendOn): a stray
+    // copy, or one of a renewal that has ended, is dropped here rather than bounced again.
+    const wait = async (message: QueuedRenewal, delaySeconds: number): Promise<void> => {
+      await sendOn(message, delaySeconds, deps);
+    };
     const deferAll = (delaySeconds: number) =>
-      processPartialResponse(event, async (record: SQSRecord) => deps.queue.send(messageOf(record), delaySeconds), processor, {
+      processPartialResponse(event, async (record: SQSRecord) => wait(messageOf(record), delaySeconds), processor, {
         context,
         throwOnFullBatchFailure: false,
       });
@@ -143,10 +150,7 @@ export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: 
     const processRecord = async (record: SQSRecord, slots: Map<string, Slot | { wait: number }>, onAnswer?: (a: ProviderAnswer) => void): Promise<void> => {
       const message = messageOf(record);
       const slot = slots.get(record.messageId);
-      if (slot && 'wait' in slot) {
-        await deps.queue.send(message, Math.max(1, Math.ceil(slot.wait / 1000)));
-        return;
-      }
+      if (slot && 'wait' in slot) return wait(message, Math.max(1, Math.ceil(slot.wait / 1000)));
       // The lease owner is this invocation and message: unique per attempt, visible in the record.
       const result = await processRenewal(message, `${context.awsRequestId}/${record.messageId}`, deps, slot, (a) => {
         refused ||= a.paused;
@@ -184,10 +188,10 @@ export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: 
       // Not due: the engine sends it on to its due time without a claim or a call.
       if (!due.includes(record)) return processRecord(record, new Map());
       const message = messageOf(record);
-      if (probe) return deps.queue.send(message, PROBE_WAIT_SECONDS);
+      if (probe) return wait(message, PROBE_WAIT_SECONDS);
       const slots = await othersSlots;
       // Refused: the provider is paused now; wait for the end of the pause, do not fail a login.
-      if (refused && deps.pause) return deps.queue.send(message, secondsUntil(Date.now() + deps.pause.pauseMs));
+      if (refused && deps.pause) return wait(message, secondsUntil(Date.now() + deps.pause.pauseMs));
       return processRecord(record, slots);
     };
     // A batch where every record failed is reported like any other, not thrown.

@@ -20,9 +20,12 @@
  *
  * Re-queueing sends a fresh delayed copy and acknowledges the current one, so waiting never
  * counts toward the queue's maxReceiveCount; only crashes and timeouts move a message to the DLQ.
+ * Only the copy that carries the renewal (its record's `hop`) is sent on; any other copy (a crash
+ * left it behind, SQS delivered it twice, or the renewal has ended) is dropped, so copies never
+ * multiply (`sendOn`, docs/architecture.md#one-copy-per-renewal).
  */
 import type { Logger } from '../logger';
-import { isTerminal, lastAttemptSettledByOperator, type Attempt, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
+import { attemptsSettledByOperator, isTerminal, newCopyId, type Attempt, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
 import { decide, type Decision, type RetryPolicy } from '../domain/retry';
 import { sanitizeText, maskEmail } from '../domain/sanitize';
 import { SECRET_PARAMS } from '../domain/canonical';
@@ -75,8 +78,67 @@ const sleepUntil = (atMs: number): Promise<void> => {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 };
 
-/** How long a renewal waits before looking again at the renewal that holds its period. */
+/** This copy's id. Intake and the consumer give every copy one; the batch gives an older message its SQS message id. */
+export const copyIdOf = (message: QueuedRenewal): string => message.copyId ?? message.id;
+
+/**
+ * Sends this copy on to wait `delaySeconds` (changed by `changes`), if it is the one that carries
+ * the renewal; otherwise drops it (docs/architecture.md#one-copy-per-renewal).
+ *
+ * The record names the carrying copy (`hop`). The copy first makes itself the hop (a conditional
+ * write: it must continue the current hop, or be it already), then sends its successor, which
+ * continues it; the caller then acknowledges the copy. Under SQS at-least-once delivery and a
+ * crash at any await, at most one lineage survives each hop, and never none:
+ *  - dies before the write, or after it and before the send: the copy comes back (visibility
+ *    timeout), is the hop (or still continues it) and does it again;
+ *  - dies after the send, before the acknowledgement: the copy comes back and sends a second
+ *    successor; both continue the same hop, the first to wait or claim becomes the hop and the
+ *    other is dropped at its next look;
+ *  - two copies of one hop at once (a duplicate delivery, an intake repeat): one write wins, the
+ *    other copy finds the hop taken and is dropped;
+ *  - the renewal has ended: the write is refused, and every copy left of it is dropped on arrival.
+ * A claim also makes the claiming copy the hop, so the copies a holder leaves behind are dropped
+ * too, and its successor (a retry) continues it. The cost: one conditional write per wait.
+ */
+export const sendOn = async (
+  message: QueuedRenewal,
+  delaySeconds: number,
+  deps: Pick<ConsumerDeps, 'store' | 'queue'>,
+  changes: Partial<Pick<QueuedRenewal, 'dueAt'>> = {},
+): Promise<{ readonly sent: true } | { readonly sent: false; readonly why: string }> => {
+  const self = copyIdOf(message);
+  const hop = await deps.store.advanceHop(message.id, message.hop, self);
+  if (!hop.advanced) {
+    const r = hop.current;
+    return { sent: false, why: !r ? 'no record' : isTerminal(r.status) ? `already ${r.status}` : 'another copy carries this renewal' };
+  }
+  await deps.queue.send(successorOf(message, changes), delaySeconds);
+  return { sent: true };
+};
+
+/**
+ * The copy that continues `message` (which is the renewal's hop). Its id comes from Math.random,
+ * not the injectable `random` of the retry jitter: a test that fixes the jitter must not make
+ * every copy's id the same.
+ */
+const successorOf = (message: QueuedRenewal, changes: Partial<Pick<QueuedRenewal, 'dueAt'>> = {}): QueuedRenewal => ({
+  ...message,
+  ...changes,
+  hop: copyIdOf(message),
+  copyId: newCopyId(),
+});
+
+/** The shortest and longest a renewal waits before looking again at the renewal that holds its period. */
 const PERIOD_HOLDER_RECHECK_SECONDS = 30;
+const PERIOD_HOLDER_RECHECK_MAX_SECONDS = 900;
+/**
+ * How long a renewal waits for a holder of its period that does not move (due, but nobody works
+ * on it: its message is in the dead-letter queue, or the credential gate has held it back for
+ * hours) before it ends needs_attention naming the holder (docs/architecture.md#no-double-renewal).
+ * Long enough for a backlog or a credential outage of a few hours; a holder that is working or
+ * waiting for its own retry is waited for without this limit (its own retries are bounded).
+ */
+export const PERIOD_HOLDER_STUCK_MS = 6 * 3_600_000;
 
 export const processRenewal = async (
   message: QueuedRenewal,
@@ -90,8 +152,12 @@ export const processRenewal = async (
   const clock = () => deps.now?.() ?? new Date();
   const now = clock();
   const log = deps.logger;
-  const defer = async (delaySeconds: number, why: string, copy: QueuedRenewal = message): Promise<RenewalResult> => {
-    await deps.queue.send(copy, delaySeconds);
+  const defer = async (delaySeconds: number, why: string, changes: Partial<Pick<QueuedRenewal, 'dueAt'>> = {}): Promise<RenewalResult> => {
+    const out = await sendOn(message, delaySeconds, deps, changes);
+    if (!out.sent) {
+      log.debug('stray copy dropped', { renewalId: message.id, why: out.why });
+      return { kind: 'skipped', why: out.why };
+    }
     log.debug('renewal deferred', { renewalId: message.id, delaySeconds, why });
     return { kind: 'deferred', delaySeconds, why };
   };
@@ -100,9 +166,11 @@ export const processRenewal = async (
   if (due > now.getTime()) return defer(secondsUntil(due, now), due === Date.parse(message.dueAt ?? '') ? 'retry not due yet' : 'notBefore in the future');
 
   const period = deps.provider.periodOf?.(message);
-  const claim = await deps.store.claim(message.id, owner, now, deps.leaseMs, period ? { provider: message.provider, period } : undefined);
+  // The claiming copy becomes the renewal's hop: copies left of it are dropped from now on.
+  const claim = await deps.store.claim(message.id, owner, now, deps.leaseMs, period ? { provider: message.provider, period } : undefined, copyIdOf(message));
   if (!claim.claimed) {
-    if ('periodHeldBy' in claim) return periodHeldElsewhere(message, claim.periodHeldBy, deps, defer);
+    // Only a claim with a period can find it held.
+    if ('periodHeldBy' in claim) return periodHeldElsewhere(message, claim.periodHeldBy, period ?? '', deps, defer);
     const current = claim.current;
     if (!current) {
       // Nothing deletes a renewal any more; a message without one is foreign or from before that.
@@ -114,7 +182,7 @@ export const processRenewal = async (
       return defer(secondsUntil(current.leaseExpiresAt, now) + 1, 'leased by another worker');
     }
     // A copy without the due time (a duplicate, or sent before it was known): it gets it now.
-    if (current.nextAttemptAt) return defer(secondsUntil(Date.parse(current.nextAttemptAt), now), 'retry not due yet', { ...message, dueAt: current.nextAttemptAt });
+    if (current.nextAttemptAt) return defer(secondsUntil(Date.parse(current.nextAttemptAt), now), 'retry not due yet', { dueAt: current.nextAttemptAt });
     throw new Error(`renewal ${message.id} could not be claimed in status ${current.status}`);
   }
 
@@ -150,7 +218,8 @@ export const processRenewal = async (
     // Failed for good: the period was not renewed, so a later renewal may take it.
     if (decision.status === 'failed' && period) await deps.store.releasePeriod(message.id, message.provider, period);
     if (decision.status === 'retry_scheduled' && nextAttemptAt) {
-      await deps.queue.send({ ...message, dueAt: nextAttemptAt }, Math.max(1, Math.ceil(decision.delayMs / 1000)));
+      // This copy is the hop (it claimed): its successor continues it.
+      await deps.queue.send(successorOf(message, { dueAt: nextAttemptAt }), Math.max(1, Math.ceil(decision.delayMs / 1000)));
     }
     return { kind: 'completed', status: decision.status };
   };
@@ -170,9 +239,11 @@ export const processRenewal = async (
       message: 'the worker holding this renewal stopped (crash or timeout) before recording an outcome',
     });
   }
-  // The last call may have taken effect: it was cut off (the holder died) or answered ambiguously.
-  // Unless an operator found at the provider that it did not renew, and retried it (POST …/retry).
-  const unknown = earlier.length === 0 && lastAttemptSettledByOperator(previous) ? undefined : outcomeUnknown(earlier.at(-1) ?? previous.attempts.at(-1), deps);
+  // The last calls may have taken effect: cut off (a holder died) or answered ambiguously, and no
+  // read since has settled them. All of them, not only the last: a holder that died after a read
+  // showed an earlier ambiguous call renewed leaves an interrupted attempt after that call. Those an
+  // operator settled (a retry after finding the provider did not renew) are left out.
+  const unknown = outcomeUnknown([...previous.attempts.slice(attemptsSettledByOperator(previous)), ...earlier], deps);
 
   if (unknown && !deps.provider.idempotentCall) {
     const confirmation = await confirm(message, unknown.since, deps, onAnswer);
@@ -217,7 +288,8 @@ export const processRenewal = async (
       // Too late for the slot (a busy process): calling now could crowd the provider's window.
       // Give the claim back and wait again; this is not an attempt.
       await deps.store.release(message.id, owner, clock(), previous.status === 'retry_scheduled' ? 'retry_scheduled' : 'queued', earlier);
-      return defer(1, 'missed its rate-limit slot');
+      await deps.queue.send(successorOf(message), 1);
+      return { kind: 'deferred', delaySeconds: 1, why: 'missed its rate-limit slot' };
     }
   }
   const startedAt = clock();
@@ -267,15 +339,30 @@ export const processRenewal = async (
 const settleMsOf = (deps: ConsumerDeps): number => deps.settleMs ?? deps.provider.confirmation?.settleMs ?? 0;
 
 /**
- * When the last attempt's outcome is unknown: since when the renewal may have happened, and from
- * when the read API's "not renewed" is evidence: the settle time after the call was last on the
- * wire (an ambiguous call until its answer or timeout; an interrupted one until its holder's
- * lease ran out, which is what its recorded latency holds).
+ * When the outcome of the latest attempts is unknown: since when the renewal may have happened,
+ * and from when the read API's "not renewed" is evidence (docs/architecture.md#no-double-renewal).
+ *
+ * The unresolved attempts are the trailing run of ambiguous or interrupted ones. An attempt with a
+ * definite answer ends the run: the engine only calls after a read, made once every unknown
+ * attempt before it had settled, said "not renewed". Inside the run, a "not renewed" recorded
+ * before an attempt had settled is no evidence, and an interrupted attempt says nothing about the
+ * ambiguous call before it (its holder may have died right after a read showed that call renewed),
+ * so the window starts at the first attempt of the run, and is settled once the last has (an
+ * ambiguous call until its answer or timeout; an interrupted one until its holder's lease ran out,
+ * which is what its recorded latency holds). Starting too early can only attribute to this
+ * renewal an effect of its own earlier calls; starting too late renews twice.
  */
-const outcomeUnknown = (last: Attempt | undefined, deps: ConsumerDeps): { since: Date; settledAt: number } | undefined => {
-  if (last?.errorClass !== 'ambiguous' && last?.errorClass !== 'interrupted') return undefined;
-  const since = Date.parse(last.startedAt);
-  return { since: new Date(since), settledAt: since + last.latencyMs + settleMsOf(deps) };
+const outcomeUnknown = (attempts: readonly Attempt[], deps: ConsumerDeps): { since: Date; settledAt: number } | undefined => {
+  let since: number | undefined;
+  let settledAt = 0;
+  for (let i = attempts.length - 1; i >= 0; i--) {
+    const a = attempts[i];
+    if (a?.errorClass !== 'ambiguous' && a?.errorClass !== 'interrupted') break;
+    const start = Date.parse(a.startedAt);
+    since = Math.min(since ?? start, start);
+    settledAt = Math.max(settledAt, start + a.latencyMs + settleMsOf(deps));
+  }
+  return since === undefined ? undefined : { since: new Date(since), settledAt };
 };
 
 /** Asks the provider's read API whether the renewal happened since `since`. */
@@ -299,11 +386,14 @@ const confirm = async (message: QueuedRenewal, since: Date, deps: ConsumerDeps, 
 
 /**
  * Another renewal of this subscription holds the period. If it renewed, this one points at it
- * and ends without a call; if it is still working, this one looks again later.
+ * and ends without a call; if it is working, or waiting for its own retry, this one looks again
+ * when it should have moved; if it has not moved for PERIOD_HOLDER_STUCK_MS, this one ends
+ * needs_attention naming it, rather than looking again forever.
  */
 const periodHeldElsewhere = async (
   message: QueuedRenewal,
   holderId: string,
+  period: string,
   deps: ConsumerDeps,
   defer: (delaySeconds: number, why: string) => Promise<RenewalResult>,
 ): Promise<RenewalResult> => {
@@ -320,5 +410,39 @@ const periodHeldElsewhere = async (
   if (!holder || holder.status === 'needs_attention') {
     return end('needs_attention', `renewal ${holderId} holds this period and needs attention; resolve it first`);
   }
-  return defer(PERIOD_HOLDER_RECHECK_SECONDS, `period held by ${holderId}`);
+  if (holder.status === 'failed') {
+    // It failed for good and renewed nothing, but died before letting the period go: let it go.
+    await deps.store.releasePeriod(holderId, message.provider, period);
+    return defer(1, `period released by ${holderId}, which failed`);
+  }
+  const nowMs = now.getTime();
+  const moves = holderMoves(holder, nowMs);
+  if (moves.at > nowMs) return defer(clamp(secondsUntil(moves.at, now) + 1), `period held by ${holderId}`);
+  const stuckForMs = nowMs - moves.at;
+  if (stuckForMs >= PERIOD_HOLDER_STUCK_MS) {
+    return end(
+      'needs_attention',
+      `renewal ${holderId} holds this period and has not moved for ${Math.floor(stuckForMs / 60_000)} minutes (its message may be in the dead-letter queue); resolve it first`,
+    );
+  }
+  // Looks again soon after the holder should have moved, then less and less often.
+  return defer(Math.min(clamp(Math.ceil(stuckForMs / 2_000)), Math.ceil((PERIOD_HOLDER_STUCK_MS - stuckForMs) / 1000)), `period held by ${holderId}`);
+};
+
+const clamp = (seconds: number): number => Math.min(PERIOD_HOLDER_RECHECK_MAX_SECONDS, Math.max(PERIOD_HOLDER_RECHECK_SECONDS, seconds));
+
+/**
+ * When a holder that has not ended moves next (`at` in the future: its lease runs out, its retry
+ * or notBefore comes), or since when it should have (`at` in the past: due, and nobody works on it).
+ */
+const holderMoves = (holder: RenewalRecord, nowMs: number): { at: number } => {
+  const next =
+    holder.status === 'in_progress' ? holder.leaseExpiresAt : holder.status === 'retry_scheduled' ? parseTime(holder.nextAttemptAt) : parseTime(holder.notBefore);
+  if (next !== undefined && next > nowMs) return { at: next };
+  return { at: Math.max(next ?? 0, parseTime(holder.updatedAt) ?? 0) };
+};
+
+const parseTime = (iso: string | undefined): number | undefined => {
+  const t = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isNaN(t) ? undefined : t;
 };

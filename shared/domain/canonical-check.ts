@@ -3,7 +3,7 @@
  * a request is validated: `parseCanonicalRequest` for any provider, a provider's native route for
  * its own (it passes its own canonical part, so validation stays synchronous there).
  */
-import * as z from 'zod';
+import * as z from '../zod';
 import { PROVIDERS } from '../system';
 import type { FieldError } from '../http/problem';
 import type { CanonicalPart } from '../providers/parts';
@@ -12,9 +12,9 @@ import { issuesToFieldErrors, OPERATIONS, OPERATIONS_BY_PROVIDER, type Canonical
 const envelope = z.strictObject({
   provider: z.enum(PROVIDERS),
   operation: z.enum(OPERATIONS),
-  subscription: z.string().min(1).max(320),
-  params: z.record(z.string(), z.unknown()).default({}),
-  notBefore: z.iso.datetime({ offset: true }).optional(),
+  subscription: z.string().check(z.minLength(1), z.maxLength(320)),
+  params: z._default(z.record(z.string(), z.unknown()), {}),
+  notBefore: z.optional(z.iso.datetime({ offset: true })),
 });
 
 /** Step one: the envelope, which names the provider whose part checks the rest. */

@@ -9,7 +9,7 @@
  */
 import type * as CanonicalCheckModule from './canonical-check';
 import type * as LoadCanonicalModule from '../providers/load-canonical';
-import type * as z from 'zod';
+import type * as z from '../zod';
 import { REGISTRY, type RegisteredProvider } from '../providers/registry';
 import type { Provider } from '../system';
 import type { FieldError } from '../http/problem';

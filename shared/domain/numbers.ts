@@ -10,7 +10,7 @@
  * So a stored number is 0 or has a magnitude from 1e-130 to 9007199254740991. Every money or
  * quantity field of every provider is built from these helpers (docs: README "Ranges").
  */
-import * as z from 'zod';
+import * as z from '../zod';
 
 export const MAX_STORABLE = Number.MAX_SAFE_INTEGER;
 export const MIN_STORABLE_MAGNITUDE = 1e-130;
@@ -26,9 +26,9 @@ type NumberParams = Parameters<typeof z.number>[0];
  * `params` is zod's (e.g. a "required" message for a missing field).
  */
 export const amount = (params?: NumberParams) =>
-  z
-    .number(params)
-    .min(0, 'must not be negative')
-    .max(MAX_STORABLE, `must be at most ${MAX_STORABLE}`)
+  z.number(params).check(
+    z.minimum(0, 'must not be negative'),
+    z.maximum(MAX_STORABLE, `must be at most ${MAX_STORABLE}`),
     // A negative one has its own error above.
-    .refine((n) => n <= 0 || n >= MIN_STORABLE_MAGNITUDE, `must be 0 or at least ${MIN_STORABLE_MAGNITUDE}`);
+    z.refine((n) => n <= 0 || n >= MIN_STORABLE_MAGNITUDE, `must be 0 or at least ${MIN_STORABLE_MAGNITUDE}`),
+  );

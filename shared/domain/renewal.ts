@@ -76,16 +76,22 @@ export interface RenewalRecord {
   readonly claimedSince?: string;
   /** Operator actions, oldest first (absent until the first one). */
   readonly history?: readonly HistoryEntry[];
+  /**
+   * The message copy that carries this renewal now: set by each claim and each wait
+   * (docs/architecture.md#one-copy-per-renewal). A copy that neither is it nor continues it is a
+   * stray (a crash left it behind, or SQS delivered it twice) and is dropped.
+   */
+  readonly hop?: string;
 }
 
 /**
- * Whether an operator retried this renewal saying the provider did not renew it, after its last
- * attempt (whose outcome was unknown): that attempt is settled, and the consumer calls again
- * instead of stopping at needs_attention.
+ * How many of the renewal's attempts an operator settled: when they retried it saying the provider
+ * did not renew it (`providerState: "not_renewed"`), the attempts it had then, whose outcome was
+ * unknown, are settled, and the consumer calls again instead of stopping at needs_attention.
  */
-export const lastAttemptSettledByOperator = (record: Pick<RenewalRecord, 'history' | 'attempts'>): boolean => {
-  const last = record.history?.at(-1);
-  return last?.action === 'retry' && last.providerState === 'not_renewed' && last.attemptCount === record.attempts.length;
+export const attemptsSettledByOperator = (record: Pick<RenewalRecord, 'history'>): number => {
+  const entry = [...(record.history ?? [])].reverse().find((h) => h.action === 'retry' && h.providerState === 'not_renewed');
+  return entry?.attemptCount ?? 0;
 };
 
 /** Why a renewal that is due has not been called yet: its provider is paused, or at its rate limit. */
@@ -115,7 +121,17 @@ export interface QueuedRenewal {
    * early is sent on again without a claim or a rate-limit slot. The record stays authoritative.
    */
   readonly dueAt?: string;
+  /** This copy's own id, unique per copy sent (kept by redeliveries and redrives of that copy). */
+  readonly copyId?: string;
+  /** The record's `hop` when this copy was sent: the copy it continues. None for intake's copies. */
+  readonly hop?: string;
 }
+
+/**
+ * A new copy id: unique (104 random bits), not secret. Math.random rather than crypto: the
+ * simulator seeds Math.random, so a scenario replays the same ids.
+ */
+export const newCopyId = (): string => Array.from({ length: 4 }, () => Math.floor(Math.random() * 2 ** 26).toString(36).padStart(5, '0')).join('');
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 const base32 = (bytes: Uint8Array): string => {
@@ -174,6 +190,7 @@ export const newRenewalRecord = (request: CanonicalRequest, idempotencyKey: stri
 
 export const queuedMessageFor = (record: RenewalRecord, request: CanonicalRequest): QueuedRenewal => ({
   v: 1,
+  copyId: newCopyId(),
   id: record.id,
   idempotencyKey: record.idempotencyKey,
   provider: request.provider,

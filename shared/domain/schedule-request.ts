@@ -3,7 +3,7 @@
  * What differs per provider comes from its declaration's `schedule`: whether it renews terms
  * (Punchh), and params a scheduled renewal must have (Pelcro: the Core call).
  */
-import * as z from 'zod';
+import * as z from '../zod';
 import { declarationOf, PROVIDERS } from '../system';
 import type { FieldError } from '../http/problem';
 import type { ProviderDeclaration, ScheduleDeclaration } from '../providers/declaration';
@@ -19,20 +19,22 @@ const isoDateTime = () => z.iso.datetime({ offset: true });
 
 export const scheduleBody = z
   .strictObject({
-    operation: z.enum(OPERATIONS).optional(),
-    params: z.record(z.string(), z.unknown()).default({}),
-    cadence: z.string().refine((v) => parseDuration(v) !== undefined, 'must be an ISO 8601 duration such as P1M, P1Y or P7D'),
+    operation: z.optional(z.enum(OPERATIONS)),
+    params: z._default(z.record(z.string(), z.unknown()), {}),
+    cadence: z.string().check(z.refine((v) => parseDuration(v) !== undefined, 'must be an ISO 8601 duration such as P1M, P1Y or P7D')),
     nextRunAt: isoDateTime(),
-    status: z.enum(['active', 'paused']).default('active'),
-    term: z.strictObject({ startTime: isoDateTime(), endTime: isoDateTime() }).optional(),
+    status: z._default(z.enum(['active', 'paused']), 'active'),
+    term: z.optional(z.strictObject({ startTime: isoDateTime(), endTime: isoDateTime() })),
   })
-  .superRefine((b, ctx) => {
-    const d = parseDuration(b.cadence);
-    if (d && minimumMs(d) < MIN_CADENCE_MS) ctx.addIssue({ code: 'custom', path: ['cadence'], message: 'must be at least one hour (PT1H)' });
-    if (b.term && Date.parse(b.term.endTime) <= Date.parse(b.term.startTime)) {
-      ctx.addIssue({ code: 'custom', path: ['term', 'endTime'], message: 'must be after term.startTime' });
-    }
-  });
+  .check(
+    z.superRefine((b, ctx) => {
+      const d = parseDuration(b.cadence);
+      if (d && minimumMs(d) < MIN_CADENCE_MS) ctx.addIssue({ code: 'custom', path: ['cadence'], message: 'must be at least one hour (PT1H)' });
+      if (b.term && Date.parse(b.term.endTime) <= Date.parse(b.term.startTime)) {
+        ctx.addIssue({ code: 'custom', path: ['term', 'endTime'], message: 'must be after term.startTime' });
+      }
+    }),
+  );
 export type ScheduleBody = z.output<typeof scheduleBody>;
 
 const scheduleOf = (d: ProviderDeclaration): ScheduleDeclaration => d.schedule ?? {};

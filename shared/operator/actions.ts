@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../logger';
 import { actionConflict, notFound, serviceUnavailable, type FieldError } from '../http/problem';
-import { lastAttemptSettledByOperator, type HistoryEntry, type QueuedRenewal, type RenewalRecord, type RenewalStatus } from '../domain/renewal';
+import { attemptsSettledByOperator, newCopyId, type HistoryEntry, type QueuedRenewal, type RenewalRecord, type RenewalStatus } from '../domain/renewal';
 import { delaySecondsUntil, type RenewalQueue } from '../adapters/queue';
 import type { ApplyResult, OperatorChange, OperatorStore } from '../adapters/operator-store';
 import type { Provider } from '../system';
@@ -32,9 +32,16 @@ export interface ActionResult {
   readonly record: RenewalRecord;
 }
 
-/** The queue message a renewal is (re)sent as, from its record (secret params are not stored). */
+/**
+ * The queue message a renewal is (re)sent as, from its record (secret params are not stored): a
+ * new copy that continues the record's hop (docs/architecture.md#one-copy-per-renewal), so it may
+ * wait and claim like any copy of the renewal, and of it and any copy still in flight continuing
+ * the same hop only one goes on.
+ */
 export const messageOf = (r: RenewalRecord): QueuedRenewal => ({
   v: 1,
+  copyId: newCopyId(),
+  ...(r.hop ? { hop: r.hop } : {}),
   id: r.id,
   idempotencyKey: r.idempotencyKey,
   provider: r.provider,
@@ -46,7 +53,7 @@ export const messageOf = (r: RenewalRecord): QueuedRenewal => ({
 
 const lastAttemptUnknown = (r: RenewalRecord): boolean => {
   const last = r.attempts.at(-1);
-  return (last?.errorClass === 'ambiguous' || last?.errorClass === 'interrupted') && !lastAttemptSettledByOperator(r);
+  return (last?.errorClass === 'ambiguous' || last?.errorClass === 'interrupted') && r.attempts.length > attemptsSettledByOperator(r);
 };
 
 /** Whether an operator already settled this failed renewal (resolved or cancelled it): it left the inbox. */

@@ -4,16 +4,16 @@
  * `native.ts` of the route it serves, validation the `canonical.ts` of the provider named.
  * Each part exports one constant named after the part, checked against the provider's declaration.
  */
-import type * as z from 'zod';
+import type * as z from '../zod';
 import type { ProviderDeclaration } from './declaration';
-import type { Normalizer, ProviderModule } from './types';
+import type { NativeRequest, Normalizer, ProviderModule } from './types';
 
 /** `canonical.ts` → `export const canonical`: what a canonical request of this provider may hold. */
 export interface CanonicalPart<D extends ProviderDeclaration = ProviderDeclaration> {
   /** The provider's subscription reference (docs/architecture.md#canonical-request). */
-  readonly subscription: z.ZodType<string>;
+  readonly subscription: z.ZodMiniType<string>;
   /** The params of each of its operations (strict: unknown fields are refused). */
-  readonly params: { readonly [Op in D['operations'][number]]: z.ZodType<Readonly<Record<string, unknown>>> };
+  readonly params: { readonly [Op in D['operations'][number]]: z.ZodMiniType<Readonly<Record<string, unknown>>> };
 }
 
 /** `native.ts` → `export const native`: the normalizer of each native route, by path. */
@@ -22,7 +22,7 @@ export type NativePart<D extends ProviderDeclaration = ProviderDeclaration> = { 
 /** `call.ts` → `export const call`: the outgoing call, the answer's classification, the period and confirmation rules. */
 export type CallPart = ProviderModule;
 
-export const PART_FILES = { canonical: 'canonical.ts', native: 'native.ts', call: 'call.ts' } as const;
+export const PART_FILES = { canonical: 'canonical.ts', native: 'native.ts', call: 'call.ts', openapi: 'openapi.ts' } as const;
 export type PartName = keyof typeof PART_FILES;
 
 /** The named export of a loaded part, or an error naming the piece that is missing. */
@@ -50,3 +50,30 @@ export const loadOnce = <K, T>(load: (key: K) => Promise<T>): ((key: K) => Promi
     return promise;
   };
 };
+
+/** One native route as the OpenAPI document describes it (`npm run openapi`). */
+export interface NativeRouteDoc {
+  readonly summary: string;
+  readonly description: string;
+  /** The body schema the route's normalizer parses (the same zod schema, not a copy). */
+  readonly body: z.ZodMiniType;
+  /** Query parameters the normalizer reads (an object schema), if any. */
+  readonly query?: z.ZodMiniObject;
+  /** Path parameters beyond the route's own literal segments, if any. */
+  readonly path?: z.ZodMiniObject;
+  /** Headers the normalizer reads besides the signature headers, with what each carries. */
+  readonly headers?: Readonly<Record<string, { readonly description: string; readonly required: boolean }>>;
+  /** A request the normalizer accepts: the OpenAPI test runs it through the normalizer. */
+  readonly example: NativeRequest;
+}
+
+/**
+ * `openapi.ts` → `export const openapi`: the provider as the OpenAPI document shows it. Never
+ * bundled into a Lambda: only `npm run openapi` and its test import it.
+ */
+export interface OpenApiPart<D extends ProviderDeclaration = ProviderDeclaration> {
+  /** Each native route, by path. */
+  readonly routes: { readonly [Path in D['routes'][number]['path']]: NativeRouteDoc };
+  /** A canonical request (`POST /v1/renewals`) for each operation, accepted as it stands. */
+  readonly canonicalExamples: { readonly [Op in D['operations'][number]]: unknown };
+}

@@ -4,7 +4,7 @@
  * it cannot (a file that is not there, a value that is well-typed but wrong).
  */
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
+import * as z from '../zod';
 import type { ProviderDeclaration } from './declaration';
 import type { CanonicalPart, NativePart } from './parts';
 import { REGISTRY } from './registry';
@@ -36,6 +36,7 @@ describe('a provider missing pieces', () => {
       'test/fixtures/providers/incomplete/canonical.ts: no params schema for operation renewal-price',
       "test/fixtures/providers/incomplete/native.ts is missing (the normalizers of the provider's native routes)",
       'test/fixtures/providers/incomplete/call.ts is missing (the outgoing call and the classification of its answers)',
+      'test/fixtures/providers/incomplete/openapi.ts is missing (its routes and examples in openapi.json)',
       'test/fixtures/providers/incomplete/sandbox.ts is missing (the local stand-in for the provider)',
     ]);
   });

@@ -74,8 +74,9 @@ describe('a retry that waits longer than SQS can delay', () => {
     expect(await processRenewal(first, 'w1', deps)).toEqual({ kind: 'completed', status: 'retry_scheduled' });
     const scheduled = await store.get(record.id);
     expect(scheduled?.nextAttemptAt).toBe(new Date(clock + 6 * HOUR).toISOString());
-    // SQS cannot hold it six hours: the copy is delayed the most SQS allows and carries its due time.
-    expect(sent).toEqual([{ message: { ...first, dueAt: scheduled?.nextAttemptAt }, delaySeconds: 900 }]);
+    // SQS cannot hold it six hours: the copy is delayed the most SQS allows and carries its due
+    // time; it continues the copy that claimed (docs/architecture.md#one-copy-per-renewal).
+    expect(sent).toEqual([{ message: { ...first, dueAt: scheduled?.nextAttemptAt, hop: first.copyId, copyId: expect.any(String) }, delaySeconds: 900 }]);
 
     // Each time the copy comes back early, it is sent on for the rest of the wait: no call, and the
     // record is not touched (no claim).
@@ -131,7 +132,7 @@ describe('a retry that waits longer than SQS can delay', () => {
     clock += 10_000;
     expect(await processRenewal(message, 'w-dup', deps)).toMatchObject({ kind: 'deferred', why: 'retry not due yet' });
     expect(called).toBe(1);
-    expect(sent).toEqual([{ message: { ...message, dueAt: due }, delaySeconds: 20 }]);
+    expect(sent).toEqual([{ message: { ...message, dueAt: due, hop: message.copyId, copyId: expect.any(String) }, delaySeconds: 20 }]);
   });
 
   it('a batch reserves rate-limit slots only for the copies that are due', async () => {
@@ -160,14 +161,16 @@ describe('a retry that waits longer than SQS can delay', () => {
     const req = (email: string) => ({ provider: 'pressone', operation: 'renew', subscription: email, params: {} }) as const;
     const due = newRenewalRecord(req('due@example.com'), 'key-slot-due', new Date(clock));
     await store.create(due);
-    const waiting = { ...queuedMessageFor(newRenewalRecord(req('wait@example.com'), 'key-slot-wait', new Date(clock)), req('wait@example.com')), dueAt: new Date(clock + 5 * HOUR).toISOString() };
+    const waitingRecord = newRenewalRecord(req('wait@example.com'), 'key-slot-wait', new Date(clock));
+    await store.create(waitingRecord);
+    const waiting = { ...queuedMessageFor(waitingRecord, req('wait@example.com')), dueAt: new Date(clock + 5 * HOUR).toISOString() };
     const event = {
       Records: [queuedMessageFor(due, req('due@example.com')), waiting].map((m, i) => ({ messageId: `m${i}`, body: JSON.stringify(m), eventSource: 'aws:sqs' })),
     } as unknown as SQSEvent;
     const out = await handler(event, lambdaContext('consumer-pressone', 30_000));
     expect(out.batchItemFailures).toEqual([]);
     expect(reserved).toEqual([1]);
-    expect(sent).toEqual([{ message: waiting, delaySeconds: 900 }]);
+    expect(sent).toEqual([{ message: { ...waiting, hop: waiting.copyId, copyId: expect.any(String) }, delaySeconds: 900 }]);
     expect((await store.get(due.id))?.status).toBe('succeeded');
   });
 });

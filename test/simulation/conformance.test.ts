@@ -226,6 +226,32 @@ const CASES: Record<string, Case> = {
     return [...out, await renewals.get(waiting.id), await renewals.get(working.id)];
   },
 
+  'hop: a waiting copy continues the hop or is it; a claim takes it; an ended renewal has none': async ({ renewals }, p) => {
+    const r = renewal(`${p}-hop`);
+    await renewals.create(r);
+    const waits = [
+      await renewals.advanceHop(r.id, undefined, 'c1'), // intake's copy: it carries the renewal
+      await renewals.advanceHop(r.id, undefined, 'c1'), // the same copy again (redelivered, or an SDK retry)
+      await renewals.advanceHop(r.id, undefined, 'c2'), // another intake copy: a stray
+      await renewals.advanceHop(r.id, 'c1', 'c3'), // c1's successor
+      await renewals.advanceHop(r.id, 'c1', 'c4'), // a second successor of c1 (c1 died after sending): a stray
+    ];
+    expect(waits.map((w) => w.advanced)).toEqual([true, true, false, true, false]);
+    expect(waits[2]).toMatchObject({ advanced: false, current: { hop: 'c1' } });
+    const claimed = await renewals.claim(r.id, 'w1', at(1), LEASE, undefined, 'c5');
+    const left = await renewals.advanceHop(r.id, 'c3', 'c6'); // c3's successor, after c5 claimed: a stray
+    const claimer = await renewals.advanceHop(r.id, 'c0', 'c5'); // the claiming copy itself
+    await renewals.complete(r.id, 'w1', at(2), { status: 'succeeded', reason: 'ok', attempts: [attempt(1)] });
+    const ended = await renewals.advanceHop(r.id, 'c5', 'c7');
+    expect([left.advanced, claimer.advanced, ended.advanced]).toEqual([false, true, false]);
+    const withPeriod = renewal(`${p}-hop-period`);
+    await renewals.create(withPeriod);
+    await renewals.claim(withPeriod.id, 'w2', at(3), LEASE, { provider: 'punchh', period: `${p}-hop-40` }, 'd1');
+    const periodRecord = await renewals.get(withPeriod.id);
+    expect(periodRecord?.hop).toBe('d1');
+    return [...waits, claimed, left, claimer, ended, await renewals.advanceHop('rnw_missing', undefined, 'c8'), await renewals.get(r.id), periodRecord];
+  },
+
   'exactly one of many concurrent claimers wins, with or without a period': async ({ renewals }, p) => {
     const r = renewal(`${p}-race`);
     await renewals.create(r);

@@ -8,8 +8,8 @@
 import { parseRateLimit } from '../../shared/adapters/rate-limiter';
 import type { ProviderDeclaration } from '../../shared/providers/declaration';
 
-/** The pieces kept in files of their own: the provider's three parts and its sandbox. */
-export type Piece = 'canonical' | 'native' | 'call' | 'sandbox';
+/** The pieces kept in files of their own: the provider's three code parts, its OpenAPI part and its sandbox. */
+export type Piece = 'canonical' | 'native' | 'call' | 'openapi' | 'sandbox';
 
 /** Where each piece of a provider lives, and how to load it. */
 export interface ProviderFolder {
@@ -27,6 +27,7 @@ const WHAT: Readonly<Record<Piece, string>> = {
   canonical: 'the canonical params and subscription-reference schemas',
   native: "the normalizers of the provider's native routes",
   call: 'the outgoing call and the classification of its answers',
+  openapi: 'its routes and examples in openapi.json',
   sandbox: 'the local stand-in for the provider',
 };
 
@@ -92,6 +93,13 @@ export const providerProblems = async (p: ProviderDeclaration, folder: ProviderF
   if (isObject(call)) {
     for (const fn of ['buildRequest', 'classify'] as const) if (typeof call[fn] !== 'function') problems.push(`${folder.fileOf('call')}: no ${fn}`);
     if (typeof call.idempotentCall !== 'boolean') problems.push(`${folder.fileOf('call')}: idempotentCall must say whether repeating the call is safe`);
+  }
+  const openapi = await exportOf(folder, 'openapi', problems);
+  if (isObject(openapi)) {
+    const routes = isObject(openapi.routes) ? openapi.routes : {};
+    for (const route of p.routes) if (!isObject(routes[route.path])) problems.push(`${folder.fileOf('openapi')}: no description of ${route.path}`);
+    const examples = isObject(openapi.canonicalExamples) ? openapi.canonicalExamples : {};
+    for (const op of p.operations) if (!isObject(examples[op])) problems.push(`${folder.fileOf('openapi')}: no canonical example for operation ${op}`);
   }
   const sandbox = await exportOf(folder, 'sandbox', problems);
   if (sandbox !== undefined && typeof sandbox !== 'function') problems.push(`${folder.fileOf('sandbox')}: \`sandbox\` must be a function building the sandbox`);

@@ -5,7 +5,7 @@
  * harmless: the one provider whose call is safe to retry after a timeout.
  */
 import { Buffer } from 'node:buffer';
-import * as z from 'zod';
+import * as z from '../../zod';
 import type { Operation } from '../../domain/canonical';
 import type { QueuedRenewal } from '../../domain/renewal';
 import { sanitizeText } from '../../domain/sanitize';
@@ -62,14 +62,10 @@ export const buildDigitalRiverRequest = (renewal: QueuedRenewal, { baseUrl, secr
  * object instead of the array) and `{"errors": [{code, description, …}]}` (some with `message`,
  * `parameter`). Each part is read on its own (`catch`).
  */
-const text = z
-  .union([z.string(), z.number()])
-  .transform(String)
-  .optional()
-  .catch(undefined);
+const text = z.catch(z.optional(z.pipe(z.union([z.string(), z.number()]), z.transform(String))), undefined);
 const drError = z.looseObject({ code: text, subCode: text, description: text, message: text, parameter: text });
 type DrError = z.output<typeof drError>;
-const drErrors = z.union([z.array(z.unknown()), z.looseObject({ error: z.unknown() })]).optional().catch(undefined);
+const drErrors = z.catch(z.optional(z.union([z.array(z.unknown()), z.looseObject({ error: z.unknown() })])), undefined);
 const drBody = z.looseObject({ errors: drErrors, message: text, description: text });
 
 const oneError = (value: unknown): DrError | undefined => {

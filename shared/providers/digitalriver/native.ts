@@ -2,7 +2,7 @@
  * Digital River's drop-in routes: `POST /v1/providers/digitalriver/subscriptions/{subId}/<setting>`
  * with DR's own body, one route per renewal setting.
  */
-import * as z from 'zod';
+import * as z from '../../zod';
 import { amount } from '../../domain/numbers';
 import { issuesToFieldErrors, type CanonicalRequest } from '../../domain/canonical';
 import { checkCanonical } from '../../domain/canonical-check';
@@ -21,11 +21,11 @@ const required = { error: (issue: { readonly input?: unknown }) => (issue.input 
 /** The bodies DR itself takes, one per operation; the drop-in routes accept exactly these. */
 export const digitalRiverBodies = {
   'renewal-type': z.strictObject({ autoRenewal: z.boolean(required) }),
-  'renewal-product': z.strictObject({ renewalProductId: z.string(required).min(1, 'must not be empty') }),
-  'renewal-quantity': z.strictObject({ renewalQuantity: z.int32(required).min(1, 'must be at least 1') }),
+  'renewal-product': z.strictObject({ renewalProductId: z.string(required).check(z.minLength(1, 'must not be empty')) }),
+  'renewal-quantity': z.strictObject({ renewalQuantity: z.int32(required).check(z.minimum(1, 'must be at least 1')) }),
   // "number · double"; the canonical schema refuses a negative price, so this route does too.
   'renewal-price': z.strictObject({ renewalUnitPrice: amount(required) }),
-} as const satisfies Record<DigitalRiverOperation, z.ZodType>;
+} as const satisfies Record<DigitalRiverOperation, z.ZodMiniType>;
 
 /**
  * DR documents subId only as "string"; the canonical reference allows letters, digits, `.`, `_`
@@ -33,7 +33,7 @@ export const digitalRiverBodies = {
  */
 const SUB_ID = /^[A-Za-z0-9._-]{1,100}$/;
 export const digitalRiverPath = z.object({
-  subId: z.string(required).regex(SUB_ID, 'must be a Digital River subscription id (1–100 letters, digits, ".", "_" or "-")'),
+  subId: z.string(required).check(z.regex(SUB_ID, 'must be a Digital River subscription id (1–100 letters, digits, ".", "_" or "-")')),
 });
 
 /** `POST /v1/providers/digitalriver/subscriptions/{subId}/{operation}` with DR's own body. */

@@ -6,7 +6,7 @@
  *   authorized by the account API key (`PELCRO_API_KEY`).
  * Not idempotent: every renew adds a phase.
  */
-import * as z from 'zod';
+import * as z from '../../zod';
 import type { QueuedRenewal } from '../../domain/renewal';
 import { sanitizeText } from '../../domain/sanitize';
 import { classifyNetwork, parseJson, parseRetryAfter } from '../http-status';
@@ -63,16 +63,11 @@ export const buildPelcroRequest = (renewal: QueuedRenewal, { baseUrl, secrets }:
  * `{"message": "..."}`, `{"error": {"status": 400, "message": "..."}}` (and a bare `{"error": "..."}`).
  * Each part is read on its own (`catch`), so one odd field does not hide the others.
  */
+const maybe = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), undefined);
 const pelcroErrorBody = z.looseObject({
-  message: z.string().optional().catch(undefined),
-  error: z
-    .union([z.string(), z.looseObject({ message: z.string().optional().catch(undefined) })])
-    .optional()
-    .catch(undefined),
-  errors: z
-    .record(z.string(), z.union([z.string(), z.array(z.unknown())]))
-    .optional()
-    .catch(undefined),
+  message: maybe(z.string()),
+  error: maybe(z.union([z.string(), z.looseObject({ message: maybe(z.string()) })])),
+  errors: maybe(z.record(z.string(), z.union([z.string(), z.array(z.unknown())]))),
 });
 
 /** The provider's own messages, never the body itself (a 200 carries a fresh customer JWT). */

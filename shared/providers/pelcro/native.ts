@@ -2,7 +2,7 @@
  * Pelcro's drop-in routes: the SDK renew (`?site_id=N`, the customer's JWT as the bearer) and the
  * Core renew (`?site_id=N&user_id=M`), each with Pelcro's own body.
  */
-import * as z from 'zod';
+import * as z from '../../zod';
 import { issuesToFieldErrors, type CanonicalRequest } from '../../domain/canonical';
 import { checkCanonical } from '../../domain/canonical-check';
 import type { FieldError } from '../../http/problem';
@@ -16,34 +16,36 @@ import type { pelcro } from './index';
 const required = { error: (issue: { readonly input?: unknown }) => (issue.input === undefined ? 'is required' : undefined) };
 
 /** Every Pelcro id and the quantity: a positive int32 (the canonical schema also wants ≥ 1). */
-const int32 = () => z.int(required).min(1, 'must be a positive integer').max(INT32_MAX, `must be at most ${INT32_MAX} (int32)`);
-const campaignKey = () => z.string().regex(CAMPAIGN_KEY, 'must be 3–191 letters, digits, "-" or "_"');
-const nonEmpty = () => z.string().min(1, 'must not be empty');
+const int32 = () => z.int(required).check(z.minimum(1, 'must be a positive integer'), z.maximum(INT32_MAX, `must be at most ${INT32_MAX} (int32)`));
+const campaignKey = () => z.string().check(z.regex(CAMPAIGN_KEY, 'must be 3–191 letters, digits, "-" or "_"'));
+const nonEmpty = () => z.string().check(z.minLength(1, 'must not be empty'));
 
 /** Query parameters arrive as strings; Pelcro wants positive int32 values. */
 const queryInt = () =>
-  z
-    .string(required)
-    // Abort here: a non-number has nothing else to say about its size.
-    .regex(/^[1-9][0-9]{0,9}$/, { message: 'must be a positive integer', abort: true })
-    .refine((s) => Number(s) <= INT32_MAX, `must be at most ${INT32_MAX} (int32)`)
-    .transform(Number);
+  z.pipe(
+    z.string(required).check(
+      // Abort here: a non-number has nothing else to say about its size.
+      z.regex(/^[1-9][0-9]{0,9}$/, { message: 'must be a positive integer', abort: true }),
+      z.refine((s) => Number(s) <= INT32_MAX, `must be at most ${INT32_MAX} (int32)`),
+    ),
+    z.transform(Number),
+  );
 
 /** The SDK body exactly as Pelcro documents it (the drop-in route accepts exactly this). */
 export const pelcroSdkRenewBody = z.strictObject({
   plan_id: int32(),
   subscription_id: int32(),
   // The canonical schema wants the lower-case two-letter form; checking it here names `language`.
-  language: z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code such as "en"').optional(),
-  payment_gateway: z.enum(PELCRO_PAYMENT_GATEWAYS).optional(),
-  gateway_token: nonEmpty().optional(),
-  address_id: int32().optional(),
-  source_id: int32().optional(),
-  campaign_key: campaignKey().optional(),
-  coupon_code: nonEmpty().optional(),
-  quantity: int32().optional(),
-  source: nonEmpty().optional(),
-  replace_upcoming_phases: z.boolean().optional(),
+  language: z.optional(z.string().check(z.regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code such as "en"'))),
+  payment_gateway: z.optional(z.enum(PELCRO_PAYMENT_GATEWAYS)),
+  gateway_token: z.optional(nonEmpty()),
+  address_id: z.optional(int32()),
+  source_id: z.optional(int32()),
+  campaign_key: z.optional(campaignKey()),
+  coupon_code: z.optional(nonEmpty()),
+  quantity: z.optional(int32()),
+  source: z.optional(nonEmpty()),
+  replace_upcoming_phases: z.optional(z.boolean()),
 });
 export type PelcroSdkRenewBody = z.output<typeof pelcroSdkRenewBody>;
 
@@ -58,20 +60,22 @@ export const pelcroCoreRenewBody = z
     subscription_id: int32(),
     plan_id: int32(),
     quantity: int32(),
-    source: z.string(required).min(1, 'must not be empty'),
-    address_id: int32().optional(),
-    auto_renew: z.boolean().optional(),
-    campaign_key: campaignKey().optional(),
-    coupon_code: nonEmpty().optional(),
-    replace_upcoming_phases: z.boolean().optional(),
-    collection_method: z.enum(PELCRO_COLLECTION_METHODS).optional(),
-    source_id: int32().optional(),
+    source: z.string(required).check(z.minLength(1, 'must not be empty')),
+    address_id: z.optional(int32()),
+    auto_renew: z.optional(z.boolean()),
+    campaign_key: z.optional(campaignKey()),
+    coupon_code: z.optional(nonEmpty()),
+    replace_upcoming_phases: z.optional(z.boolean()),
+    collection_method: z.optional(z.enum(PELCRO_COLLECTION_METHODS)),
+    source_id: z.optional(int32()),
   })
-  .superRefine((b, ctx) => {
-    if (b.collection_method === 'charge_automatically' && b.source_id === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['source_id'], message: 'is required when collection_method is charge_automatically' });
-    }
-  });
+  .check(
+    z.superRefine((b, ctx) => {
+      if (b.collection_method === 'charge_automatically' && b.source_id === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['source_id'], message: 'is required when collection_method is charge_automatically' });
+      }
+    }),
+  );
 export type PelcroCoreRenewBody = z.output<typeof pelcroCoreRenewBody>;
 
 export const pelcroCoreQuery = z.object({ site_id: queryInt(), user_id: queryInt() });

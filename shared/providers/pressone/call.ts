@@ -2,7 +2,7 @@
  * PressOne's call (docs/providers.md): `POST {base}/api/third-party/partner/renew-number/` with
  * `{email}` and both auth headers; its answers; and List User, which confirms an ambiguous one.
  */
-import * as z from 'zod';
+import * as z from '../../zod';
 import { sanitizeText } from '../../domain/sanitize';
 import { classifyNetwork, parseJson, parseRetryAfter } from '../http-status';
 import type { CallPart } from '../parts';
@@ -32,7 +32,7 @@ const listUserAnswer = z.looseObject({
   data: z.array(
     z.looseObject({
       email: z.string(),
-      subscription: z.looseObject({ last_renewed_at: z.string().nullable().optional() }).nullable().optional(),
+      subscription: z.optional(z.nullable(z.looseObject({ last_renewed_at: z.optional(z.nullable(z.string())) }))),
     }),
   ),
 });
@@ -61,8 +61,8 @@ const listUserRequest = (renewal: QueuedRenewal, config: ProviderConfig): Outgoi
 });
 
 const pressoneAnswer = z.looseObject({
-  message: z.string().optional(),
-  success: z.boolean().optional(),
+  message: z.optional(z.string()),
+  success: z.optional(z.boolean()),
 });
 
 const messageOf = (body: string, fallback: string): string => {

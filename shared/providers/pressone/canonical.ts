@@ -1,5 +1,5 @@
 /** A canonical PressOne renewal: the subscription is the email the number was claimed with; no params. */
-import * as z from 'zod';
+import * as z from '../../zod';
 import type { CanonicalPart } from '../parts';
 import type { pressone } from './index';
 

@@ -1,5 +1,5 @@
 /** PressOne's drop-in route: `POST /v1/providers/pressone/renew-number` with PressOne's own body. */
-import * as z from 'zod';
+import * as z from '../../zod';
 import { issuesToFieldErrors, type CanonicalRequest } from '../../domain/canonical';
 import { checkCanonical } from '../../domain/canonical-check';
 import type { NativePart } from '../parts';

@@ -3,7 +3,7 @@
  * `{subscription_id, start_time, end_time, purchase_price, new_plan_id?}` and the business admin key.
  * Not idempotent and no read API: the term (start_time, end_time) is the dedupe key (`periodOf`).
  */
-import * as z from 'zod';
+import * as z from '../../zod';
 import type { QueuedRenewal } from '../../domain/renewal';
 import { sanitizeText } from '../../domain/sanitize';
 import { classifyNetwork, parseJson, parseRetryAfter } from '../http-status';
@@ -70,19 +70,20 @@ export const punchhPeriodOf = (renewal: QueuedRenewal): string | undefined => {
 };
 
 /** Punchh's documented answer shapes; each part is read on its own (`catch`). */
+const maybe = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), undefined);
 const punchhBody = z.looseObject({
   // 200
-  subscription_id: z.number().optional().catch(undefined),
-  start_time: z.string().optional().catch(undefined),
-  end_time: z.string().optional().catch(undefined),
+  subscription_id: maybe(z.number()),
+  start_time: maybe(z.string()),
+  end_time: maybe(z.string()),
   // 401
-  error: z.string().optional().catch(undefined),
+  error: maybe(z.string()),
   // 406: the prose names `invalid_subscription`, the schema `invalid`.
-  invalid_subscription: z.string().optional().catch(undefined),
-  invalid: z.string().optional().catch(undefined),
+  invalid_subscription: maybe(z.string()),
+  invalid: maybe(z.string()),
   // 422: `base`, field errors (`start_time`, `end_time`, `price`), or `disabled_feature`.
-  errors: z.record(z.string(), z.unknown()).optional().catch(undefined),
-  message: z.string().optional().catch(undefined),
+  errors: maybe(z.record(z.string(), z.unknown())),
+  message: maybe(z.string()),
 });
 type PunchhBody = z.output<typeof punchhBody>;
 

@@ -1,5 +1,5 @@
 /** Punchh's drop-in route: `POST /v1/providers/punchh/subscriptions/renew` with Punchh's own body. */
-import * as z from 'zod';
+import * as z from '../../zod';
 import { amount } from '../../domain/numbers';
 import { issuesToFieldErrors, type CanonicalRequest } from '../../domain/canonical';
 import { checkCanonical } from '../../domain/canonical-check';
@@ -23,20 +23,22 @@ const dateTime = () =>
 export const punchhRenewBody = z
   .strictObject({
     // "integer" with no documented width; a safe integer keeps it exact through JSON and Number().
-    subscription_id: z.int(required).min(1, 'must be a positive integer'),
+    subscription_id: z.int(required).check(z.minimum(1, 'must be a positive integer')),
     start_time: dateTime(),
     end_time: dateTime(),
     // The price of one unit for this renewal; the canonical schema refuses a negative price.
     purchase_price: amount(required),
-    new_plan_id: z.int().min(1, 'must be a positive integer').optional(),
+    new_plan_id: z.optional(z.int().check(z.minimum(1, 'must be a positive integer'))),
   })
-  .refine(
-    (b) => {
-      const [start, end] = [Date.parse(b.start_time), Date.parse(b.end_time)];
-      // An unreadable time already has its own error; the order is judged only between two instants.
-      return Number.isNaN(start) || Number.isNaN(end) || end > start;
-    },
-    { path: ['end_time'], message: 'must be after start_time' },
+  .check(
+    z.refine(
+      (b) => {
+        const [start, end] = [Date.parse(b.start_time), Date.parse(b.end_time)];
+        // An unreadable time already has its own error; the order is judged only between two instants.
+        return Number.isNaN(start) || Number.isNaN(end) || end > start;
+      },
+      { path: ['end_time'], message: 'must be after start_time' },
+    ),
   );
 export type PunchhRenewBody = z.output<typeof punchhRenewBody>;
 

@@ -6,8 +6,8 @@
  * completion still two writes). test/simulation/conformance.test.ts runs the same cases against
  * this store and the DynamoDB one, against DynamoDB Local.
  */
-import { holdsCompletion, InvalidCursorError, SEND_FAILED_REASON, type ClaimResult, type Completion, type CreateResult, type Page } from '../../../shared/adapters/renewal-store';
-import type { Attempt, RenewalRecord, RenewalStatus } from '../../../shared/domain/renewal';
+import { holdsCompletion, InvalidCursorError, SEND_FAILED_REASON, type ClaimResult, type Completion, type CreateResult, type HopResult, type Page } from '../../../shared/adapters/renewal-store';
+import { isTerminal, type Attempt, type RenewalRecord, type RenewalStatus } from '../../../shared/domain/renewal';
 import type { Provider } from '../../../shared/system';
 import type { Io } from './io';
 import type { RenewalStoreApi } from './ports';
@@ -76,7 +76,7 @@ export class MemoryRenewalStore implements RenewalStoreApi {
     return this.io.request(`get ${id}`, () => this.table.renewals.get(id));
   }
 
-  private takeLease(r: RenewalRecord, owner: string, now: Date, leaseMs: number): void {
+  private takeLease(r: RenewalRecord, owner: string, now: Date, leaseMs: number, hop: string | undefined): void {
     this.observer?.claimed(r, owner, now);
     this.table.renewals.set(r.id, {
       ...withoutNextAttempt(r),
@@ -85,20 +85,38 @@ export class MemoryRenewalStore implements RenewalStoreApi {
       leaseExpiresAt: now.getTime() + leaseMs,
       updatedAt: now.toISOString(),
       claimedSince: r.claimedSince ?? now.toISOString(),
+      ...(hop ? { hop } : {}),
     });
   }
 
-  async claim(id: string, owner: string, now: Date, leaseMs: number, period?: { provider: Provider; period: string }): Promise<ClaimResult> {
-    if (period) return this.claimWithPeriod(id, owner, now, leaseMs, period);
+  async claim(id: string, owner: string, now: Date, leaseMs: number, period?: { provider: Provider; period: string }, hop?: string): Promise<ClaimResult> {
+    if (period) return this.claimWithPeriod(id, owner, now, leaseMs, period, hop);
     return this.io.request<ClaimResult>(`claim ${id} for ${owner}`, () => {
       const r = this.table.renewals.get(id);
       if (!claimable(r, now)) return { claimed: false, current: r };
-      this.takeLease(r, owner, now, leaseMs);
+      this.takeLease(r, owner, now, leaseMs, hop);
       return { claimed: true, interrupted: r.status === 'in_progress', previous: r };
     });
   }
 
-  private async claimWithPeriod(id: string, owner: string, now: Date, leaseMs: number, { provider, period }: { provider: Provider; period: string }): Promise<ClaimResult> {
+  /** `attribute_exists(pk) AND NOT (#s IN (terminal…)) AND (hop = :self OR hop = :from | attribute_not_exists(hop))`. */
+  advanceHop(id: string, from: string | undefined, self: string): Promise<HopResult> {
+    return this.io.request<HopResult>(`advance hop of ${id} to ${self}`, () => {
+      const r = this.table.renewals.get(id);
+      if (!r || isTerminal(r.status) || (r.hop !== self && r.hop !== from)) return { advanced: false, current: r };
+      this.table.renewals.set(id, { ...r, hop: self });
+      return { advanced: true };
+    });
+  }
+
+  private async claimWithPeriod(
+    id: string,
+    owner: string,
+    now: Date,
+    leaseMs: number,
+    { provider, period }: { provider: Provider; period: string },
+    hop: string | undefined,
+  ): Promise<ClaimResult> {
     const key = periodKey(provider, period);
     for (let attempt = 0; attempt < 5; attempt++) {
       const previous = await this.get(id);
@@ -109,7 +127,7 @@ export class MemoryRenewalStore implements RenewalStoreApi {
         const renewalOk = claimable(current, now) && current.updatedAt === previous.updatedAt;
         const lockOk = lock === undefined || lock.renewalId === id || lock.released === true;
         if (!renewalOk || !lockOk || !current) return { ok: false, renewalFailed: !renewalOk, current, lock: lockOk ? undefined : lock };
-        this.takeLease(current, owner, now, leaseMs);
+        this.takeLease(current, owner, now, leaseMs, hop);
         // A Put: the whole lock item is replaced (a `released` flag goes with it).
         this.table.periods.set(key, { renewalId: id, takenAt: now.toISOString() });
         return { ok: true };
