@@ -164,7 +164,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       RENEWALS_OPERATOR_TOKENS: pick('RENEWALS_OPERATOR_TOKENS', LOCAL_DEFAULTS.RENEWALS_OPERATOR_TOKENS),
       ...providerEnv,
       ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, queues[q.provider].url])),
-      ...Object.fromEntries(system.queues.flatMap((q) => [[q.dlqUrlEnv, queues[q.provider].dlqUrl], [q.dlqArnEnv, queues[q.provider].dlqArn]])),
+      ...Object.fromEntries(
+        system.queues.flatMap((q) => [
+          [q.dlqUrlEnv, queues[q.provider].dlqUrl],
+          [q.dlqArnEnv, queues[q.provider].dlqArn],
+          [q.arnEnv, queues[q.provider].arn],
+        ]),
+      ),
     };
 
     const concurrencyFor = (provider: EnabledProvider, fallback: number): number =>

@@ -106,9 +106,10 @@ export interface QueueDescription {
   readonly provider: EnabledProvider;
   /** Environment variable through which functions receive this queue's URL. */
   readonly urlEnv: string;
-  /** Environment variables through which the operator function receives the DLQ's URL and ARN. */
+  /** Environment variables through which the operator function receives the DLQ's URL and ARN, and the queue's ARN. */
   readonly dlqUrlEnv: string;
   readonly dlqArnEnv: string;
+  readonly arnEnv: string;
   /** Receives before a message moves to the DLQ (at least 5: docs/architecture.md#queues). */
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
@@ -201,6 +202,7 @@ const queuesOf = (registry: typeof REGISTRY): readonly QueueDescription[] =>
     urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`,
     dlqUrlEnv: `${p.id.toUpperCase()}_DLQ_URL`,
     dlqArnEnv: `${p.id.toUpperCase()}_DLQ_ARN`,
+    arnEnv: `${p.id.toUpperCase()}_QUEUE_ARN`,
     maxReceiveCount: 5,
     retentionDays: 4,
     dlqRetentionDays: 14,

@@ -191,7 +191,7 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
           const refs = deps.queueRefs[p];
           let taskHandle: string;
           try {
-            taskHandle = await startRedrive(deps.sqs, refs.dlqArn, request.maxMessagesPerSecond);
+            taskHandle = await startRedrive(deps.sqs, refs.dlqArn, refs.arn, request.maxMessagesPerSecond);
           } catch (error) {
             if (unsupported(error)) throw new HttpError(501, 'not-supported', 'Not supported', 'This SQS endpoint does not support StartMessageMoveTask.');
             // e.g. a move task already running for this queue, or an empty DLQ in some regions.
@@ -202,7 +202,7 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
             deps.logger.warn('could not record the redrive', { provider: p, error: error instanceof Error ? error.name : 'unknown' }),
           );
           deps.logger.info('dead letters redriven by an operator', { provider: p, by });
-          return jsonResponse(202, { provider: p, taskHandle, sourceArn: refs.dlqArn });
+          return jsonResponse(202, { provider: p, taskHandle, sourceArn: refs.dlqArn, destinationArn: refs.arn });
         }
         default:
           throw notFound(`No operator route ${event.routeKey}.`);

@@ -170,6 +170,8 @@ export class GatewayFunction extends Construct {
   operateDeadLetters(queue: ProviderQueue): void {
     this.fn.addEnvironment(queue.description.dlqUrlEnv, queue.deadLetterQueue.queueUrl);
     this.fn.addEnvironment(queue.description.dlqArnEnv, queue.deadLetterQueue.queueArn);
+    // The move task's destination: the provider's work queue (SendMessage on it comes with sendTo).
+    this.fn.addEnvironment(queue.description.arnEnv, queue.queue.queueArn);
     queue.queue.grant(this.fn, 'sqs:GetQueueAttributes');
     queue.deadLetterQueue.grant(
       this.fn,

@@ -15,13 +15,14 @@ import { QUEUES, type Provider } from '../system';
 
 export interface ProviderQueueRefs {
   readonly url: string;
+  readonly arn: string;
   readonly dlqUrl: string;
   readonly dlqArn: string;
 }
 
 /** Each provider's work queue URL, DLQ URL and DLQ ARN, from the description's variables. */
 export const providerQueueRefs = (env: Env): Record<Provider, ProviderQueueRefs> =>
-  Object.fromEntries(QUEUES.map((q) => [q.provider, { url: requireEnv(env, q.urlEnv), dlqUrl: requireEnv(env, q.dlqUrlEnv), dlqArn: requireEnv(env, q.dlqArnEnv) }])) as Record<
+  Object.fromEntries(QUEUES.map((q) => [q.provider, { url: requireEnv(env, q.urlEnv), arn: requireEnv(env, q.arnEnv), dlqUrl: requireEnv(env, q.dlqUrlEnv), dlqArn: requireEnv(env, q.dlqArnEnv) }])) as Record<
     Provider,
     ProviderQueueRefs
   >;
@@ -145,11 +146,15 @@ export const listMoveTasks = async (sqs: SQSClient, dlqArn: string): Promise<Mov
 };
 
 /**
- * Moves every message of the DLQ back to the queue it came from (no DestinationArn: SQS sends each
- * to its original source queue). Answers the task handle (to follow or cancel the task).
+ * Moves every message of the DLQ to the provider's work queue, named as the destination: each DLQ
+ * serves one work queue, and a message that did not get there by dead-lettering (put there by
+ * hand) has no source queue SQS could send it back to. Answers the task handle (to follow or
+ * cancel the task).
  */
-export const startRedrive = async (sqs: SQSClient, dlqArn: string, maxPerSecond?: number): Promise<string> => {
-  const out = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn, ...(maxPerSecond ? { MaxNumberOfMessagesPerSecond: maxPerSecond } : {}) }));
+export const startRedrive = async (sqs: SQSClient, dlqArn: string, queueArn: string, maxPerSecond?: number): Promise<string> => {
+  const out = await sqs.send(
+    new StartMessageMoveTaskCommand({ SourceArn: dlqArn, DestinationArn: queueArn, ...(maxPerSecond ? { MaxNumberOfMessagesPerSecond: maxPerSecond } : {}) }),
+  );
   if (!out.TaskHandle) throw new Error('StartMessageMoveTask returned no task handle');
   return out.TaskHandle;
 };

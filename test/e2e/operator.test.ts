@@ -190,7 +190,7 @@ describe('operators on the local stack', () => {
     expect(inbox.out.split('\n')[0]).toMatch(/^id\s+provider\s+status\s+created/);
   });
 
-  it('a message in a dead-letter queue is listed, redriven, and its renewal completes (needs StartMessageMoveTask in local/sqs)', async (ctx) => {
+  it('a message in a dead-letter queue is listed, redriven, and its renewal completes', async (ctx) => {
     // The renewal exists only as a record and a dead letter (its deliveries failed 5 times).
     const records = new RenewalRecords(stack.dynamo, stack.tableName);
     const record = newRenewalRecord({ provider: 'pressone', operation: 'renew', subscription: `dead${++n}@example.com`, params: {} }, `dlq-${n}-${Date.now()}`, new Date());

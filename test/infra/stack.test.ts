@@ -370,6 +370,7 @@ describe('environment and grants (wired together)', () => {
       expect(envOf('operator')[q.urlEnv]).toEqual(ref(main));
       expect(envOf('operator')[q.dlqUrlEnv]).toEqual(ref(dlq));
       expect(envOf('operator')[q.dlqArnEnv]).toEqual(getAtt(dlq, 'Arn'));
+      expect(envOf('operator')[q.arnEnv]).toEqual(getAtt(main, 'Arn'));
       expect(actionsOn('operator', getAtt(main, 'Arn'))).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:GetQueueAttributes']));
       expect(actionsOn('operator', getAtt(main, 'Arn'))).not.toContain('sqs:ReceiveMessage');
       expect(actionsOn('operator', getAtt(dlq, 'Arn'))).toEqual(

@@ -58,6 +58,7 @@ beforeAll(async () => {
         [q.urlEnv, queues[q.provider].url],
         [q.dlqUrlEnv, queues[q.provider].dlqUrl],
         [q.dlqArnEnv, queues[q.provider].dlqArn],
+        [q.arnEnv, queues[q.provider].arn],
       ]),
     ),
   };
@@ -466,7 +467,7 @@ describe('providers', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: queues.punchh.dlqUrl, MessageBody: JSON.stringify({ v: 1, id: `rnw_${'c'.repeat(26)}` }) }));
     const answer = await call('POST', '/v1/providers/{provider}/dead-letters/redrive', { provider: 'punchh' }, { body: { note: 'outage over' } });
     // Without the local endpoint's move tasks (branch sqsmove) this is the 501 branch.
-    if (supported) expect(answer.json).toMatchObject({ provider: 'punchh', taskHandle: expect.any(String), sourceArn: queues.punchh.dlqArn });
+    if (supported) expect(answer.json).toMatchObject({ provider: 'punchh', taskHandle: expect.any(String), sourceArn: queues.punchh.dlqArn, destinationArn: queues.punchh.arn });
     else expect(answer.json).toMatchObject({ status: 501, type: expect.stringMatching(/not-supported$/) });
     expect(answer.status).toBe(supported ? 202 : 501);
   });
