@@ -22,6 +22,7 @@ const CLIENTS: Record<string, string[]> = {
   status: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   schedules: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   scheduler: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
+  operator: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   consumer: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   events: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'EventBridgeClient:@aws-sdk/client-eventbridge'],
   sweeper: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
@@ -64,7 +65,9 @@ const loadOnce = (file: string): Load => {
     RENEWALS_WEBHOOK_SECRETS: `whsec_${Buffer.from('bench-secret').toString('base64')}`,
     RENEWALS_READ_TOKENS: 't',
     [EVENT_BUS_NAME_ENV]: 'bus',
+    RENEWALS_OPERATOR_TOKENS: 'bench=bench-operator-token',
     ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, 'http://127.0.0.1:1/000000000000/q'])),
+    ...Object.fromEntries(system.queues.flatMap((q) => [[q.dlqUrlEnv, 'http://127.0.0.1:1/000000000000/dlq'], [q.dlqArnEnv, 'arn:aws:sqs:us-east-1:000000000000:dlq'], [q.arnEnv, 'arn:aws:sqs:us-east-1:000000000000:q']])),
     ...Object.fromEntries(
       ENABLED_PROVIDERS.flatMap((p) => [[PROVIDER_CONFIG[p].baseUrlEnv, 'http://127.0.0.1:1'], ...PROVIDER_CONFIG[p].secretEnvs.map((n) => [n, 'k'])]),
     ),

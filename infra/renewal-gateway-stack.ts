@@ -91,6 +91,7 @@ export class RenewalGatewayStack extends Stack {
   public readonly dashboard: GatewayDashboard;
   /** Applied to every stateful resource: the table, secrets and log groups. */
   private readonly removalPolicy: RemovalPolicy;
+  private readonly providerEnvironment: Readonly<Record<string, string>> | undefined;
 
   constructor(scope: Construct, id: string, props: RenewalGatewayStackProps) {
     const {
@@ -112,6 +113,7 @@ export class RenewalGatewayStack extends Stack {
     const retain = props.retainData ?? true;
     const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     this.removalPolicy = removalPolicy;
+    this.providerEnvironment = props.providerEnvironment;
     const fnDescriptions = system.functions as readonly FunctionDescription[];
     // Checked before anything is built (and bundled), so a bad URL fails synth at once.
     for (const [provider, url] of Object.entries(props.providerBaseUrls ?? {})) checkBaseUrl(provider, url);
@@ -230,6 +232,14 @@ export class RenewalGatewayStack extends Stack {
     const access = this.access(description.id);
     const fn = new GatewayFunction(this, pascal(description.id), { description, logRemovalPolicy: this.removalPolicy });
     if (access.sendsToProviderQueues) for (const queue of this.queues.values()) fn.sendTo(queue);
+    if ('operatesDeadLetters' in access && access.operatesDeadLetters) for (const queue of this.queues.values()) fn.operateDeadLetters(queue);
+    if ('readsRateLimits' in access && access.readsRateLimits) {
+      for (const queue of this.queues.values()) {
+        const name = providerSettingNames(queue.description.provider).find((n) => n.endsWith('_RATE_LIMIT'));
+        const value = name ? this.providerEnvironment?.[name] : undefined;
+        if (name && value !== undefined) fn.fn.addEnvironment(name, value);
+      }
+    }
     for (const name of access.secrets) fn.readSecret(name, this.secrets.secret(name));
     return fn;
   }

@@ -42,6 +42,13 @@ const GATEWAY_SECRET_SETTINGS = {
     initialValue: 'generated',
     description: 'Space-separated bearer tokens accepted by the status and history routes.',
   },
+  RENEWALS_OPERATOR_TOKENS: {
+    // Generated: one bare token, which acts under the name `operator`; replace it with
+    // space-separated name=token pairs so history entries tell operators apart.
+    initialValue: 'generated',
+    description:
+      'Space-separated name=token pairs: bearer tokens of the operator routes (retry, resolve, cancel, resume, redrive); the name is recorded in each renewal history entry. A bare token acts as "operator".',
+  },
 } as const satisfies Record<string, SecretSetting>;
 
 /** Every secret of the gateway: its own, and each provider's credentials (placeholders: issued by the provider). */
@@ -62,20 +69,36 @@ export interface FunctionAccess {
   /** Sends to every provider queue (receives each queue's URL env var and send permission). */
   readonly sendsToProviderQueues: boolean;
   readonly secrets: readonly SecretName[];
+  /**
+   * Looks at and moves dead letters, and reads queue depths: receives each provider DLQ's URL and
+   * ARN, and may receive from it, change visibility, and start, list and cancel message move tasks.
+   */
+  readonly operatesDeadLetters?: boolean;
+  /** Receives each provider's rate limit setting (to show it). */
+  readonly readsRateLimits?: boolean;
 }
 
 /** Access of the functions that are not queue consumers (consumers are configured per provider). */
 export const FUNCTION_ACCESS = {
   // Intake claims the idempotency record (conditional write) and queues the renewal.
   intake: { table: 'readWrite', sendsToProviderQueues: true, secrets: ['RENEWALS_WEBHOOK_SECRETS'] },
-  // Status only reads renewals and their history.
-  status: { table: 'read', sendsToProviderQueues: false, secrets: ['RENEWALS_READ_TOKENS'] },
+  // Status only reads renewals, their history and the inbox; operator tokens read too.
+  status: { table: 'read', sendsToProviderQueues: false, secrets: ['RENEWALS_READ_TOKENS', 'RENEWALS_OPERATOR_TOKENS'] },
   // Schedules writes schedules (PUT, DELETE: signed like intake) and reads them (GET: read token);
   // it queues nothing, the scheduler does when a schedule falls due.
   schedules: {
     table: 'readWrite',
     sendsToProviderQueues: false,
-    secrets: ['RENEWALS_WEBHOOK_SECRETS', 'RENEWALS_READ_TOKENS'],
+    secrets: ['RENEWALS_WEBHOOK_SECRETS', 'RENEWALS_READ_TOKENS', 'RENEWALS_OPERATOR_TOKENS'],
+  },
+  // Operator actions write renewals and periods and queue retried renewals; provider routes read
+  // queue depths, look at dead letters and redrive them. The only function that moves messages.
+  operator: {
+    table: 'readWrite',
+    sendsToProviderQueues: true,
+    secrets: ['RENEWALS_READ_TOKENS', 'RENEWALS_OPERATOR_TOKENS'],
+    operatesDeadLetters: true,
+    readsRateLimits: true,
   },
   // The scheduler finds due schedules on the due index, records each run in the table and queues
   // the renewal to its provider, like intake; no caller reaches it, so it checks no secret.

@@ -12,6 +12,8 @@ export const LOCAL_DEFAULTS = {
   LOCAL_SANDBOX_PORT: 9400,
   RENEWALS_WEBHOOK_SECRETS: `whsec_${Buffer.from('local-development-webhook-secret').toString('base64')}`,
   RENEWALS_READ_TOKENS: 'local-read-token',
+  // name=token pairs: the name is what an operator's actions record as `by`.
+  RENEWALS_OPERATOR_TOKENS: 'local-operator=local-operator-token',
   // Each provider's secrets, with the local default its declaration gives (e.g. PUNCHH_ADMIN_KEY).
   ...(Object.fromEntries(PROVIDER_SECRETS.map(([name, secret]) => [name, secret.localDefault])) as Record<ProviderSecretName, string>),
 } as const;

@@ -54,6 +54,7 @@ ${ENABLED_PROVIDERS.map((p) => `    ${p.padEnd(14)} ${stack.sandboxes[p].url}   
 
   Webhook secret      ${shown(stack, 'RENEWALS_WEBHOOK_SECRETS')}
   Read token          ${shown(stack, 'RENEWALS_READ_TOKENS')}
+  Operator token      ${shown(stack, 'RENEWALS_OPERATOR_TOKENS')}
   Provider keys       ${ENABLED_PROVIDERS.flatMap((p) => PROVIDER_CONFIG[p].secretEnvs.map((n) => shown(stack, n))).join('\n                      ')}
   (local development values; set the variables to use others, and \`npm run call\` uses them too)
 
@@ -64,6 +65,8 @@ ${ENABLED_PROVIDERS.map((p) => `    ${p.padEnd(14)} ${stack.sandboxes[p].url}   
     npm run call -- POST /v1/providers/pressone/renew-number '{"email":"jane@example.com"}'
   Then read it (use the id it printed):
     npm run call -- GET /v1/renewals/<id>
+  What needs a person, and the providers:
+    npm run ops -- inbox        npm run ops -- providers
 `;
 };
 

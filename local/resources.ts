@@ -39,7 +39,7 @@ export const createTable = async (dynamo: DynamoDBClient, tableName: string): Pr
 };
 
 export const createQueues = async (sqs: SQSClient, prefix: string) => {
-  const out: Partial<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string }>> = {};
+  const out: Partial<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string; dlqArn: string }>> = {};
   for (const q of system.queues) {
     const consumer = functionDescription(`consumer-${q.provider}`);
     const dlq = await sqs.send(
@@ -56,9 +56,9 @@ export const createQueues = async (sqs: SQSClient, prefix: string) => {
         },
       }),
     );
-    out[q.provider] = { url: main.QueueUrl ?? '', arn: await queueArn(sqs, main.QueueUrl), dlqUrl: dlq.QueueUrl ?? '' };
+    out[q.provider] = { url: main.QueueUrl ?? '', arn: await queueArn(sqs, main.QueueUrl), dlqUrl: dlq.QueueUrl ?? '', dlqArn };
   }
-  return out as Record<EnabledProvider, { url: string; arn: string; dlqUrl: string }>;
+  return out as Record<EnabledProvider, { url: string; arn: string; dlqUrl: string; dlqArn: string }>;
 };
 
 export const queueArn = async (sqs: SQSClient, url: string | undefined): Promise<string> => {

@@ -14,6 +14,7 @@ import { optionalInt, type Env } from '../shared/config';
 import { createIntakeHandler, loadIntakeDeps } from '../functions/intake/app';
 import { createStatusHandler, loadStatusDeps } from '../functions/status/app';
 import { createSchedulesHandler, loadSchedulesDeps } from '../functions/schedules/app';
+import { createOperatorHandler, loadOperatorDeps } from '../functions/operator/app';
 import { createSchedulerTick, loadSchedulerDeps, type TickSummary } from '../functions/scheduler/app';
 import { createSweeperHandler, loadSweeperDeps } from '../functions/sweeper/app';
 import type { SweepSummary } from '../shared/sweeper/sweep';
@@ -63,7 +64,7 @@ export interface LocalStack {
   readonly dynamoEndpoint: string;
   readonly sqsEndpoint: string;
   readonly tableName: string;
-  readonly queues: Readonly<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string }>>;
+  readonly queues: Readonly<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string; dlqArn: string }>>;
   /** Each provider's sandbox (local/sandboxes/<provider>.ts), typed as its module registers it. */
   readonly sandboxes: { readonly [P in EnabledProvider]: SandboxOf<P> };
   /** The configuration the functions run with (secrets included: for the banner and tests). */
@@ -220,8 +221,16 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       TABLE_NAME: tableName,
       RENEWALS_WEBHOOK_SECRETS: pick('RENEWALS_WEBHOOK_SECRETS', LOCAL_DEFAULTS.RENEWALS_WEBHOOK_SECRETS),
       RENEWALS_READ_TOKENS: pick('RENEWALS_READ_TOKENS', LOCAL_DEFAULTS.RENEWALS_READ_TOKENS),
+      RENEWALS_OPERATOR_TOKENS: pick('RENEWALS_OPERATOR_TOKENS', LOCAL_DEFAULTS.RENEWALS_OPERATOR_TOKENS),
       ...providerEnv,
       ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, queues[q.provider].url])),
+      ...Object.fromEntries(
+        system.queues.flatMap((q) => [
+          [q.dlqUrlEnv, queues[q.provider].dlqUrl],
+          [q.dlqArnEnv, queues[q.provider].dlqArn],
+          [q.arnEnv, queues[q.provider].arn],
+        ]),
+      ),
     };
 
     const concurrencyFor = (provider: EnabledProvider, fallback: number): number =>
@@ -301,6 +310,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       schedules: {
         handler: createSchedulesHandler(await loadSchedulesDeps(env, clientsFor('schedules'), logger('schedules'))) as HttpHandler,
         timeoutMs: functionDescription('schedules').timeoutSeconds * 1000,
+      },
+      operator: {
+        handler: createOperatorHandler(await loadOperatorDeps(env, clientsFor('operator'), logger('operator'))) as HttpHandler,
+        timeoutMs: functionDescription('operator').timeoutSeconds * 1000,
       },
     };
 

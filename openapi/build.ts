@@ -13,7 +13,7 @@ import { partOf, type NativeRouteDoc, type OpenApiPart } from '../shared/provide
 import { REGISTRY } from '../shared/providers/registry';
 import { ROUTES, routeKey, type RouteDescription } from '../shared/system';
 import { COMPONENTS } from './schemas';
-import { ACCEPTED_RESPONSES, coreRoutes, IDEMPOTENCY_HEADER, READ_PROBLEMS, SIGNATURE_HEADERS, SIGNED_PROBLEMS, type BodyDoc, type RouteDoc } from './routes';
+import { ACCEPTED_RESPONSES, coreRoutes, IDEMPOTENCY_HEADER, OPERATOR_PROBLEMS, READ_PROBLEMS, SIGNATURE_HEADERS, SIGNED_PROBLEMS, type BodyDoc, type RouteDoc } from './routes';
 
 export type JsonSchema = Record<string, unknown>;
 export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, Record<string, unknown>> };
@@ -172,7 +172,7 @@ const operation = (route: RouteDescription, doc: RouteDoc, nameOf: (s: z.ZodType
       ...(isProblem && !name ? { content: PROBLEM_CONTENT } : {}),
     };
   }
-  const problems = route.auth === 'webhook-signature' ? SIGNED_PROBLEMS : READ_PROBLEMS;
+  const problems = { 'webhook-signature': SIGNED_PROBLEMS, 'read-token': READ_PROBLEMS, 'operator-token': OPERATOR_PROBLEMS }[route.auth];
   for (const [status, description] of Object.entries(problems)) {
     if (doc.body === undefined && (status === '413' || status === '415' || status === '422')) continue;
     responses[status] ??= { description, content: PROBLEM_CONTENT };
@@ -183,7 +183,8 @@ const operation = (route: RouteDescription, doc: RouteDoc, nameOf: (s: z.ZodType
     summary: doc.summary,
     description: doc.description,
     tags: [...doc.tags],
-    security: route.auth === 'webhook-signature' ? [{ webhookSignature: [] }] : [{ readToken: [] }],
+    // A read-token route takes an operator token too; an operator-token route only that.
+    security: { 'webhook-signature': [{ webhookSignature: [] }], 'read-token': [{ readToken: [] }, { operatorToken: [] }], 'operator-token': [{ operatorToken: [] }] }[route.auth],
     parameters: parameters(doc),
     ...(doc.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body.schema), examples: Object.fromEntries(Object.entries(doc.body.examples).map(([k, v]) => [k, { value: v }])) } } } }
@@ -207,7 +208,7 @@ export const buildOpenApi = async (): Promise<OpenApiDocument> => {
       title: 'Renewal gateway',
       version: '1',
       description:
-        'Renews subscriptions at PressOne, Pelcro, Punchh and Digital River on time, exactly once, with a record of every attempt. Writes are Standard Webhooks signed; reads take a bearer read token. Errors are RFC 9457 problem documents naming each wrong field.',
+        'Renews subscriptions at PressOne, Pelcro, Punchh and Digital River on time, exactly once, with a record of every attempt. Writes are Standard Webhooks signed; reads take a bearer read token; operator actions an operator token. Errors are RFC 9457 problem documents naming each wrong field.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: 'http://localhost:3000', description: 'The local stack (`npm start`; its port is `PORT`)' }],
@@ -215,6 +216,7 @@ export const buildOpenApi = async (): Promise<OpenApiDocument> => {
       { name: 'renewals', description: 'Ask for renewals and follow them.' },
       { name: 'schedules', description: 'Renew a subscription every period.' },
       { name: 'events', description: 'What happened to renewals: one event per status entered, in order.' },
+      { name: 'operators', description: 'Find and fix what is stuck: the inbox, actions with an audit trail, providers, dead letters (operator token).' },
       ...REGISTRY.map((p) => ({ name: p.name, description: `${p.name}’s own request shapes (drop-in routes).` })),
     ],
     paths,
@@ -228,6 +230,11 @@ export const buildOpenApi = async (): Promise<OpenApiDocument> => {
           description: 'Standard Webhooks: `webhook-id`, `webhook-timestamp` and `webhook-signature` over the raw body, with a secret of `RENEWALS_WEBHOOK_SECRETS`.',
         },
         readToken: { type: 'http', scheme: 'bearer', description: 'A token of `RENEWALS_READ_TOKENS`.' },
+        operatorToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A token of `RENEWALS_OPERATOR_TOKENS` (`name=token` pairs; the name is recorded in the history of what its holder does). Also accepted wherever a read token is.',
+        },
       },
     },
   };

@@ -6,11 +6,14 @@
  */
 import * as z from 'zod';
 import type { FieldError } from '../shared/http/problem';
+import { issuesToFieldErrors } from '../shared/domain/canonical';
 import { scheduleBody } from '../shared/domain/schedule-request';
 import { scheduleFromRequest } from '../shared/domain/schedule';
 import { listPath, listQuery } from '../functions/status/list-schema';
-import { AcceptedSchema, EventListSchema, RenewalListSchema, RenewalSchema, ScheduleSchema } from './schemas';
+import { AcceptedSchema, BulkRetrySchema, DeadLetterListSchema, EventListSchema, ProviderHealthSchema, ProviderListSchema, RedriveSchema, RenewalListSchema, RenewalSchema, ScheduleSchema } from './schemas';
 import { eventsQuery } from '../functions/status/events-request';
+import { bulkRetryBody, cancelBody, inboxQuery, renewalIdPath, resolveBody, retryBody } from '../shared/http/schemas/renewals';
+import { deadLettersQuery, providerPath, redriveBody, resumeBody } from '../shared/http/schemas/providers';
 
 export interface HeaderDoc {
   readonly description: string;
@@ -59,6 +62,16 @@ export const READ_PROBLEMS: Readonly<Record<number, string>> = {
   401: 'No read token, or not a valid one (`WWW-Authenticate: Bearer`).',
   503: 'A secret could not be read; retry shortly.',
 };
+/** Operator routes: an operator token only (checked before the body is read). */
+export const OPERATOR_PROBLEMS: Readonly<Record<number, string>> = {
+  400: 'A path or query parameter is not valid, or the body is not JSON: `errors` names it.',
+  401: 'No token, or not a valid one (`WWW-Authenticate: Bearer`).',
+  403: 'A read token: this route needs an operator token.',
+  413: 'The body is larger than 16 KiB.',
+  415: 'The body is not `application/json`.',
+  422: 'Valid JSON that is not a valid request: `errors` names every field that is wrong (a `note` is always required).',
+  503: 'A secret could not be read; retry shortly.',
+};
 
 export const SIGNATURE_HEADERS: Readonly<Record<string, HeaderDoc>> = {
   'webhook-id': { description: 'Standard Webhooks message id; unique per message, bound to what the message asks for.', required: true },
@@ -89,7 +102,60 @@ const renewalExample = {
   attemptCount: 1,
   attempts: [{ number: 1, startedAt: '2026-12-01T00:00:01.450Z', latencyMs: 412, httpStatus: 200, errorClass: 'success', message: 'PressOne renewed the number' }],
   outcome: { number: 1, startedAt: '2026-12-01T00:00:01.450Z', latencyMs: 412, httpStatus: 200, errorClass: 'success', message: 'PressOne renewed the number' },
+  history: [],
 };
+
+const operatorRenewalExample = {
+  ...renewalExample,
+  status: 'queued',
+  updatedAt: '2026-12-01T09:14:00.000Z',
+  attemptCount: 2,
+  attempts: [
+    { number: 1, startedAt: '2026-12-01T00:00:01.450Z', latencyMs: 412, httpStatus: 401, errorClass: 'auth', message: 'Unauthorized' },
+    { number: 2, startedAt: '2026-12-01T00:10:01.450Z', latencyMs: 30000, errorClass: 'ambiguous', message: 'the call timed out' },
+  ],
+  outcome: null,
+  history: [
+    { action: 'retry', by: 'alice', at: '2026-12-01T09:14:00.000Z', note: 'PressOne confirmed it did not renew (ticket 4411)', fromStatus: 'needs_attention', toStatus: 'queued', providerState: 'not_renewed', attemptCount: 2 },
+  ],
+};
+
+const providerExample = {
+  provider: 'pressone',
+  name: 'PressOne',
+  pause: null,
+  queue: { visible: 0, inFlight: 1, delayed: 3 },
+  deadLetters: 2,
+  oldestMessageAgeSeconds: null,
+  oldestQueuedRenewal: { id: renewalExample.id, createdAt: '2026-12-01T00:00:01.120Z', ageSeconds: 95 },
+  rateLimit: null,
+  rateLimitedUntil: null,
+  lastSuccessAt: '2026-12-01T00:01:36.000Z',
+  lastFailureAt: '2026-11-30T22:10:00.000Z',
+  lastFailure: { status: 'needs_attention', reason: 'PressOne refused the API key' },
+  resumes: [{ by: 'alice', at: '2026-11-30T22:20:00.000Z', note: 'key rotated' }],
+};
+
+/** The operator function's check of a body: the schema alone, its issues named as the handler names them (422). */
+const schemaCheck =
+  (schema: z.ZodType) =>
+  (example: unknown): Promise<readonly FieldError[]> => {
+    const r = schema.safeParse(example);
+    return Promise.resolve(r.success ? [] : issuesToFieldErrors(r.error.issues));
+  };
+
+const renewalAction = (summary: string, description: string, body: BodyDoc): RouteDoc => ({
+  summary,
+  description,
+  tags: ['operators'],
+  path: renewalIdPath,
+  body,
+  responses: {
+    200: { description: 'The renewal after the action, with its history.', schema: RenewalSchema, example: operatorRenewalExample },
+    404: { description: 'No such renewal.' },
+    409: { description: 'The action does not apply to the renewal as it stands, or it changed meanwhile (a consumer or another operator wrote first): `detail` says which.' },
+  },
+});
 
 const scheduleExample = {
   provider: 'punchh',
@@ -174,6 +240,102 @@ export const coreRoutes = (canonicalBody: BodyDoc): Readonly<Record<string, Rout
           nextCursor: '42',
         },
       },
+    },
+  },
+  'GET /v1/renewals': {
+    summary: 'The operators’ inbox: renewals not finished or needing a person, oldest first',
+    description:
+      'Across subscriptions: `queued`, `in_progress`, `retry_scheduled`, `needs_attention` and `failed` renewals, filtered by `status` and `provider` (both optional), oldest first. Pass `nextCursor` back as `cursor` with the same filter. A read or an operator token.',
+    tags: ['operators'],
+    query: inboxQuery,
+    responses: { 200: { description: 'A page of the inbox.', schema: RenewalListSchema, example: { items: [operatorRenewalExample], nextCursor: null } } },
+  },
+  'POST /v1/renewals/{id}/retry': renewalAction(
+    'Retry a renewal',
+    'A `failed` or `needs_attention` renewal (or a `queued` one whose message could not be sent) goes back to `queued` and is sent to its provider’s queue at once. When the last outcome is unknown the operator must say what the provider shows (`providerState`).',
+    { schema: retryBody, check: schemaCheck(retryBody), examples: { retry: { note: 'PressOne confirmed it did not renew (ticket 4411)', providerState: 'not_renewed' } } },
+  ),
+  'POST /v1/renewals/{id}/resolve': renewalAction(
+    'Settle a renewal by hand',
+    'Records what the operator settled at the provider: `succeeded` (the period stays taken) or `failed` (the period is released). The renewal leaves the inbox.',
+    { schema: resolveBody, check: schemaCheck(resolveBody), examples: { resolve: { note: 'renewed by hand in the PressOne console', outcome: 'succeeded' } } },
+  ),
+  'POST /v1/renewals/{id}/cancel': renewalAction(
+    'Cancel a renewal',
+    'Nothing calls the provider for it again; its status becomes `cancelled` and it leaves the inbox.',
+    { schema: cancelBody, check: schemaCheck(cancelBody), examples: { cancel: { note: 'the customer closed the account' } } },
+  ),
+  'POST /v1/renewals/retry': {
+    summary: 'Retry many renewals',
+    description:
+      'Retries a page of the renewals matching `filter` (`failed` or `needs_attention`, optionally a provider and `createdBefore`), each as a single retry would, and answers where to go on (`nextCursor`). `dryRun` counts what matches and changes nothing.',
+    tags: ['operators'],
+    body: {
+      schema: bulkRetryBody,
+      check: schemaCheck(bulkRetryBody),
+      examples: {
+        dryRun: { filter: { status: 'needs_attention', provider: 'pressone' }, note: 'PressOne key rotated', dryRun: true },
+        retry: { filter: { status: 'needs_attention', provider: 'pressone', createdBefore: '2026-12-01T09:00:00Z' }, note: 'PressOne key rotated' },
+      },
+    },
+    responses: {
+      200: {
+        description: 'What was retried and skipped, or (dry run) how many match.',
+        schema: BulkRetrySchema,
+        example: { dryRun: false, retried: 1, retriedIds: [renewalExample.id], skipped: [], nextCursor: null },
+      },
+    },
+  },
+  'GET /v1/providers': {
+    summary: 'Each provider’s health',
+    description: 'Pause, queue depths, dead letters, rate limit, last success and failure, and operators’ resumes, per provider. A read or an operator token.',
+    tags: ['operators'],
+    responses: { 200: { description: 'Every provider.', schema: ProviderListSchema, example: { items: [providerExample] } } },
+  },
+  'POST /v1/providers/{provider}/resume': {
+    summary: 'Resume a paused provider',
+    description: 'Lifts the pause an auth refusal set (after the credentials were fixed) and queues again at once the renewals it held.',
+    tags: ['operators'],
+    path: providerPath,
+    body: { schema: resumeBody, check: schemaCheck(resumeBody), examples: { resume: { note: 'PressOne key rotated' } } },
+    responses: {
+      200: { description: 'The provider, resumed, with the renewals queued again.', schema: ProviderHealthSchema, example: { ...providerExample, requeued: { count: 3, complete: true } } },
+      409: { description: 'The provider is not paused, or its pause changed meanwhile.' },
+    },
+  },
+  'GET /v1/providers/{provider}/dead-letters': {
+    summary: 'A provider’s dead letters',
+    description: 'How many messages its DLQ holds and up to `limit` of them (ids, renewal, receive count; never a body), looked at without being consumed, and its redrives.',
+    tags: ['operators'],
+    path: providerPath,
+    query: deadLettersQuery,
+    responses: {
+      200: {
+        description: 'The dead letters.',
+        schema: DeadLetterListSchema,
+        example: {
+          provider: 'pressone',
+          count: 1,
+          items: [{ messageId: '5fea7756-0ea4-451a-a703-a558b933e274', renewalId: renewalExample.id, operation: 'renew', receiveCount: 6, firstReceivedAt: '2026-12-01T00:00:02.000Z', sentAt: '2026-12-01T00:00:01.200Z' }],
+          moveTasks: [],
+        },
+      },
+    },
+  },
+  'POST /v1/providers/{provider}/dead-letters/redrive': {
+    summary: 'Move a provider’s dead letters back to its queue',
+    description: 'Starts an SQS message move task from the DLQ to the provider’s queue; each renewal is renewed at most once all the same (the record is the lock).',
+    tags: ['operators'],
+    path: providerPath,
+    body: { schema: redriveBody, check: schemaCheck(redriveBody), examples: { redrive: { note: 'PressOne outage over', maxMessagesPerSecond: 10 } } },
+    responses: {
+      202: {
+        description: 'The move task started.',
+        schema: RedriveSchema,
+        example: { provider: 'pressone', taskHandle: 'eyJ0YXNrSWQiOiJkYzE2…', sourceArn: 'arn:aws:sqs:us-east-1:123456789012:pressone-dlq', destinationArn: 'arn:aws:sqs:us-east-1:123456789012:pressone' },
+      },
+      409: { description: 'The redrive could not start (one is already running).' },
+      501: { description: 'This SQS endpoint does not support message move tasks.' },
     },
   },
   'PUT /v1/subscriptions/{provider}/{subscriptionRef}/schedule': {

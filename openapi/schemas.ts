@@ -45,6 +45,29 @@ export const AttemptSchema = z
   })
   ;
 
+export const HistoryEntrySchema = z
+  .strictObject({
+    action: z.enum(['retry', 'resolve', 'cancel']),
+    by: z.string().meta({ description: 'The operator token’s name (never the token).' }),
+    at: dateTime(),
+    note: z.string(),
+    fromStatus: z.enum(STATUSES),
+    toStatus: z.enum(STATUSES),
+    outcome: z.enum(['succeeded', 'failed']).optional().meta({ description: 'resolve: what the operator settled at the provider.' }),
+    providerState: z.literal('not_renewed').optional().meta({ description: 'retry: what the operator found at the provider when the last outcome was unknown.' }),
+    attemptCount: z.int().min(0),
+    bulk: z.literal(true).optional().meta({ description: 'Set when the action was one of a bulk retry.' }),
+  })
+  .meta({ description: 'What an operator did to the renewal, by whom, when and why.' });
+
+export const WaitingForSchema = z
+  .strictObject({
+    reason: z.enum(['provider_paused', 'rate_limit']),
+    until: dateTime(),
+    detail: z.string().optional(),
+  })
+  .meta({ description: 'Why a due renewal (queued or retry_scheduled) has not been called yet, and until when.' });
+
 export const RenewalSchema = z
   .strictObject({
     id: z.string(),
@@ -64,6 +87,8 @@ export const RenewalSchema = z
     attemptCount: z.int().min(0),
     attempts: z.array(AttemptSchema),
     outcome: AttemptSchema.nullable().meta({ description: 'The last attempt, once the renewal has ended; null before.' }),
+    history: z.array(HistoryEntrySchema).meta({ description: 'Every operator action, oldest first (empty until the first one).' }),
+    waitingFor: WaitingForSchema.optional(),
   })
   ;
 
@@ -77,7 +102,7 @@ export const RenewalListSchema = z
 export const EventSchema = z
   .strictObject({
     id: z.string().meta({ description: '`evt_…`: the same for every delivery of this event (dedupe on it).' }),
-    type: z.string().meta({ description: '`renewal.<status>`: renewal.queued, renewal.retry_scheduled, renewal.succeeded, renewal.accepted, renewal.failed, renewal.needs_attention.' }),
+    type: z.string().meta({ description: '`renewal.<status>`: renewal.queued, renewal.retry_scheduled, renewal.succeeded, renewal.accepted, renewal.failed, renewal.needs_attention, renewal.cancelled.' }),
     createdAt: dateTime().meta({ description: 'When the status was written.' }),
     data: z.strictObject({
       id: z.string(),
@@ -99,6 +124,76 @@ export const EventListSchema = z
     nextCursor: z.string().meta({ description: 'Always set: pass as `after` to get only later events; an empty page means nothing new yet.' }),
   })
   ;
+
+export const BulkRetrySchema = z
+  .strictObject({
+    dryRun: z.boolean(),
+    count: z.int().min(0).optional().meta({ description: 'dryRun: how many renewals match the filter now.' }),
+    retried: z.int().min(0).optional(),
+    retriedIds: z.array(z.string()).optional(),
+    skipped: z.array(z.strictObject({ id: z.string(), status: z.int(), reason: z.string() })).optional().meta({ description: 'Renewals of the page not retried, with the status a single retry would have answered and why.' }),
+    nextCursor: z.string().nullable().meta({ description: 'Send the same body with this `cursor` to go on; null when the filter is exhausted.' }),
+  })
+  .meta({ description: 'A bulk retry’s page: what it retried and skipped, or (dry run) how many match.' });
+
+const queueDepth = z.strictObject({ visible: z.int().min(0), inFlight: z.int().min(0), delayed: z.int().min(0) });
+
+export const ProviderHealthSchema = z
+  .strictObject({
+    provider: z.enum(PROVIDERS),
+    name: z.string(),
+    pause: z.strictObject({ until: dateTime(), reason: z.string(), since: dateTime().optional() }).nullable().meta({ description: 'Set while calls to the provider are paused (after an auth refusal).' }),
+    queue: queueDepth,
+    deadLetters: z.int().min(0),
+    oldestMessageAgeSeconds: z.null().meta({ description: 'Not served (a CloudWatch metric in AWS); see `oldestQueuedRenewal`.' }),
+    oldestQueuedRenewal: z.strictObject({ id: z.string(), createdAt: dateTime(), ageSeconds: z.int().min(0) }).nullable(),
+    rateLimit: z.string().nullable(),
+    rateLimitedUntil: dateTime().nullable(),
+    lastSuccessAt: dateTime().nullable(),
+    lastFailureAt: dateTime().nullable(),
+    lastFailure: z.strictObject({ status: z.string(), reason: z.string() }).nullable(),
+    resumes: z.array(z.strictObject({ by: z.string(), at: dateTime(), note: z.string() })),
+    requeued: z.strictObject({ count: z.int().min(0), complete: z.boolean() }).optional().meta({ description: 'resume: the renewals the pause held, queued again now.' }),
+  })
+  .meta({ description: 'A provider’s state as operators see it: pause, queues, dead letters, rate limit, last outcomes.' });
+
+export const ProviderListSchema = z.strictObject({ items: z.array(ProviderHealthSchema) });
+
+const nullableString = () => z.string().nullable();
+
+export const DeadLetterListSchema = z
+  .strictObject({
+    provider: z.enum(PROVIDERS),
+    count: z.int().min(0),
+    items: z.array(
+      z.strictObject({
+        messageId: z.string(),
+        renewalId: nullableString(),
+        operation: nullableString(),
+        receiveCount: z.int().nullable(),
+        firstReceivedAt: nullableString(),
+        sentAt: nullableString(),
+      }),
+    ),
+    moveTasks: z
+      .array(
+        z.strictObject({
+          taskHandle: nullableString(),
+          status: nullableString(),
+          sourceArn: nullableString(),
+          destinationArn: nullableString(),
+          approximateNumberOfMessagesMoved: z.number().nullable(),
+          approximateNumberOfMessagesToMove: z.number().nullable(),
+          startedAt: nullableString(),
+          failureReason: nullableString(),
+        }),
+      )
+      .nullable()
+      .meta({ description: 'Redrives of this DLQ (null where the SQS endpoint cannot list them).' }),
+  })
+  .meta({ description: 'A provider’s dead letters, looked at without being consumed (never a message body).' });
+
+export const RedriveSchema = z.strictObject({ provider: z.enum(PROVIDERS), taskHandle: z.string(), sourceArn: z.string(), destinationArn: z.string() });
 
 export const AcceptedSchema = z
   .strictObject({ id: z.string(), status: z.enum(STATUSES), idempotencyKey: z.string() })
@@ -136,4 +231,11 @@ export const COMPONENTS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['Event', EventSchema],
   ['EventList', EventListSchema],
   ['Schedule', ScheduleSchema],
+  ['HistoryEntry', HistoryEntrySchema],
+  ['WaitingFor', WaitingForSchema],
+  ['BulkRetry', BulkRetrySchema],
+  ['ProviderHealth', ProviderHealthSchema],
+  ['ProviderList', ProviderListSchema],
+  ['DeadLetterList', DeadLetterListSchema],
+  ['Redrive', RedriveSchema],
 ];

@@ -112,13 +112,17 @@ export interface QueueDescription {
   readonly provider: EnabledProvider;
   /** Environment variable through which functions receive this queue's URL. */
   readonly urlEnv: string;
+  /** Environment variables through which the operator function receives the DLQ's URL and ARN, and the queue's ARN. */
+  readonly dlqUrlEnv: string;
+  readonly dlqArnEnv: string;
+  readonly arnEnv: string;
   /** Receives before a message moves to the DLQ (at least 5: docs/architecture.md#queues). */
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
   readonly dlqRetentionDays: number;
 }
 
-export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | 'sweeper' | 'events' | `consumer-${EnabledProvider}`;
+export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | 'sweeper' | 'events' | 'operator' | `consumer-${EnabledProvider}`;
 
 export interface FunctionDescription {
   readonly id: FunctionId;
@@ -168,7 +172,11 @@ export interface RouteDescription {
   /** API Gateway path template, e.g. `/v1/renewals/{id}`. */
   readonly path: string;
   readonly functionId: FunctionId;
-  readonly auth: 'webhook-signature' | 'read-token';
+  /**
+   * `read-token`: a read token or an operator token; `operator-token`: an operator token only
+   * (a read token gets 403).
+   */
+  readonly auth: 'webhook-signature' | 'read-token' | 'operator-token';
 }
 
 /** Visibility timeout: at least 6x the consumer's timeout (AWS guidance, docs/architecture.md#queues). */
@@ -200,6 +208,10 @@ export const TABLE = {
     { name: 'due', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: { type: 'KEYS_ONLY' } },
     // Sparse: only renewals not terminal carry gsi3pk/gsi3sk (SWEEP#<provider>#<n>, <since>#<id>).
     { name: 'sweep', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: { type: 'KEYS_ONLY' } },
+    // Sparse: only renewals that are not finished or need a person carry gsi4pk (INBOX#<status>);
+    // gsi4sk (<provider>#<createdAt>#<id>) is set once at creation. Keys only: a page of the inbox
+    // reads its renewals with one consistent BatchGetItem (docs/architecture.md#indexes).
+    { name: 'inbox', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projection: { type: 'KEYS_ONLY' } },
   ],
   // Webhook-id bindings (shared/adapters/webhook-bindings.ts) and the event log
   // (shared/adapters/event-log.ts) only: renewals and schedules never expire.
@@ -215,13 +227,26 @@ export const TABLE = {
  * again anything that stopped moving all the same (docs/architecture.md#nothing-accepted-is-lost).
  */
 const queuesOf = (registry: typeof REGISTRY): readonly QueueDescription[] =>
-  registry.map((p) => ({ id: queueIdOf(p), provider: p.id, urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`, maxReceiveCount: 5, retentionDays: 14, dlqRetentionDays: 14 }));
+  registry.map((p) => ({
+    id: queueIdOf(p),
+    provider: p.id,
+    urlEnv: `${p.id.toUpperCase()}_QUEUE_URL`,
+    dlqUrlEnv: `${p.id.toUpperCase()}_DLQ_URL`,
+    dlqArnEnv: `${p.id.toUpperCase()}_DLQ_ARN`,
+    arnEnv: `${p.id.toUpperCase()}_QUEUE_ARN`,
+    maxReceiveCount: 5,
+    retentionDays: 14,
+    dlqRetentionDays: 14,
+  }));
 export const QUEUES = /* @__PURE__ */ queuesOf(REGISTRY);
 
 const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] => [
   { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
   { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
   { id: 'schedules', entry: 'functions/schedules/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+  // Operator actions, provider health and dead letters: the only function that may move messages.
+  // A bulk retry stops taking work well before this timeout and says where to resume.
+  { id: 'operator', entry: 'functions/operator/handler.ts', timeoutSeconds: 30, memoryMb: 256 },
   // The rule's tick dispatches shards; the scheduler queue's invocations work one shard each, and
   // stop taking new work well before the timeout (the shard is handed on; what is left stays due).
   { id: 'scheduler', entry: 'functions/scheduler/handler.ts', timeoutSeconds: 300, memoryMb: 1024, runsEvery: { seconds: 60 } },
@@ -260,6 +285,16 @@ const routesOf = (registry: typeof REGISTRY): readonly RouteDescription[] => [
   { method: 'GET', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'read-token' },
   { method: 'DELETE', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
   { method: 'GET', path: '/v1/events', functionId: 'status', auth: 'read-token' },
+  // Operators (README "Operating it"): the inbox, actions with an audit trail, providers, dead letters.
+  { method: 'GET', path: '/v1/renewals', functionId: 'status', auth: 'read-token' },
+  { method: 'POST', path: '/v1/renewals/retry', functionId: 'operator', auth: 'operator-token' },
+  { method: 'POST', path: '/v1/renewals/{id}/retry', functionId: 'operator', auth: 'operator-token' },
+  { method: 'POST', path: '/v1/renewals/{id}/resolve', functionId: 'operator', auth: 'operator-token' },
+  { method: 'POST', path: '/v1/renewals/{id}/cancel', functionId: 'operator', auth: 'operator-token' },
+  { method: 'GET', path: '/v1/providers', functionId: 'operator', auth: 'read-token' },
+  { method: 'POST', path: '/v1/providers/{provider}/resume', functionId: 'operator', auth: 'operator-token' },
+  { method: 'GET', path: '/v1/providers/{provider}/dead-letters', functionId: 'operator', auth: 'operator-token' },
+  { method: 'POST', path: '/v1/providers/{provider}/dead-letters/redrive', functionId: 'operator', auth: 'operator-token' },
 ];
 export const ROUTES = /* @__PURE__ */ routesOf(REGISTRY);
 

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { createSecretReader, requireEnv, type Env } from '../../shared/config';
 import { badRequest, notFound, serviceUnavailable, unprocessable } from '../../shared/http/problem';
 import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
-import { loadReadTokenCheck, loadWebhookVerifier, type ReadTokenCheck, type WebhookVerifier } from '../../shared/http/auth';
+import { loadBearerCheck, loadWebhookVerifier, type ReadTokenCheck, type WebhookVerifier } from '../../shared/http/auth';
 import { readSignedRequest } from '../../shared/http/signed-request';
 import { ScheduleStore } from '../../shared/adapters/schedule-store';
 import { RenewalRecords } from '../../shared/adapters/renewal-store';
@@ -127,7 +127,8 @@ export const loadSchedulesDeps = async (env: Env, clients: { dynamo: DynamoDBCli
     renewals: new RenewalRecords(clients.dynamo, tableName),
     verifyWebhook: await loadWebhookVerifier(secrets),
     bindings: new WebhookBindings(clients.dynamo, tableName),
-    checkReadToken: await loadReadTokenCheck(secrets),
+    // Read tokens and operator tokens (which also read).
+    checkReadToken: await loadBearerCheck(secrets).then((check) => async (authorization: string | undefined) => void (await check(authorization, 'read'))),
     logger,
   };
 };

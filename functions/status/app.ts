@@ -1,16 +1,23 @@
 /**
- * Status: the read routes, behind bearer read tokens. Returns the renewal resource with every
- * attempt; lists a subscription's renewals newest first with an opaque cursor.
+ * Status: the read routes, behind bearer tokens (read or operator). Returns the renewal resource
+ * with every attempt, operator history and what it is waiting for; lists a subscription's
+ * renewals newest first, and the operators' inbox across subscriptions oldest first, each with an
+ * opaque cursor.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../../shared/logger';
-import { createSecretReader, requireEnv, type Env } from '../../shared/config';
+import { createSecretReader, optionalInt, requireEnv, type Env } from '../../shared/config';
 import { badRequest, notFound } from '../../shared/http/problem';
-import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
-import { loadReadTokenCheck, type ReadTokenCheck } from '../../shared/http/auth';
-import { InvalidCursorError, RenewalRecords } from '../../shared/adapters/renewal-store';
-import { toResource } from '../../shared/domain/renewal';
+import { jsonResponse, httpFunction } from '../../shared/http/middleware';
+import { loadBearerCheck, type BearerCheck } from '../../shared/http/auth';
+import { bearerAuth } from '../../shared/http/bearer';
+import { InboxReader, InvalidCursorError, RenewalRecords } from '../../shared/adapters/renewal-store';
+import { ProviderStates, type ProviderState } from '../../shared/adapters/provider-health';
+import { issuesToFieldErrors } from '../../shared/domain/canonical';
+import { toResource, type RenewalRecord } from '../../shared/domain/renewal';
+import { INBOX_STATUSES } from '../../shared/domain/inbox';
+import { PROVIDERS, type Provider } from '../../shared/system';
 import { parseListPath, parseListQuery } from './list-request';
 import { EventLog } from '../../shared/adapters/event-log';
 
@@ -18,21 +25,54 @@ export interface StatusDeps {
   readonly store: RenewalRecords;
   /** The event log, for `GET /v1/events`. */
   readonly events: EventLog;
-  readonly checkReadToken: ReadTokenCheck;
+  readonly inbox: InboxReader;
+  readonly states: ProviderStates;
+  readonly checkToken: BearerCheck;
   readonly logger: Logger;
 }
 
+const NO_OPERATOR_ROUTES: ReadonlySet<string> = new Set();
 
-export const createStatusHandler = (deps: StatusDeps) =>
-  httpFunction(deps.logger)
+export const createStatusHandler = (deps: StatusDeps) => {
+  /** Resources with `waitingFor`, reading each provider's state once for the page. */
+  const resources = async (records: readonly RenewalRecord[]) => {
+    const now = new Date();
+    const states = new Map<Provider, Promise<ProviderState>>();
+    const waiting = records.filter((r) => r.status === 'queued' || r.status === 'retry_scheduled');
+    for (const r of waiting) if (!states.has(r.provider)) states.set(r.provider, deps.states.state(r.provider, now));
+    return Promise.all(
+      records.map(async (r) => {
+        const state = states.get(r.provider);
+        return toResource(r, state ? await deps.states.waitingFor(r.provider, r.status, now, await state) : undefined);
+      }),
+    );
+  };
+  return httpFunction(deps.logger)
+    .use(bearerAuth(deps.checkToken, NO_OPERATOR_ROUTES))
     .handler(async function status(event) {
-      await deps.checkReadToken(header(event, 'authorization'));
       switch (event.routeKey) {
         case 'GET /v1/renewals/{id}': {
           const id = event.pathParameters?.id ?? '';
           const record = /^rnw_[a-z2-7]{26}$/.test(id) ? await deps.store.get(id) : undefined;
           if (!record) throw notFound(`No renewal ${JSON.stringify(id)}.`);
-          return jsonResponse(200, toResource(record));
+          const [resource] = await resources([record]);
+          return jsonResponse(200, resource);
+        }
+        case 'GET /v1/renewals': {
+          const { inboxQuery } = await import('../../shared/http/schemas/renewals');
+          const query = inboxQuery.safeParse(event.queryStringParameters ?? {});
+          if (!query.success) throw badRequest('The query string is not valid.', issuesToFieldErrors(query.error.issues, ['query']));
+          const { status, provider, limit, cursor } = query.data;
+          try {
+            const page = await deps.inbox.page(
+              { statuses: status ? [status] : INBOX_STATUSES, providers: provider ? [provider] : PROVIDERS },
+              { limit, ...(cursor ? { cursor } : {}) },
+            );
+            return jsonResponse(200, { items: await resources(page.items), nextCursor: page.nextCursor ?? null });
+          } catch (error) {
+            if (error instanceof InvalidCursorError) throw badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: 'is not one this list returned for this status and provider' }]);
+            throw error;
+          }
         }
         case 'GET /v1/subscriptions/{provider}/{subscriptionRef}/renewals': {
           const path = parseListPath(event.pathParameters ?? {});
@@ -41,7 +81,7 @@ export const createStatusHandler = (deps: StatusDeps) =>
           if (!query.ok) throw badRequest('The query string is not valid.', query.errors);
           try {
             const page = await deps.store.listBySubscription(path.value.provider, path.value.subscriptionRef, query.value);
-            return jsonResponse(200, { items: page.items.map(toResource), nextCursor: page.nextCursor ?? null });
+            return jsonResponse(200, { items: page.items.map((r) => toResource(r)), nextCursor: page.nextCursor ?? null });
           } catch (error) {
             if (error instanceof InvalidCursorError) throw badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: error.message }]);
             throw error;
@@ -61,10 +101,16 @@ export const createStatusHandler = (deps: StatusDeps) =>
           throw notFound(`No read route ${event.routeKey}.`);
       }
     });
+};
 
-export const loadStatusDeps = async (env: Env, clients: { dynamo: DynamoDBClient; secrets?: SecretsManagerClient }, logger: Logger): Promise<StatusDeps> => ({
-  store: new RenewalRecords(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
-  events: new EventLog(clients.dynamo, requireEnv(env, 'TABLE_NAME')),
-  checkReadToken: await loadReadTokenCheck(createSecretReader(env, clients)),
-  logger,
-});
+export const loadStatusDeps = async (env: Env, clients: { dynamo: DynamoDBClient; secrets?: SecretsManagerClient }, logger: Logger): Promise<StatusDeps> => {
+  const tableName = requireEnv(env, 'TABLE_NAME');
+  return {
+    store: new RenewalRecords(clients.dynamo, tableName),
+    events: new EventLog(clients.dynamo, tableName),
+    inbox: new InboxReader(clients.dynamo, tableName),
+    states: new ProviderStates(clients.dynamo, tableName, optionalInt(env, 'AUTH_FAILURE_PAUSE_SECONDS', 600, 1) * 1000),
+    checkToken: await loadBearerCheck(createSecretReader(env, clients)),
+    logger,
+  };
+};

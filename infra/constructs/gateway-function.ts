@@ -170,6 +170,31 @@ export class GatewayFunction extends Construct {
   }
 
   /**
+   * Lets the function look at and redrive a provider's dead letters: env `<dlqUrlEnv>`,
+   * `<dlqArnEnv>`; queue depths of both queues (GetQueueAttributes); on the DLQ, receiving and
+   * making messages visible again (looking without consuming), and message move tasks, which also
+   * need ReceiveMessage, DeleteMessage and GetQueueAttributes on the source (SendMessage on the
+   * work queue comes with `sendTo`). No other function may move messages.
+   */
+  operateDeadLetters(queue: ProviderQueue): void {
+    this.fn.addEnvironment(queue.description.dlqUrlEnv, queue.deadLetterQueue.queueUrl);
+    this.fn.addEnvironment(queue.description.dlqArnEnv, queue.deadLetterQueue.queueArn);
+    // The move task's destination: the provider's work queue (SendMessage on it comes with sendTo).
+    this.fn.addEnvironment(queue.description.arnEnv, queue.queue.queueArn);
+    queue.queue.grant(this.fn, 'sqs:GetQueueAttributes');
+    queue.deadLetterQueue.grant(
+      this.fn,
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:StartMessageMoveTask',
+      'sqs:ListMessageMoveTasks',
+      'sqs:CancelMessageMoveTask',
+    );
+  }
+
+  /**
    * Lets the function read a secret configuration value: env `<NAME>_SECRET_ARN` plus
    * `secretsmanager:GetSecretValue` on that secret only. The value itself stays out of the
    * environment and the template; the handler fetches it at cold start.

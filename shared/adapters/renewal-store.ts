@@ -13,6 +13,8 @@
  *   gsi1sk = <createdAt>#<id>                   (bySubscription index, cursor-paginated)
  *   gsi3pk = SWEEP#<provider>#<n>,              renewals not finished yet, by the time they should have
  *   gsi3sk = <since>#<id>                       moved by (sweep index, sparse: removed when terminal)
+ *   gsi4pk = INBOX#<status>,                    the operators' inbox: renewals waiting, working or ended
+ *   gsi4sk = <provider>#<createdAt>#<id>        badly, oldest first (inbox index, sparse: shared/domain/inbox.ts)
  *
  * Nothing deletes a renewal. Costs per renewal: intake 1 write (create; +1 only when its send fails); consumer 2 writes on the success path (claim,
  * complete); with a period, the claim is a two-item transaction preceded by one consistent read.
@@ -36,14 +38,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isTerminal, type Attempt, type RenewalRecord, type RenewalStatus } from '../domain/renewal';
 import type { Provider } from '../system';
+import { INBOX_INDEX, inboxPk, inboxSk, inboxUpdate, type InboxStatus } from '../domain/inbox';
 
-const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
+export const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
 
 /** What the status API shows on a renewal whose message could not be sent yet. */
 export const SEND_FAILED_REASON = 'stored but not yet queued: sending it to the queue failed; a repeat of the request with the same idempotency key queues it';
 const subscriptionKey = (provider: Provider, subscription: string) => `SUB#${provider}#${subscription}`;
 
-const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi3pk', 'gsi3sk'] as const;
+const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk'] as const;
 
 /** Shards of the sweep index per provider: spreads the writes of a burst over partitions. */
 export const SWEEP_SHARDS = 4;
@@ -59,7 +62,7 @@ export const sweepSk = (since: string, id: string): string => `${since}#${id}`;
 const CLAIMABLE =
   'attribute_exists(pk) AND ((#s IN (:queued, :retry) AND (attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now)) OR (#s = :inprog AND leaseExpiresAt < :nowMs))';
 
-const toRecord = (item: Record<string, unknown>): RenewalRecord => {
+export const toRecord = (item: Record<string, unknown>): RenewalRecord => {
   const copy: Record<string, unknown> = { ...item };
   for (const k of INTERNAL_ATTRIBUTES) delete copy[k];
   return copy as unknown as RenewalRecord;
@@ -81,7 +84,7 @@ export type ClaimResult =
 /** Whether a message copy may go on waiting for its renewal (`advanceHop`); if not, the record as it is. */
 export type HopResult = { readonly advanced: true } | { readonly advanced: false; readonly current: RenewalRecord | undefined };
 
-const periodKey = (provider: Provider, period: string) => ({ pk: `PERIOD#${provider}#${period}`, sk: 'PERIOD' });
+export const periodKey = (provider: Provider, period: string) => ({ pk: `PERIOD#${provider}#${period}`, sk: 'PERIOD' });
 
 export interface Completion {
   readonly status: RenewalStatus;
@@ -94,6 +97,14 @@ export interface Completion {
 export interface Page<T> {
   readonly items: readonly T[];
   readonly nextCursor?: string;
+}
+
+/** Which part of the inbox to read: one or several statuses, one or several providers. */
+export interface InboxFilter {
+  readonly statuses: readonly InboxStatus[];
+  readonly providers: readonly Provider[];
+  /** Only renewals created strictly before this instant (ISO, as `toISOString` writes it). */
+  readonly createdBefore?: string;
 }
 
 /**
@@ -124,6 +135,9 @@ export class RenewalRecords {
             ...(isTerminal(record.status)
               ? {}
               : { gsi3pk: sweepPk(record.provider, record.id), gsi3sk: sweepSk(record.notBefore && record.notBefore > record.createdAt ? record.notBefore : record.createdAt, record.id) }),
+            // The inbox (shared/domain/inbox.ts): in it while queued; its sort key never changes.
+            gsi4pk: inboxPk('queued'),
+            gsi4sk: inboxSk(record.provider, record.createdAt, record.id),
             ...record,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -235,6 +249,164 @@ export class RenewalRecords {
 }
 
 /**
+ * Reads the operators' inbox (shared/domain/inbox.ts), oldest first across the statuses and
+ * providers asked for. Each (status, provider) pair is one key range of the index; a page reads at
+ * most `limit` keys from each range, merges them by creation time, keeps the first `limit`, and
+ * reads those renewals with consistent BatchGetItems (the index holds keys only and lags the
+ * table). A renewal whose status moved on since the index was read is left out of the page. The
+ * cursor holds each range's position, so the next page goes on where each range stopped.
+ */
+export class InboxReader {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client);
+  }
+
+  async page(filter: InboxFilter, options: { limit: number; cursor?: string }): Promise<Page<RenewalRecord>> {
+    const ranges = inboxRanges(filter);
+    const positions = options.cursor ? decodeInboxCursor(options.cursor, filter, ranges) : new Map<string, string | true>();
+    type Candidate = { readonly range: InboxRange; readonly sk: string; readonly id: string; readonly createdAt: string };
+    const found: Candidate[] = [];
+    const more = new Map<string, boolean>();
+    await Promise.all(
+      ranges.map(async (range) => {
+        const at = positions.get(range.key);
+        if (at === true) return;
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INBOX_INDEX,
+            KeyConditionExpression: filter.createdBefore ? 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi' : 'gsi4pk = :pk AND begins_with(gsi4sk, :lo)',
+            ExpressionAttributeValues: {
+              ':pk': inboxPk(range.status),
+              ':lo': `${range.provider}#`,
+              ...(filter.createdBefore ? { ':hi': `${range.provider}#${filter.createdBefore}` } : {}),
+            },
+            Limit: options.limit,
+            ...(at ? { ExclusiveStartKey: { pk: `RENEWAL#${idOfSk(at)}`, sk: 'RENEWAL', gsi4pk: inboxPk(range.status), gsi4sk: at } } : {}),
+          }),
+        );
+        more.set(range.key, out.LastEvaluatedKey !== undefined);
+        for (const item of out.Items ?? []) {
+          const sk = String(item.gsi4sk);
+          const parsed = parseInboxSk(sk);
+          if (parsed) found.push({ range, sk, id: parsed.id, createdAt: parsed.createdAt });
+        }
+      }),
+    );
+    found.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const taken = found.slice(0, options.limit);
+    const next = new Map(positions);
+    for (const range of ranges) {
+      if (next.get(range.key) === true) continue;
+      const mine = found.filter((c) => c.range.key === range.key);
+      const takenMine = taken.filter((c) => c.range.key === range.key);
+      const last = takenMine.at(-1);
+      if (last) next.set(range.key, last.sk);
+      if (takenMine.length === mine.length && !more.get(range.key)) next.set(range.key, true);
+    }
+    const items = await this.current(taken.map((c) => ({ id: c.id, inboxPk: inboxPk(c.range.status) })));
+    const done = ranges.every((r) => next.get(r.key) === true);
+    return { items, ...(done ? {} : { nextCursor: encodeInboxCursor(filter, next) }) };
+  }
+
+  /** How many renewals the filter matches now, from the index (keys only: half a read unit per 8 KB of keys). */
+  async count(filter: InboxFilter): Promise<number> {
+    let total = 0;
+    for (const range of inboxRanges(filter)) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INBOX_INDEX,
+            Select: 'COUNT',
+            KeyConditionExpression: filter.createdBefore ? 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi' : 'gsi4pk = :pk AND begins_with(gsi4sk, :lo)',
+            ExpressionAttributeValues: {
+              ':pk': inboxPk(range.status),
+              ':lo': `${range.provider}#`,
+              ...(filter.createdBefore ? { ':hi': `${range.provider}#${filter.createdBefore}` } : {}),
+            },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        total += out.Count ?? 0;
+        start = out.LastEvaluatedKey;
+      } while (start);
+    }
+    return total;
+  }
+
+  /** The renewals as they are now, in this order, without those no longer in that part of the inbox. */
+  private async current(wanted: ReadonlyArray<{ id: string; inboxPk: string }>): Promise<RenewalRecord[]> {
+    const byId = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < wanted.length; i += 100) {
+      let keys: Record<string, unknown>[] = wanted.slice(i, i + 100).map((w) => renewalKey(w.id));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** round)));
+        if (round >= 8) throw new Error('inbox: DynamoDB left keys unprocessed after 8 rounds');
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[this.tableName] ?? []) byId.set(String(item.pk).slice('RENEWAL#'.length), item);
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return wanted.flatMap((w) => {
+      const item = byId.get(w.id);
+      return item && item.gsi4pk === w.inboxPk ? [toRecord(item)] : [];
+    });
+  }
+}
+
+interface InboxRange {
+  readonly key: string;
+  readonly status: InboxStatus;
+  readonly provider: Provider;
+}
+
+const inboxRanges = (filter: InboxFilter): InboxRange[] =>
+  filter.statuses.flatMap((status) => filter.providers.map((provider) => ({ key: `${status}:${provider}`, status, provider })));
+
+const INBOX_SK = /^([a-z0-9]+)#(\d{4}-\d{2}-\d{2}T[\d:.]+Z)#(rnw_[a-z2-7]{26})$/;
+const parseInboxSk = (sk: string): { provider: string; createdAt: string; id: string } | undefined => {
+  const m = INBOX_SK.exec(sk);
+  return m?.[1] && m[2] && m[3] ? { provider: m[1], createdAt: m[2], id: m[3] } : undefined;
+};
+const idOfSk = (sk: string): string => parseInboxSk(sk)?.id ?? '';
+
+/** What a cursor is bound to: the same filter (another filter's cursor would skip or repeat renewals). */
+const filterKey = (filter: InboxFilter): string => JSON.stringify([filter.statuses, filter.providers, filter.createdBefore ?? null]);
+
+const encodeInboxCursor = (filter: InboxFilter, positions: ReadonlyMap<string, string | true>): string =>
+  Buffer.from(JSON.stringify({ v: 1, f: filterKey(filter), p: Object.fromEntries(positions) })).toString('base64url');
+
+const decodeInboxCursor = (cursor: string, filter: InboxFilter, ranges: readonly InboxRange[]): Map<string, string | true> => {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object' && 'v' in parsed && parsed.v === 1 && 'f' in parsed && parsed.f === filterKey(filter) && 'p' in parsed) {
+      const p = parsed.p;
+      if (p && typeof p === 'object' && !Array.isArray(p)) {
+        const out = new Map<string, string | true>();
+        for (const [key, value] of Object.entries(p as Record<string, unknown>)) {
+          const range = ranges.find((r) => r.key === key);
+          if (!range) throw new InvalidCursorError();
+          if (value === true) out.set(key, true);
+          else if (typeof value === 'string' && parseInboxSk(value)?.provider === range.provider) out.set(key, value);
+          else throw new InvalidCursorError();
+        }
+        return out;
+      }
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+};
+
+/**
  * The renewal records with what a consumer does to them (docs/architecture.md#conditional-writes):
  * claim one for an attempt, give the claim back, complete it, hold and release a period.
  */
@@ -257,7 +429,7 @@ export class RenewalStore extends RenewalRecords {
       TableName: this.tableName,
       Key: renewalKey(id),
       // claimedSince stays from the first claim whose outcome is not recorded yet (holders that died).
-      UpdateExpression: `SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now, claimedSince = if_not_exists(claimedSince, :now)${hop ? ', hop = :hop' : ''} REMOVE nextAttemptAt`,
+      UpdateExpression: `SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now, claimedSince = if_not_exists(claimedSince, :now), gsi4pk = :inboxInProgress${hop ? ', hop = :hop' : ''} REMOVE nextAttemptAt`,
       ConditionExpression: CLAIMABLE,
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: {
@@ -268,6 +440,7 @@ export class RenewalStore extends RenewalRecords {
         ':exp': now.getTime() + leaseMs,
         ':now': now.toISOString(),
         ':nowMs': now.getTime(),
+        ':inboxInProgress': inboxPk('in_progress'),
         ...(hop ? { ':hop': hop } : {}),
       },
     };
@@ -356,7 +529,7 @@ export class RenewalStore extends RenewalRecords {
           TableName: this.tableName,
           Key: renewalKey(id),
           UpdateExpression: 'SET hop = :self',
-          ConditionExpression: `attribute_exists(pk) AND NOT (#s IN (:succeeded, :accepted, :failed, :needs)) AND (hop = :self OR ${from === undefined ? 'attribute_not_exists(hop)' : 'hop = :from'})`,
+          ConditionExpression: `attribute_exists(pk) AND NOT (#s IN (:succeeded, :accepted, :failed, :needs, :cancelled)) AND (hop = :self OR ${from === undefined ? 'attribute_not_exists(hop)' : 'hop = :from'})`,
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {
             ':self': self,
@@ -364,6 +537,7 @@ export class RenewalStore extends RenewalRecords {
             ':accepted': 'accepted',
             ':failed': 'failed',
             ':needs': 'needs_attention',
+            ':cancelled': 'cancelled',
             ...(from === undefined ? {} : { ':from': from }),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -386,10 +560,11 @@ export class RenewalStore extends RenewalRecords {
         new UpdateCommand({
           TableName: this.tableName,
           Key: renewalKey(id),
-          UpdateExpression: 'SET #s = :status, attempts = list_append(attempts, :attempts), updatedAt = :now REMOVE leaseOwner, leaseExpiresAt, claimedSince',
+          UpdateExpression:
+            'SET #s = :status, attempts = list_append(attempts, :attempts), updatedAt = :now, gsi4pk = :inboxPk REMOVE leaseOwner, leaseExpiresAt, claimedSince',
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':status': status, ':attempts': attempts, ':now': now.toISOString(), ':owner': owner },
+          ExpressionAttributeValues: { ':status': status, ':attempts': attempts, ':now': now.toISOString(), ':owner': owner, ':inboxPk': inboxPk(status) },
         }),
       );
     } catch (error) {
@@ -419,15 +594,26 @@ export class RenewalStore extends RenewalRecords {
    * Only from a waiting status: a renewal being worked on is left to its worker.
    */
   async completeWithoutCall(id: string, now: Date, status: RenewalStatus, reason: string, duplicateOf: string): Promise<boolean> {
+    const inbox = inboxUpdate(status);
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: renewalKey(id),
-          UpdateExpression: `SET #s = :status, statusReason = :reason, duplicateOf = :dup, updatedAt = :now REMOVE nextAttemptAt${isTerminal(status) ? ', gsi3pk, gsi3sk' : ''}`,
+          UpdateExpression: `SET #s = :status, statusReason = :reason, duplicateOf = :dup, updatedAt = :now${inbox.set ? `, ${inbox.set}` : ''} REMOVE nextAttemptAt${
+            isTerminal(status) ? ', gsi3pk, gsi3sk' : ''
+          }${inbox.remove ? `, ${inbox.remove}` : ''}`,
           ConditionExpression: '#s IN (:queued, :retry)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':status': status, ':reason': reason, ':dup': duplicateOf, ':now': now.toISOString(), ':queued': 'queued', ':retry': 'retry_scheduled' },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ':reason': reason,
+            ':dup': duplicateOf,
+            ':now': now.toISOString(),
+            ':queued': 'queued',
+            ':retry': 'retry_scheduled',
+            ...inbox.values,
+          },
         }),
       );
       return true;
@@ -443,6 +629,7 @@ export class RenewalStore extends RenewalRecords {
    */
   async complete(id: string, owner: string, now: Date, completion: Completion): Promise<{ fenced: boolean }> {
     const attempts = completion.attempts;
+    const inbox = inboxUpdate(completion.status);
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -451,7 +638,9 @@ export class RenewalStore extends RenewalRecords {
           // Terminal: out of the sweep index; a retry: swept only once well past its time.
           UpdateExpression: `SET #s = :status, statusReason = :reason, attempts = list_append(attempts, :attempts), updatedAt = :now${
             completion.nextAttemptAt ? ', nextAttemptAt = :next, gsi3sk = :sweepSk' : ''
-          } REMOVE leaseOwner, leaseExpiresAt, claimedSince${isTerminal(completion.status) ? ', gsi3pk, gsi3sk' : ''}`,
+          }${inbox.set ? `, ${inbox.set}` : ''} REMOVE leaseOwner, leaseExpiresAt, claimedSince${isTerminal(completion.status) ? ', gsi3pk, gsi3sk' : ''}${
+            inbox.remove ? `, ${inbox.remove}` : ''
+          }`,
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {
@@ -461,6 +650,7 @@ export class RenewalStore extends RenewalRecords {
             ':now': now.toISOString(),
             ':owner': owner,
             ...(completion.nextAttemptAt ? { ':next': completion.nextAttemptAt, ':sweepSk': sweepSk(completion.nextAttemptAt, id) } : {}),
+            ...inbox.values,
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

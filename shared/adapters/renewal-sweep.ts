@@ -7,6 +7,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RenewalRecord } from '../domain/renewal';
 import type { Provider } from '../system';
 import { RenewalRecords, SWEEP_SHARDS, sweepSk } from './renewal-store';
+import { inboxPk } from '../domain/inbox';
 
 export const SWEEP_INDEX = 'sweep';
 
@@ -44,8 +45,10 @@ export class RenewalSweep extends RenewalRecords {
 
   /** A renewal the sweeper cannot queue again (its message carried a secret the record does not keep): a person decides. */
   async needsAttention(r: RenewalRecord, now: Date, reason: string): Promise<boolean> {
-    return this.fenced(r, 'SET #s = :na, statusReason = :reason, updatedAt = :now REMOVE gsi3pk, gsi3sk, nextAttemptAt, leaseOwner, leaseExpiresAt', {
+    // Out of the sweep index (terminal), into the operators' inbox as needs_attention (gsi4pk).
+    return this.fenced(r, 'SET #s = :na, statusReason = :reason, updatedAt = :now, gsi4pk = :inboxPk REMOVE gsi3pk, gsi3sk, nextAttemptAt, leaseOwner, leaseExpiresAt', {
       ':na': 'needs_attention',
+      ':inboxPk': inboxPk('needs_attention'),
       ':reason': reason,
       ':now': now.toISOString(),
     });

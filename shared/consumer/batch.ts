@@ -12,6 +12,7 @@ import type { ProviderConfig, ProviderModule } from '../providers/types';
 import { addLambdaContext } from '../logger';
 import { dueAtMs, processRenewal, sendOn, type ConsumerDeps, type ProviderAnswer } from './engine';
 import { credentialFingerprint } from '../adapters/provider-pause';
+import type { HealthRecorder } from '../adapters/provider-health';
 
 export class PoisonMessageError extends Error {
   constructor(messageId: string, detail: string) {
@@ -28,6 +29,8 @@ export interface ConsumerConfig extends Omit<ConsumerDeps, 'provider'> {
   readonly maxSlotWaitMs: number;
   /** The provider configuration with its secrets' current values, read at every batch; `config` when absent. */
   readonly currentConfig?: () => Promise<ProviderConfig>;
+  /** Records the provider's last success and failure for operators (throttled; provider-health.ts). */
+  readonly health?: HealthRecorder;
 }
 
 /** A consumer's configuration with its provider's code, as each batch runs with it. */
@@ -149,10 +152,16 @@ export const createBatchHandler = (coldStartDeps: ConsumerConfig, loadProvider: 
       const slot = slots.get(record.messageId);
       if (slot && 'wait' in slot) return wait(message, Math.max(1, Math.ceil(slot.wait / 1000)));
       // The lease owner is this invocation and message: unique per attempt, visible in the record.
-      await processRenewal(message, `${context.awsRequestId}/${record.messageId}`, deps, slot, (a) => {
+      const result = await processRenewal(message, `${context.awsRequestId}/${record.messageId}`, deps, slot, (a) => {
         refused ||= a.paused;
         onAnswer?.(a);
       });
+      if (result.kind === 'completed' && deps.health) {
+        // For operators only: a failure to record it never fails the renewal's message.
+        await deps.health.record(result.status, new Date()).catch((error: unknown) =>
+          deps.logger.warn('could not record the provider’s last outcome', { error: error instanceof Error ? error.name : 'unknown' }),
+        );
+      }
     };
 
     if (canary) {

@@ -18,6 +18,7 @@ import type { ProviderConfig } from '../providers/types';
 import type { ConsumerConfig } from './batch';
 import { DynamoRateLimiter, parseRateLimit } from '../adapters/rate-limiter';
 import { DynamoProviderPause } from '../adapters/provider-pause';
+import { DynamoHealthRecorder } from '../adapters/provider-health';
 
 export const loadConsumerDeps = async (
   provider: EnabledProvider,
@@ -56,6 +57,7 @@ export const loadConsumerDeps = async (
   return {
     currentConfig,
     store: new RenewalStore(clients.dynamo, tableName),
+    health: new DynamoHealthRecorder(clients.dynamo, tableName, provider),
     ...(rate ? { limiter: new DynamoRateLimiter(clients.dynamo, tableName, provider, rate) } : {}),
     ...(names.pauseOnAuthStatuses.length > 0
       ? {

@@ -25,7 +25,7 @@
  * multiply (`sendOn`, docs/architecture.md#one-copy-per-renewal).
  */
 import type { Logger } from '../logger';
-import { isTerminal, newCopyId, type Attempt, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
+import { attemptsSettledByOperator, isTerminal, newCopyId, type Attempt, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
 import { decide, withinDeadline, type Decision, type RetryPolicy } from '../domain/retry';
 import { sanitizeText, maskEmail } from '../domain/sanitize';
 import { SECRET_PARAMS } from '../domain/canonical';
@@ -242,8 +242,9 @@ export const processRenewal = async (
   }
   // The last calls may have taken effect: cut off (a holder died) or answered ambiguously, and no
   // read since has settled them. All of them, not only the last: a holder that died after a read
-  // showed an earlier ambiguous call renewed leaves an interrupted attempt after that call.
-  const unknown = outcomeUnknown([...previous.attempts, ...earlier], deps);
+  // showed an earlier ambiguous call renewed leaves an interrupted attempt after that call. Those an
+  // operator settled (a retry after finding the provider did not renew) are left out.
+  const unknown = outcomeUnknown([...previous.attempts.slice(attemptsSettledByOperator(previous)), ...earlier], deps);
 
   if (unknown && !deps.provider.idempotentCall) {
     const confirmation = await confirm(message, unknown.since, deps, onAnswer);

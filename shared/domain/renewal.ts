@@ -6,10 +6,11 @@ import { createHash } from 'node:crypto';
 import { withoutSecrets, type CanonicalRequest } from './canonical';
 import type { ErrorClass } from '../providers/types';
 
-export const STATUSES = ['queued', 'in_progress', 'retry_scheduled', 'succeeded', 'accepted', 'failed', 'needs_attention'] as const;
+export const STATUSES = ['queued', 'in_progress', 'retry_scheduled', 'succeeded', 'accepted', 'failed', 'needs_attention', 'cancelled'] as const;
 export type RenewalStatus = (typeof STATUSES)[number];
 
-export const TERMINAL_STATUSES = ['succeeded', 'accepted', 'failed', 'needs_attention'] as const satisfies readonly RenewalStatus[];
+/** `cancelled`: an operator stopped it (POST /v1/renewals/{id}/cancel); nothing calls the provider for it again. */
+export const TERMINAL_STATUSES = ['succeeded', 'accepted', 'failed', 'needs_attention', 'cancelled'] as const satisfies readonly RenewalStatus[];
 export const isTerminal = (s: RenewalStatus): boolean => (TERMINAL_STATUSES as readonly RenewalStatus[]).includes(s);
 
 export interface Attempt {
@@ -23,6 +24,25 @@ export interface Attempt {
   readonly retryAfterSeconds?: number;
   /** What the provider's read API said about an outcome that was not known (PressOne List User). */
   readonly confirmation?: 'renewed' | 'not-renewed' | 'unknown';
+}
+
+/** What an operator did to a renewal, by whom, when and why (docs/architecture.md#operator-actions). */
+export interface HistoryEntry {
+  readonly action: 'retry' | 'resolve' | 'cancel';
+  /** The operator token's name (`RENEWALS_OPERATOR_TOKENS` holds `name=token` pairs); never the token. */
+  readonly by: string;
+  readonly at: string;
+  readonly note: string;
+  readonly fromStatus: RenewalStatus;
+  readonly toStatus: RenewalStatus;
+  /** resolve: what the operator settled at the provider. */
+  readonly outcome?: 'succeeded' | 'failed';
+  /** retry: what the operator found at the provider when the last outcome was unknown. */
+  readonly providerState?: 'not_renewed';
+  /** How many attempts the renewal had when the action was taken. */
+  readonly attemptCount: number;
+  /** Set when the action was one of a bulk retry (POST /v1/renewals/retry). */
+  readonly bulk?: true;
 }
 
 export interface RenewalRecord {
@@ -56,6 +76,8 @@ export interface RenewalRecord {
    * that died may have called the provider at any time since; later claims keep it.
    */
   readonly claimedSince?: string;
+  /** Operator actions, oldest first (absent until the first one). */
+  readonly history?: readonly HistoryEntry[];
   /**
    * The message copy that carries this renewal now: set by each claim and each wait
    * (docs/architecture.md#one-copy-per-renewal). A copy that neither is it nor continues it is a
@@ -64,6 +86,24 @@ export interface RenewalRecord {
   readonly hop?: string;
   /** Times the sweeper queued it again because it had stopped moving (docs/architecture.md#nothing-accepted-is-lost). */
   readonly sweeps?: number;
+}
+
+/**
+ * How many of the renewal's attempts an operator settled: when they retried it saying the provider
+ * did not renew it (`providerState: "not_renewed"`), the attempts it had then, whose outcome was
+ * unknown, are settled, and the consumer calls again instead of stopping at needs_attention.
+ */
+export const attemptsSettledByOperator = (record: Pick<RenewalRecord, 'history'>): number => {
+  const entry = [...(record.history ?? [])].reverse().find((h) => h.action === 'retry' && h.providerState === 'not_renewed');
+  return entry?.attemptCount ?? 0;
+};
+
+/** Why a renewal that is due has not been called yet: its provider is paused, or at its rate limit. */
+export interface WaitingFor {
+  readonly reason: 'provider_paused' | 'rate_limit';
+  /** When it may go ahead (ISO). */
+  readonly until: string;
+  readonly detail?: string;
 }
 
 /**
@@ -173,7 +213,7 @@ export const queuedMessageFor = (record: RenewalRecord, request: CanonicalReques
 });
 
 /** What the status API returns: the record without internals (lease, hash). */
-export const toResource = (r: RenewalRecord) => ({
+export const toResource = (r: RenewalRecord, waitingFor?: WaitingFor) => ({
   id: r.id,
   provider: r.provider,
   operation: r.operation,
@@ -191,4 +231,6 @@ export const toResource = (r: RenewalRecord) => ({
   attemptCount: r.attempts.length,
   attempts: r.attempts,
   outcome: r.attempts.length > 0 && isTerminal(r.status) ? r.attempts[r.attempts.length - 1] : null,
+  history: r.history ?? [],
+  ...(waitingFor ? { waitingFor } : {}),
 });

@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ConfigError, fromSecret, splitList, type SecretReader } from '../config';
-import { serviceUnavailable, unauthorized } from './problem';
+import { forbidden, serviceUnavailable, unauthorized } from './problem';
 
 export interface SignatureHeaders {
   readonly id?: string | undefined;
@@ -116,4 +116,82 @@ export const createReadTokenCheck = (tokens: readonly string[]): ((authorization
     for (const d of digests) ok = timingSafeEqual(d, presented) || ok;
     if (!ok) throw unauthorized('The read token is not valid.', 'Bearer');
   };
+};
+
+/** Who presented a valid bearer token: a reader, or an operator by the name their token carries. */
+export type Caller = { readonly role: 'read' } | { readonly role: 'operator'; readonly name: string };
+
+/**
+ * Checks `Authorization: Bearer <token>` against the read tokens and the operator tokens: no or an
+ * unknown token → 401; a read token where an operator is needed → 403. Operator tokens also read.
+ */
+export type BearerCheck = (authorization: string | undefined, need: 'read' | 'operator') => Promise<Caller>;
+
+/** A name in `RENEWALS_OPERATOR_TOKENS`: what history entries record as `by`. */
+const OPERATOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/** Operator tokens act on renewals: at least 16 characters (generated ones have 48). */
+const MIN_OPERATOR_TOKEN_LENGTH = 16;
+
+export interface OperatorToken {
+  readonly name: string;
+  readonly token: string;
+}
+
+/**
+ * `RENEWALS_OPERATOR_TOKENS`: space-separated `name=token` pairs (a name may appear twice during a
+ * rotation; a bare token, as the CDK stack generates, is named `operator`). Errors name the entry
+ * by position, never by its value.
+ */
+export const parseOperatorTokens = (value: string): OperatorToken[] => {
+  const entries = splitList(value);
+  if (entries.length === 0) throw new ConfigError('RENEWALS_OPERATOR_TOKENS holds no name=token pair');
+  return entries.map((entry, i) => {
+    const eq = entry.indexOf('=');
+    // A bare token (what the stack generates) acts as `operator`.
+    const name = eq < 0 ? 'operator' : entry.slice(0, eq);
+    const token = eq < 0 ? entry : entry.slice(eq + 1);
+    if (!OPERATOR_NAME.test(name)) throw new ConfigError(`RENEWALS_OPERATOR_TOKENS entry ${i + 1} is not name=token with a name of letters, digits, . _ @ -`);
+    if (token.length < MIN_OPERATOR_TOKEN_LENGTH) throw new ConfigError(`RENEWALS_OPERATOR_TOKENS entry ${i + 1} (${name}): the token must be at least ${MIN_OPERATOR_TOKEN_LENGTH} characters`);
+    return { name, token };
+  });
+};
+
+/** Builds the check from the current tokens of both kinds. */
+export const createBearerCheck = (readTokens: readonly string[], operatorTokens: readonly OperatorToken[]) => {
+  if (readTokens.length === 0) throw new ConfigError('RENEWALS_READ_TOKENS holds no token');
+  const readers = readTokens.map(digest);
+  const operators = operatorTokens.map((o) => ({ name: o.name, digest: digest(o.token) }));
+  return (authorization: string | undefined, need: 'read' | 'operator'): Caller => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    const kind = need === 'operator' ? 'operator token' : 'read or operator token';
+    if (!match?.[1]) throw unauthorized(`Send Authorization: Bearer <${kind}>.`, 'Bearer');
+    const presented = digest(match[1]);
+    // Every token of both kinds is compared, so timing tells neither which one nor which kind matched.
+    let reader = false;
+    let operator: string | undefined;
+    for (const d of readers) reader = timingSafeEqual(d, presented) || reader;
+    for (const o of operators) if (timingSafeEqual(o.digest, presented)) operator ??= o.name;
+    if (operator !== undefined) return { role: 'operator', name: operator };
+    if (!reader) throw unauthorized('The token is not valid.', 'Bearer');
+    if (need === 'operator') throw forbidden('A read token cannot act on renewals or providers; send an operator token (RENEWALS_OPERATOR_TOKENS).');
+    return { role: 'read' };
+  };
+};
+
+/**
+ * Checks against the current `RENEWALS_READ_TOKENS` and `RENEWALS_OPERATOR_TOKENS` (both read here
+ * first, so a missing or malformed one fails the cold start naming it; then per request, from the
+ * reader's cache, so a rotation or revocation takes effect without a cold start).
+ */
+export const loadBearerCheck = async (read: SecretReader): Promise<BearerCheck> => {
+  const readTokens = fromSecret(read, 'RENEWALS_READ_TOKENS', splitList);
+  const operatorTokens = fromSecret(read, 'RENEWALS_OPERATOR_TOKENS', parseOperatorTokens);
+  let last: { readonly r: readonly string[]; readonly o: readonly OperatorToken[]; readonly check: ReturnType<typeof createBearerCheck> } | undefined;
+  const build = async () => {
+    const [r, o] = await Promise.all([readTokens(), operatorTokens()]);
+    if (last?.r !== r || last.o !== o) last = { r, o, check: createBearerCheck(r, o) };
+    return last.check;
+  };
+  await build();
+  return async (authorization, need) => (await current(build, 'bearer tokens'))(authorization, need);
 };

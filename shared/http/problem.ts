@@ -71,6 +71,12 @@ export const unprocessable = (errors: readonly FieldError[]): HttpError =>
 export const unauthorized = (detail: string, scheme?: 'Bearer'): HttpError =>
   new HttpError(401, 'unauthorized', 'Unauthorized', detail, scheme ? { headers: { 'www-authenticate': 'Bearer' } } : {});
 
+export const forbidden = (detail: string): HttpError => new HttpError(403, 'forbidden', 'Forbidden', detail);
+
+/** An operator action that does not apply to the renewal as it is (its status, an unknown outcome…). */
+export const actionConflict = (detail: string, errors?: readonly FieldError[]): HttpError =>
+  new HttpError(409, 'action-not-applicable', 'Action does not apply', detail, errors ? { errors } : {});
+
 export const notFound = (detail: string): HttpError => new HttpError(404, 'not-found', 'Not found', detail);
 
 export const conflict = (detail: string): HttpError =>

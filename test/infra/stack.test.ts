@@ -164,6 +164,25 @@ describe('sweep index (renewals not finished)', () => {
   });
 });
 
+describe('inbox index (what operators look at)', () => {
+  it('is a sparse GSI on gsi4pk/gsi4sk, projecting keys only', () => {
+    const table = props(resource(g.json, tableId(), 'AWS::DynamoDB::Table'));
+    expect(table.GlobalSecondaryIndexes).toContainEqual({
+      IndexName: 'inbox',
+      KeySchema: [
+        { AttributeName: 'gsi4pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi4sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    });
+  });
+
+  it('shares no key attribute with another index (the sweep index keeps gsi3pk/gsi3sk)', () => {
+    const attributes = system.table.indexes.flatMap((i) => [i.partitionKey, i.sortKey]);
+    expect(new Set(attributes).size).toBe(attributes.length);
+  });
+});
+
 describe('due index (scheduled renewals)', () => {
   it('is the sparse GSI the scheduler queries: gsi2pk/gsi2sk strings, projecting keys only', () => {
     expect(system.scheduler.dueIndex).toBe('due');
@@ -346,8 +365,8 @@ describe('environment and grants (wired together)', () => {
     );
   });
 
-  it('status: read tokens and table read only; no queues', () => {
-    expect(secretEnvs('status')).toEqual(['RENEWALS_READ_TOKENS_SECRET_ARN']);
+  it('status: read and operator tokens, table read only; no queues', () => {
+    expect(secretEnvs('status').sort()).toEqual(['RENEWALS_OPERATOR_TOKENS_SECRET_ARN', 'RENEWALS_READ_TOKENS_SECRET_ARN']);
     expect(actionsOn('status', secretRef('status', 'RENEWALS_READ_TOKENS_SECRET_ARN'))).toContain('secretsmanager:GetSecretValue');
     const tableActions = actionsOn('status', getAtt(tableId(), 'Arn'));
     expect(tableActions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
@@ -360,8 +379,8 @@ describe('environment and grants (wired together)', () => {
 
   const TABLE_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
-  it('schedules: webhook secrets and read tokens, table read/write; no queues', () => {
-    expect(secretEnvs('schedules').sort()).toEqual(['RENEWALS_READ_TOKENS_SECRET_ARN', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN']);
+  it('schedules: webhook secrets, read and operator tokens, table read/write; no queues', () => {
+    expect(secretEnvs('schedules').sort()).toEqual(['RENEWALS_OPERATOR_TOKENS_SECRET_ARN', 'RENEWALS_READ_TOKENS_SECRET_ARN', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN']);
     for (const env of secretEnvs('schedules')) {
       expect(actionsOn('schedules', secretRef('schedules', env)), env).toContain('secretsmanager:GetSecretValue');
     }
@@ -373,6 +392,34 @@ describe('environment and grants (wired together)', () => {
     );
     expect(allActions('schedules').filter((a) => a.startsWith('sqs:'))).toEqual([]);
     expect(Object.keys(envOf('schedules')).filter((k) => k.endsWith('_QUEUE_URL'))).toEqual([]);
+  });
+
+  it('operator: the only function that may move messages; both token secrets, table read/write, every queue', () => {
+    expect(secretEnvs('operator').sort()).toEqual(['RENEWALS_OPERATOR_TOKENS_SECRET_ARN', 'RENEWALS_READ_TOKENS_SECRET_ARN']);
+    expect(envOf('operator').RENEWALS_OPERATOR_TOKENS_SECRET_ARN).toEqual(envOf('status').RENEWALS_OPERATOR_TOKENS_SECRET_ARN);
+    const MOVE = ['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask'];
+    for (const q of queues) {
+      const main = logicalId(g.stack, queue(q.id).queue);
+      const dlq = logicalId(g.stack, queue(q.id).deadLetterQueue);
+      expect(envOf('operator')[q.urlEnv]).toEqual(ref(main));
+      expect(envOf('operator')[q.dlqUrlEnv]).toEqual(ref(dlq));
+      expect(envOf('operator')[q.dlqArnEnv]).toEqual(getAtt(dlq, 'Arn'));
+      expect(envOf('operator')[q.arnEnv]).toEqual(getAtt(main, 'Arn'));
+      expect(actionsOn('operator', getAtt(main, 'Arn'))).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:GetQueueAttributes']));
+      expect(actionsOn('operator', getAtt(main, 'Arn'))).not.toContain('sqs:ReceiveMessage');
+      expect(actionsOn('operator', getAtt(dlq, 'Arn'))).toEqual(
+        expect.arrayContaining(['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', ...MOVE]),
+      );
+      expect(actionsOn('operator', getAtt(dlq, 'Arn'))).not.toContain('sqs:SendMessage');
+    }
+    // No other function may move messages or read dead letters.
+    for (const f of functions.filter((x) => x.id !== 'operator')) {
+      for (const action of MOVE) expect(allActions(f.id), `${f.id} ${action}`).not.toContain(action);
+      for (const q of queues) {
+        expect(actionsOn(f.id, getAtt(logicalId(g.stack, queue(q.id).deadLetterQueue), 'Arn')), `${f.id} on ${q.id} DLQ`).toEqual([]);
+      }
+    }
+    expect(actionsOn('operator', getAtt(tableId(), 'Arn'))).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', ...TABLE_WRITES]));
   });
 
   it('scheduler: every provider queue URL with send, table read/write (due index included); no secrets', () => {
@@ -455,13 +502,16 @@ describe('environment and grants (wired together)', () => {
     }
   });
 
-  it('secrets: placeholders for credentials issued elsewhere, a generated read token', () => {
+  it('secrets: placeholders for credentials issued elsewhere, generated read and operator tokens', () => {
     const secrets = resourcesOfType('AWS::SecretsManager::Secret').map(([, r]) => props(r));
     const providerSecrets = ENABLED_PROVIDERS.flatMap((p) => PROVIDER_CONFIG[p].secretEnvs.map((name) => [`consumer-${p}` as FunctionId, `${name}_SECRET_ARN`] as [FunctionId, string]));
-    // The webhook secrets, the read tokens, and every provider credential.
-    expect(secrets).toHaveLength(2 + providerSecrets.length);
+    // The webhook secrets, the read tokens, the operator tokens, and every provider credential.
+    expect(secrets).toHaveLength(3 + providerSecrets.length);
     const readTokens = props(resource(g.json, secretRef('status', 'RENEWALS_READ_TOKENS_SECRET_ARN').Ref, 'AWS::SecretsManager::Secret'));
     expect(readTokens.GenerateSecretString).toMatchObject({ ExcludePunctuation: true });
+    // A bare generated token acts as "operator" (parseOperatorTokens): no punctuation, so no "=".
+    const operatorTokens = props(resource(g.json, secretRef('operator', 'RENEWALS_OPERATOR_TOKENS_SECRET_ARN').Ref, 'AWS::SecretsManager::Secret'));
+    expect(operatorTokens.GenerateSecretString).toMatchObject({ ExcludePunctuation: true, PasswordLength: 48 });
     const placeholders: [FunctionId, string][] = [['intake', 'RENEWALS_WEBHOOK_SECRETS_SECRET_ARN'], ...providerSecrets];
     for (const [id, env] of placeholders) {
       const secret = props(resource(g.json, secretRef(id, env).Ref, 'AWS::SecretsManager::Secret'));
@@ -695,6 +745,17 @@ describe('HTTP API', () => {
     // No field that holds the path or query: PressOne's subscription reference is an email.
     expect(Object.values(format).filter((v) => /\$context\.(path|resourcePath)|querystring/i.test(v))).toEqual([]);
     expect(props(resource(g.json, logGroup, 'AWS::Logs::LogGroup')).RetentionInDays).toBe(30);
+  });
+});
+
+describe('alarm count (README "Alarms" and "Cost", docs/architecture.md#alarms)', () => {
+  it('is 28: 4 DLQ depth, 4 oldest-message age, one errors alarm per function, 2 per rule, the scheduler queue DLQ, 4 on events', () => {
+    const perFunction = system.functions.length;
+    expect(perFunction).toBe(11);
+    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(4 + 4 + perFunction + 2 * 2 + 1 + 4);
+    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(28);
+    expect(resourcesOfType('AWS::Lambda::Function')).toHaveLength(perFunction);
+    expect(resourcesOfType('AWS::Logs::LogGroup')).toHaveLength(perFunction + 1);
   });
 });
 

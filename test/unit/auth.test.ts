@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { createReadTokenCheck, createWebhookVerifier, webhookKey, webhookSignature } from '../../shared/http/auth';
+import { createBearerCheck, createReadTokenCheck, createWebhookVerifier, parseOperatorTokens, webhookKey, webhookSignature } from '../../shared/http/auth';
 import { readSignedRequest } from '../../shared/http/signed-request';
 import { HttpError } from '../../shared/http/problem';
 
@@ -105,5 +105,45 @@ describe('read tokens', () => {
     expect(status(() => check('Bearer nope'))).toBe(401);
     expect(status(() => check(undefined))).toBe(401);
     expect(status(() => check('Basic dG9rLTE='))).toBe(401);
+  });
+});
+
+describe('operator tokens (RENEWALS_OPERATOR_TOKENS)', () => {
+  it('parses name=token pairs, a bare token as "operator", and refuses malformed entries without showing the token', () => {
+    expect(parseOperatorTokens('alice=alice-token-123456 bob=bob-token-1234567')).toEqual([
+      { name: 'alice', token: 'alice-token-123456' },
+      { name: 'bob', token: 'bob-token-1234567' },
+    ]);
+    expect(parseOperatorTokens('generatedtokenvalue123456')).toEqual([{ name: 'operator', token: 'generatedtokenvalue123456' }]);
+    for (const bad of ['=no-name-token-123456', 'alice=short', 'al ice=x', 'bad name!=long-enough-token-1234']) {
+      let message = '';
+      try {
+        parseOperatorTokens(bad);
+      } catch (error) {
+        message = String(error);
+      }
+      expect(message).toMatch(/RENEWALS_OPERATOR_TOKENS entry 1/);
+      expect(message).not.toMatch(/token-123456|short|long-enough/);
+    }
+    expect(() => parseOperatorTokens('  ')).toThrow(/holds no name=token pair/);
+  });
+
+  it('operator tokens read and act under their name; read tokens read but get 403 on actions; anything else 401', () => {
+    const check = createBearerCheck(['read-token'], parseOperatorTokens('alice=alice-token-123456'));
+    expect(check('Bearer alice-token-123456', 'operator')).toEqual({ role: 'operator', name: 'alice' });
+    expect(check('Bearer alice-token-123456', 'read')).toEqual({ role: 'operator', name: 'alice' });
+    expect(check('Bearer read-token', 'read')).toEqual({ role: 'read' });
+    const status = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return (error as { status?: number }).status;
+      }
+      return 200;
+    };
+    expect(status(() => check('Bearer read-token', 'operator'))).toBe(403);
+    expect(status(() => check('Bearer nope', 'operator'))).toBe(401);
+    expect(status(() => check(undefined, 'read'))).toBe(401);
+    expect(status(() => check('Basic alice-token-123456', 'operator'))).toBe(401);
   });
 });

@@ -5,7 +5,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStatusHandler } from '../../functions/status/app';
-import type { RenewalStore } from '../../shared/adapters/renewal-store';
+import type { InboxReader, RenewalStore } from '../../shared/adapters/renewal-store';
+import type { ProviderStates } from '../../shared/adapters/provider-health';
 import type { EventLog } from '../../shared/adapters/event-log';
 import { createLogger } from '../../shared/logger';
 import { lambdaContext } from '../../local/lambda-context';
@@ -35,11 +36,14 @@ const captureLogs = (): Record<string, unknown>[] => {
 
 afterEach(() => vi.restoreAllMocks());
 
+/** Parts of the status function these requests never reach. */
+const unused = { inbox: {} as InboxReader, states: {} as ProviderStates, events: {} as EventLog };
+
 describe('HTTP function logs', () => {
   it('a 500 logs its instance id with the Lambda request id and cold start; the response shows no internals', async () => {
     const logs = captureLogs();
     const store = { get: () => Promise.reject(new Error('table exploded: arn:aws:dynamodb:secret-detail')) } as unknown as RenewalStore;
-    const handler = createStatusHandler({ store, events: {} as EventLog, checkReadToken: () => Promise.resolve(), logger: createLogger('status', 'INFO') });
+    const handler = createStatusHandler({ ...unused, store, checkToken: () => Promise.resolve({ role: 'read' }), logger: createLogger('status', 'INFO') });
     const context: Context = lambdaContext('status', 10_000);
 
     const response = (await handler(event('api-request-1'), context)) as APIGatewayProxyStructuredResultV2;
@@ -56,9 +60,9 @@ describe('HTTP function logs', () => {
   it('a refused request logs at INFO with the request id too', async () => {
     const logs = captureLogs();
     const handler = createStatusHandler({
+      ...unused,
       store: {} as RenewalStore,
-      events: {} as EventLog,
-      checkReadToken: () => Promise.resolve(),
+      checkToken: () => Promise.resolve({ role: 'read' }),
       logger: createLogger('status', 'INFO'),
     });
     const context = lambdaContext('status', 10_000);

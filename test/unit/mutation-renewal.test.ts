@@ -63,9 +63,9 @@ describe('stableStringify: equal requests, equal text', () => {
 });
 
 describe('statuses', () => {
-  it('terminal: succeeded, accepted, failed, needs_attention; the others are not', () => {
+  it('terminal: succeeded, accepted, failed, needs_attention, cancelled; the others are not', () => {
     const terminal = STATUSES.filter((s) => isTerminal(s));
-    expect(terminal).toEqual(['succeeded', 'accepted', 'failed', 'needs_attention']);
+    expect(terminal).toEqual(['succeeded', 'accepted', 'failed', 'needs_attention', 'cancelled']);
   });
 });
 
@@ -167,7 +167,17 @@ describe('the resource the status API returns', () => {
       attemptCount: 0,
       attempts: [],
       outcome: null,
+      history: [],
     });
+  });
+
+  it('shows operator history, and waitingFor only when given', () => {
+    const history = [{ action: 'cancel', by: 'alice', at: '2026-11-21T12:05:00.000Z', note: 'closed', fromStatus: 'queued', toStatus: 'cancelled', attemptCount: 0 }] as const;
+    const r: RenewalRecord = { ...base(), status: 'cancelled', history };
+    expect(toResource(r).history).toEqual(history);
+    expect('waitingFor' in toResource(r)).toBe(false);
+    const waitingFor = { reason: 'rate_limit', until: '2026-11-21T12:01:00.000Z' } as const;
+    expect(toResource(base(), waitingFor).waitingFor).toEqual(waitingFor);
   });
 
   it('a finished renewal: its last attempt is the outcome, with every optional field shown', () => {

@@ -95,6 +95,17 @@ describe('the response schemas', () => {
     expect(RenewalSchema.safeParse({ ...toResource(queued), status: 'lost' }).success).toBe(false);
   });
 
+  it('match the renewal resource with operator history and waitingFor, and a cancelled one', () => {
+    const retried: RenewalRecord = {
+      ...queued,
+      history: [{ action: 'retry', by: 'alice', at: now.toISOString(), note: 'checked at Punchh', fromStatus: 'needs_attention', toStatus: 'queued', providerState: 'not_renewed', attemptCount: 1, bulk: true }],
+    };
+    const waiting = toResource(retried, { reason: 'provider_paused', until: '2026-12-01T00:10:00.000Z', detail: 'auth refused' });
+    const cancelled = toResource({ ...retried, status: 'cancelled', history: [...(retried.history ?? []), { action: 'cancel', by: 'bob', at: now.toISOString(), note: 'closed', fromStatus: 'queued', toStatus: 'cancelled', attemptCount: 1 }] });
+    for (const r of [waiting, cancelled]) expect(RenewalSchema.safeParse(r).error?.issues ?? []).toEqual([]);
+    expect(RenewalSchema.safeParse({ ...waiting, waitingFor: { reason: 'lunch', until: now.toISOString() } }).success).toBe(false);
+  });
+
   it('match the schedule resource, for a Punchh term schedule and a cancelled one', async () => {
     const set = await scheduleFromRequest('punchh', '40', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { purchasePrice: 9.99 }, term: { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' } }, now);
     if (!set.ok) throw new Error(JSON.stringify(set.errors));
