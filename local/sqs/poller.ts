@@ -16,6 +16,7 @@
  * to the DLQ after maxReceiveCount receives.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { sleep, withTimeout } from '../handler-timing';
 import {
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
@@ -265,32 +266,4 @@ function toLambdaAttributes(attributes: Record<string, MessageAttributeValue> | 
     };
   }
   return out;
-}
-
-/**
- * Like Lambda's timeout, except the handler cannot be killed: it is abandoned (its messages are
- * not deleted and reappear after the visibility timeout) and stop() does not wait for it.
- */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Task timed out after ${(ms / 1000).toFixed(2)} seconds`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
