@@ -138,9 +138,9 @@ const providerExample = {
 
 /** The operator function's check of a body: the schema alone, its issues named as the handler names them (422). */
 const schemaCheck =
-  (schema: z.ZodType) =>
+  (schema: z.core.$ZodType) =>
   (example: unknown): Promise<readonly FieldError[]> => {
-    const r = schema.safeParse(example);
+    const r = z.safeParse(schema, example);
     return Promise.resolve(r.success ? [] : issuesToFieldErrors(r.error.issues));
   };
 

@@ -8,7 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from '../../shared/zod';
 import type { Logger } from '../../shared/logger';
 import { createSecretReader, optionalInt, requireEnv, type Env } from '../../shared/config';
 import { actionConflict, badRequest, HttpError, notFound, unprocessable } from '../../shared/http/problem';
@@ -24,7 +24,7 @@ import { PauseChangedError, ProviderStates, recordRedrive } from '../../shared/a
 import { providerQueues, type RenewalQueue } from '../../shared/adapters/queue';
 import { PROVIDER_CONFIG, PROVIDERS, declarationOf, routeKey, ROUTES, type Provider } from '../../shared/system';
 import { bulkRetryBody, cancelBody, renewalIdPath, resolveBody, retryBody } from '../../shared/http/schemas/renewals';
-import { deadLettersQuery, providerPath, redriveBody, resumeBody } from '../../shared/http/schemas/providers';
+import { deadLettersQuery, noQuery, providerPath, redriveBody, resumeBody } from '../../shared/http/schemas/providers';
 import { cancelRenewal, requeueHeld, resolveRenewal, retryRenewal, type ActionDeps } from '../../shared/operator/actions';
 import { bulkRetry } from '../../shared/operator/bulk';
 import { listMoveTasks, peekDeadLetters, providerQueueRefs, queueDepth, startRedrive, type ProviderQueueRefs } from '../../shared/operator/queues';
@@ -51,12 +51,12 @@ export interface OperatorDeps {
 /** The routes of this function that need an operator token (from the system description). */
 const OPERATOR_ROUTES: ReadonlySet<string> = new Set(ROUTES.filter((r) => r.functionId === 'operator' && r.auth === 'operator-token').map(routeKey));
 
-const body = <S extends z.ZodType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
+const body = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
   const parsed = schema.safeParse(parsedBody(event));
   if (!parsed.success) throw unprocessable(issuesToFieldErrors(parsed.error.issues));
   return parsed.data;
 };
-const query = <S extends z.ZodType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
+const query = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
   const parsed = schema.safeParse(event.queryStringParameters ?? {});
   if (!parsed.success) throw badRequest('The query string is not valid.', issuesToFieldErrors(parsed.error.issues, ['query']));
   return parsed.data;
@@ -152,7 +152,7 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
           }
         }
         case 'GET /v1/providers': {
-          query(deadLettersQuery.pick({}), event);
+          query(noQuery, event);
           return jsonResponse(200, { items: await Promise.all(PROVIDERS.map(providerView)) });
         }
         case 'POST /v1/providers/{provider}/resume': {
