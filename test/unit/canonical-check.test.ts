@@ -32,3 +32,15 @@ describe('a provider part without the schema of one of its operations', () => {
     expect(() => checkParams({ ...base, params: {} }, part)).toThrow("pressone's canonical part has no params schema for renew");
   });
 });
+
+describe('a canonical Pelcro Core renewal charged automatically', () => {
+  it('needs a sourceId, and says why', async () => {
+    const r = await parseCanonicalRequest({
+      provider: 'pelcro',
+      operation: 'renew',
+      subscription: '77',
+      params: { api: 'core', siteId: 1, userId: 2, planId: 3, quantity: 1, source: 'API', collectionMethod: 'charge_automatically' },
+    });
+    expect(r.ok ? [] : r.errors).toEqual([{ path: 'params.sourceId', message: 'is required when collectionMethod is charge_automatically' }]);
+  });
+});
