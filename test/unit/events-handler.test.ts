@@ -6,7 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createEventsHandler, type EventObserver } from '../../functions/events/app';
 import { createEventMetrics } from '../../functions/events/metrics';
 import type { EventLog } from '../../shared/adapters/event-log';
-import { deriveEvent, type DerivedEvent, type RenewalEvent } from '../../shared/events/event';
+import { deriveEvent, type DerivedEvent, type GatewayEvent } from '../../shared/events/event';
 import type { EventPublisher } from '../../shared/events/publish';
 import { newRenewalRecord } from '../../shared/domain/renewal';
 import { createLogger } from '../../shared/logger';
@@ -32,7 +32,7 @@ const change = (from: string, to: string, extra: Record<string, unknown> = {}): 
 const fakeLog = (fail = false) => {
   const logged = new Set<string>();
   const log = {
-    append: vi.fn((events: readonly RenewalEvent[]) => {
+    append: vi.fn((events: readonly GatewayEvent[]) => {
       if (fail) return Promise.reject(new Error('throttled'));
       const added = new Set(events.filter((e) => !logged.has(e.id)).map((e) => e.id));
       for (const id of added) logged.add(id);
@@ -41,13 +41,13 @@ const fakeLog = (fail = false) => {
   };
   return log;
 };
-const publisherFailing = (ids: (events: readonly RenewalEvent[]) => readonly RenewalEvent[]): EventPublisher => ({ publish: (events) => Promise.resolve(ids(events)) });
+const publisherFailing = (ids: (events: readonly GatewayEvent[]) => readonly GatewayEvent[]): EventPublisher => ({ publish: (events) => Promise.resolve(ids(events)) });
 const logger = createLogger('events', 'SILENT');
 
 describe('events handler', () => {
   it('logs and publishes the status changes of a batch, skipping the rest; nothing fails', async () => {
     const log = fakeLog();
-    const published: RenewalEvent[] = [];
+    const published: GatewayEvent[] = [];
     const handler = createEventsHandler({ log: log as unknown as EventLog, publisher: { publish: (e) => (published.push(...e), Promise.resolve([])) }, logger });
     const records = [change('queued', 'in_progress'), change('in_progress', 'retry_scheduled'), change('retry_scheduled', 'retry_scheduled'), change('in_progress', 'succeeded'), change('queued', 'Bad Status')];
     expect(await handler({ Records: records })).toEqual({ batchItemFailures: [] });
