@@ -45,6 +45,8 @@ export interface OperatorDeps {
   /** Each provider's rate limit as its consumers apply it (`PELCRO_RATE_LIMIT`…), or null. */
   readonly rateLimits: Readonly<Record<Provider, string | null>>;
   readonly logger: Logger;
+  /** Configuration of the event-endpoint routes (DELIVERY_QUEUE_URL, EVENT_ENDPOINTS_ALLOW_HTTP). */
+  readonly env?: Env;
   readonly now?: () => Date;
 }
 
@@ -74,6 +76,9 @@ const provider = (event: APIGatewayProxyEventV2): Provider => {
 
 /** SQS answers that mean the endpoint does not offer an operation (the local endpoint before it learns one). */
 const unsupported = (error: unknown): boolean => error instanceof Error && /Unsupported|InvalidAction|UnknownOperation|NotImplemented/i.test(`${error.name} ${error.message}`);
+
+/** Routes whose body may be left out. */
+const BODY_OPTIONAL: ReadonlySet<string> = new Set(['POST /v1/event-endpoints/{id}/rotate-secret']);
 
 export const createOperatorHandler = (deps: OperatorDeps) => {
   const clock = () => deps.now?.() ?? new Date();
@@ -124,7 +129,7 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
 
   return httpFunction(deps.logger)
     .use(bearerAuth(deps.checkToken, OPERATOR_ROUTES))
-    .use(jsonBody())
+    .use(jsonBody(['POST'], undefined, BODY_OPTIONAL))
     .handler(async function operator(event) {
       switch (event.routeKey) {
         case 'POST /v1/renewals/{id}/retry': {
@@ -204,8 +209,14 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
           deps.logger.info('dead letters redriven by an operator', { provider: p, by });
           return jsonResponse(202, { provider: p, taskHandle, sourceArn: refs.dlqArn, destinationArn: refs.arn });
         }
-        default:
+        default: {
+          if (event.routeKey.includes(' /v1/event-endpoints')) {
+            // Loaded on the first such call: the other routes' cold start does not parse it.
+            const { eventEndpointRoute } = await import('./endpoints');
+            return eventEndpointRoute(event, { dynamo: deps.dynamo, sqs: deps.sqs, tableName: deps.tableName, logger: deps.logger, env: deps.env ?? {}, now: clock });
+          }
           throw notFound(`No operator route ${event.routeKey}.`);
+        }
       }
     });
 };
@@ -234,5 +245,6 @@ export const loadOperatorDeps = async (
       }),
     ) as Record<Provider, string | null>,
     logger,
+    env,
   };
 };

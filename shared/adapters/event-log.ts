@@ -143,6 +143,28 @@ export class EventLog {
   }
 
   /**
+   * The position to read from for the events logged at or after `since` (a replay): a binary
+   * search over the dense sequence, one strongly consistent GetItem per step (about 20 for a
+   * million events). An item TTL removed counts as older. Events are logged in order, so the
+   * events after the returned position were all logged at or after `since`, give or take the
+   * clock skew of the writers (readers filter on createdAt as well).
+   */
+  async positionAt(since: Date): Promise<number> {
+    const counter = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: COUNTER_KEY, ConsistentRead: true }));
+    let lo = 1;
+    let hi = (typeof counter.Item?.n === 'number' ? counter.Item.n : 0) + 1;
+    // Invariant: every seq < lo was logged before `since`; every seq >= hi at or after it.
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: LOG_PK, sk: seqKey(mid) }, ConsistentRead: true }));
+      const loggedAt = out.Item?.loggedAt;
+      if (typeof loggedAt === 'number' && loggedAt >= since.getTime()) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo - 1;
+  }
+
+  /**
    * Events after position `after` (0: from the oldest kept), in sequence order, at most `limit`
    * of them matching `type` (all when unset). Looks at no more than `scanLimit` events, so a rare
    * type cannot make one call read the whole log; `position` then says how far it looked.

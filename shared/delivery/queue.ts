@@ -11,9 +11,10 @@ import type { GatewayEvent } from '../events/event';
 import type { EndpointRecord } from '../adapters/event-endpoints';
 import { wantsType } from './policy';
 import { MAX_BATCH, MAX_DELAY_SECONDS } from '../adapters/queue';
+import { DELIVERY_QUEUE } from '../system';
 
 /** Environment variable with the delivery queue's URL (events, operator and delivery functions). */
-export const DELIVERY_QUEUE_URL_ENV = 'DELIVERY_QUEUE_URL';
+export const DELIVERY_QUEUE_URL_ENV = DELIVERY_QUEUE.urlEnv;
 
 export interface DeliveryMessage {
   readonly endpointId: string;
