@@ -283,9 +283,10 @@ const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] 
   ),
   // The table stream's consumer: renewal status changes → event log + event bus.
   { id: 'events', entry: 'functions/events/handler.ts', timeoutSeconds: 60, memoryMb: 256, readsTableStream: { batchSize: 100, maxBatchingWindowSeconds: 1, sortKeys: ['RENEWAL'] } },
-  // Push delivery: one message per (endpoint, event), worked concurrently within a batch, each call
-  // under DELIVERY_TIMEOUT_MS (10 s), so a slow endpoint cannot hold another's deliveries.
-  { id: 'delivery', entry: 'functions/delivery/handler.ts', timeoutSeconds: 60, memoryMb: 256, deliversEvents: { batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 10 } },
+  // Push delivery: one message per (endpoint, event); a batch's endpoints are worked at once, each
+  // call under DELIVERY_TIMEOUT_MS (10 s), so a slow endpoint cannot hold another's deliveries. The
+  // timeout leaves room for one endpoint's 10 messages in a row (functions/delivery/app.ts).
+  { id: 'delivery', entry: 'functions/delivery/handler.ts', timeoutSeconds: 120, memoryMb: 256, deliversEvents: { batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 10 } },
 ];
 export const FUNCTIONS = /* @__PURE__ */ functionsOf(REGISTRY);
 

@@ -125,16 +125,17 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
     }
   };
 
-  const deliver = async (message: DeliveryMessage): Promise<void> => {
+  /** One delivery; false when the endpoint did not take it (the rest of its batch then waits). */
+  const deliver = async (message: DeliveryMessage): Promise<boolean> => {
     const start = now();
     if (message.notBefore && Date.parse(message.notBefore) > start.getTime()) {
       await later(message, Math.ceil((Date.parse(message.notBefore) - start.getTime()) / 1000), start);
-      return;
+      return true;
     }
     const endpoint = await deps.store.get(message.endpointId);
     if (!endpoint || !endpoint.enabled) {
       deps.logger.info('delivery dropped: the endpoint is gone or disabled', { endpointId: message.endpointId, eventId: message.event.id });
-      return;
+      return true;
     }
     const limiter = deps.limiterFor?.(endpoint.id);
     if (limiter) {
@@ -143,7 +144,7 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
       if (slot === undefined) {
         // Over the endpoint's rate: back to the queue, the same attempt, without holding the batch.
         await deps.queue.send([{ message, delaySeconds: Math.max(1, Math.ceil(retryInMs / 1000)) }]);
-        return;
+        return false;
       }
       if (slot > Date.now()) await sleep(slot - Date.now());
     }
@@ -175,41 +176,63 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
     if (outcome.kind === 'delivered') {
       await deps.store.recordSuccess(endpoint.id, after);
       deps.logger.debug('event delivered', log);
-      return;
+      return true;
     }
     if (outcome.kind === 'retry') await later({ ...message, attempt: message.attempt + 1 }, outcome.delaySeconds, after);
     else await deps.store.recordDeadLetter(endpoint.id, message.event, outcome.reason, message.attempt, after);
     deps.logger.info(outcome.kind === 'retry' ? 'delivery failed; retrying' : 'delivery given up (dead letter)', { ...log, outcome });
     // 410 says the receiver wants no more of this event; it is not the receiver failing.
-    if (outcome.kind === 'dead' && outcome.reason === 'gone') return;
+    if (outcome.kind === 'dead' && outcome.reason === 'gone') return true;
     const failingSince = await deps.store.recordFailure(endpoint.id, after);
     if (shouldDisable(failingSince, after) && failingSince) await disable(endpoint, failingSince, after);
+    return false;
   };
 
   return async function delivery(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
     addLambdaContext(deps.logger, context);
     const failures: Array<{ itemIdentifier: string }> = [];
+    // Grouped by endpoint: endpoints are worked at once (one never waits for another), each
+    // endpoint's messages one after another in event order, so a receiver gets a renewal's events
+    // in the order they happened whenever they share a batch.
+    const byEndpoint = new Map<string, Array<{ record: SQSRecord; message: DeliveryMessage }>>();
+    for (const record of event.Records) {
+      let body: unknown;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        body = undefined;
+      }
+      const parsed = deliveryMessage.safeParse(body);
+      if (!parsed.success) {
+        // Not a message this code wrote: retrying cannot change it.
+        deps.logger.error('delivery message not understood; dropped', { messageId: record.messageId, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+        continue;
+      }
+      // The event is passed on as this code logged it (its envelope is checked above; its data is
+      // the receivers' to read), so it is not checked field by field here.
+      const message: DeliveryMessage = { ...parsed.data, event: parsed.data.event as unknown as GatewayEvent };
+      const group = byEndpoint.get(message.endpointId) ?? [];
+      group.push({ record, message });
+      byEndpoint.set(message.endpointId, group);
+    }
     await Promise.all(
-      event.Records.map(async (record: SQSRecord) => {
-        let body: unknown;
-        try {
-          body = JSON.parse(record.body);
-        } catch {
-          body = undefined;
-        }
-        const parsed = deliveryMessage.safeParse(body);
-        if (!parsed.success) {
-          // Not a message this code wrote: retrying cannot change it.
-          deps.logger.error('delivery message not understood; dropped', { messageId: record.messageId, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
-          return;
-        }
-        try {
-          // The event is passed on as this code logged it (its envelope is checked above; its data is
-          // the receivers' to read), so it is not checked field by field here.
-          await deliver({ ...parsed.data, event: parsed.data.event as unknown as GatewayEvent });
-        } catch (error) {
-          deps.logger.error('delivery failed; the message comes back', { messageId: record.messageId, endpointId: parsed.data.endpointId, eventId: parsed.data.event.id, error: String(error) });
-          failures.push({ itemIdentifier: record.messageId });
+      [...byEndpoint.values()].map(async (group) => {
+        group.sort((a, b) => a.message.event.createdAt.localeCompare(b.message.event.createdAt));
+        let refused = false;
+        for (const { record, message } of group) {
+          try {
+            // After the endpoint failed one, the rest of its batch waits the first retry delay
+            // (not an attempt): a receiver that is down costs one timeout per batch, not ten.
+            if (refused) {
+              const at = now();
+              const due = message.notBefore ? Math.ceil((Date.parse(message.notBefore) - at.getTime()) / 1000) : 0;
+              await later(message, Math.max(deps.schedule[0] ?? 5, due), at);
+            }
+            else refused = !(await deliver(message));
+          } catch (error) {
+            deps.logger.error('delivery failed; the message comes back', { messageId: record.messageId, endpointId: message.endpointId, eventId: message.event.id, error: String(error) });
+            failures.push({ itemIdentifier: record.messageId });
+          }
         }
       }),
     );
