@@ -24,7 +24,9 @@ const CLIENTS: Record<string, string[]> = {
   scheduler: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
   operator: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   consumer: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
-  events: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'EventBridgeClient:@aws-sdk/client-eventbridge'],
+  // SQS: the fan-out of each new event onto the delivery queue.
+  events: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'EventBridgeClient:@aws-sdk/client-eventbridge', 'SQSClient:@aws-sdk/client-sqs'],
+  delivery: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'EventBridgeClient:@aws-sdk/client-eventbridge'],
   sweeper: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
 };
 
