@@ -217,6 +217,7 @@ export const buildOpenApi = async (): Promise<OpenApiDocument> => {
       { name: 'schedules', description: 'Renew a subscription every period.' },
       { name: 'events', description: 'What happened to renewals: one event per status entered, in order.' },
       { name: 'operators', description: 'Find and fix what is stuck: the inbox, actions with an audit trail, providers, dead letters (operator token).' },
+      { name: 'event endpoints', description: 'Events pushed to registered URLs, signed the Standard Webhooks way, retried for 27.6 h (operator token).' },
       ...REGISTRY.map((p) => ({ name: p.name, description: `${p.name}’s own request shapes (drop-in routes).` })),
     ],
     paths,

@@ -54,15 +54,17 @@ const urlField = (allowHttp: boolean) =>
     }, allowHttp ? 'must be an http or https URL' : 'must be an https URL'),
   );
 
-const createBody = (allowHttp: boolean) =>
+export const createBody = (allowHttp: boolean) =>
   z.strictObject({
     url: urlField(allowHttp),
     types: z.optional(z.array(z.string().check(z.regex(EVENT_TYPE, 'an event type such as renewal.failed'))).check(z.minLength(1), z.maxLength(50))),
     description: z.optional(z.string().check(z.maxLength(500))),
   });
 
-const replayBody = z.strictObject({ since: z.iso.datetime({ offset: true }) });
-const deliveriesQuery = z.strictObject({ limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50) });
+export const replayBody = z.strictObject({ since: z.iso.datetime({ offset: true }) });
+export const rotateBody = z.strictObject({});
+export const endpointIdPath = z.object({ id: z.string().check(z.regex(/^ep_[0-9a-f]{26}$/)) });
+export const deliveriesQuery = z.strictObject({ limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50) });
 
 const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.output<S> => {
   const parsed = schema.safeParse(parsedBody(event) ?? {});
@@ -116,7 +118,7 @@ export const eventEndpointRoute = async (event: APIGatewayProxyEventV2, deps: En
     }
     case 'POST /v1/event-endpoints/{id}/rotate-secret': {
       const found = await endpoint();
-      parseBody(z.strictObject({}), event);
+      parseBody(rotateBody, event);
       const secret = generateSecret();
       const secrets = rotateSecrets(found.secrets, secret, now);
       if (!(await store.setSecrets(found.id, found.secrets, secrets))) throw actionConflict('The secrets changed while rotating (another rotation, or the endpoint was deleted); nothing was done.');

@@ -324,3 +324,16 @@ describe('delivery function', () => {
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'errs' }] });
   });
 });
+
+describe('what the endpoint routes answer', () => {
+  it('matches the documented schema, with the secrets masked', async () => {
+    const { EventEndpointSchema } = await import('../../openapi/schemas');
+    const { endpointView } = await import('../../shared/adapters/event-endpoints');
+    const secret = generateSecret();
+    const record = endpoint('ep_3f9a1c0e7b5d2a4c6e8f0a1b2c', { types: ['renewal.failed'], secrets: rotateSecrets([{ secret, createdAt: NOW.toISOString() }], generateSecret(), NOW) });
+    const view = endpointView(record, NOW);
+    expect(EventEndpointSchema.safeParse(view).error?.issues ?? []).toEqual([]);
+    expect(JSON.stringify(view)).not.toContain(secret);
+    expect(view.secrets.map((s) => s.active)).toEqual([true, true]);
+  });
+});
