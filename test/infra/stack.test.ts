@@ -749,11 +749,11 @@ describe('HTTP API', () => {
 });
 
 describe('alarm count (README "Alarms" and "Cost", docs/architecture.md#alarms)', () => {
-  it('is 28: 4 DLQ depth, 4 oldest-message age, one errors alarm per function, 2 per rule, the scheduler queue DLQ, 4 on events', () => {
+  it('is 32: 4 DLQ depth, 4 oldest-message age, one errors alarm per function, 2 per rule, the scheduler queue DLQ, 4 on events, 3 on push delivery', () => {
     const perFunction = system.functions.length;
-    expect(perFunction).toBe(11);
-    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(4 + 4 + perFunction + 2 * 2 + 1 + 4);
-    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(28);
+    expect(perFunction).toBe(12);
+    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(4 + 4 + perFunction + 2 * 2 + 1 + 4 + 3);
+    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(32);
     expect(resourcesOfType('AWS::Lambda::Function')).toHaveLength(perFunction);
     expect(resourcesOfType('AWS::Logs::LogGroup')).toHaveLength(perFunction + 1);
   });
@@ -785,8 +785,8 @@ describe('alarm topic', () => {
     const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
     // Per queue: DLQ depth and oldest message; per function: errors; per schedule: DLQ depth and
     // failed invocations; the scheduler queue's DLQ depth; events: needs_attention, failure rate,
-    // stream failures, iterator age.
-    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 1 + 4);
+    // stream failures, iterator age; push delivery: deliveries failing, given up, its DLQ.
+    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 1 + 4 + 3);
     for (const [, alarm] of alarms) {
       expect(props(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }

@@ -106,4 +106,36 @@ describe('event metrics', () => {
     const totals = emf.find((e) => e._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === 'RenewalsFinished'));
     expect(totals).toMatchObject({ RenewalsFinished: 2, RenewalsFailed: 1, RenewalsNeedingAttention: 1, service: 'renewal-gateway' });
   });
+
+  it('reports the time from due (notBefore) or accepted (createdAt) to done, for finished renewals only', () => {
+    const lines: string[] = [];
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
+    const derived = [
+      // Accepted 2026-11-01T00:00:00Z, no due time: from acceptance.
+      change('in_progress', 'succeeded', { updatedAt: '2026-11-01T00:00:30.000Z' }),
+      // Due an hour after it was accepted: from the due time.
+      change('in_progress', 'failed', { notBefore: '2026-11-01T01:00:00.000Z', updatedAt: '2026-11-01T01:00:02.500Z' }),
+      // Not finished: no figure.
+      change('queued', 'retry_scheduled', { updatedAt: '2026-11-01T00:05:00.000Z' }),
+    ]
+      .map(deriveEvent)
+      .filter((d): d is DerivedEvent => d.kind === 'event');
+    expect(derived.map((d) => d.sinceDueMs)).toEqual([30_000, 2_500, 300_000]);
+    try {
+      const observer = createEventMetrics(new Metrics({ namespace: 'RenewalGateway', serviceName: 'renewal-gateway' }));
+      observer.observe(derived);
+      observer.flush();
+    } finally {
+      spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string; Unit: string }> }> } });
+    const done = emf.filter((e) => e._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === 'TimeToDone'));
+    expect(done.map((e) => [e.provider, e.TimeToDone])).toEqual([
+      ['pressone', 30_000],
+      ['pressone', 2_500],
+    ]);
+    expect(done[0]?._aws.CloudWatchMetrics[0]?.Metrics).toEqual([{ Name: 'TimeToDone', Unit: 'Milliseconds' }]);
+  });
 });
