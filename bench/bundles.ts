@@ -68,6 +68,7 @@ const loadOnce = (file: string): Load => {
     RENEWALS_READ_TOKENS: 't',
     [EVENT_BUS_NAME_ENV]: 'bus',
     RENEWALS_OPERATOR_TOKENS: 'bench=bench-operator-token',
+    [system.deliveryQueue.urlEnv]: 'http://127.0.0.1:1/000000000000/delivery',
     ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, 'http://127.0.0.1:1/000000000000/q'])),
     ...Object.fromEntries(system.queues.flatMap((q) => [[q.dlqUrlEnv, 'http://127.0.0.1:1/000000000000/dlq'], [q.dlqArnEnv, 'arn:aws:sqs:us-east-1:000000000000:dlq'], [q.arnEnv, 'arn:aws:sqs:us-east-1:000000000000:q']])),
     ...Object.fromEntries(
