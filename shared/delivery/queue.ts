@@ -6,7 +6,6 @@
  * delay: SQS caps it at 15 minutes, so a longer wait hops, as the consumers' retries do).
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import * as z from '../zod';
 import type { GatewayEvent } from '../events/event';
 import type { EndpointRecord } from '../adapters/event-endpoints';
 import { wantsType } from './policy';
@@ -26,15 +25,6 @@ export interface DeliveryMessage {
   /** Sent by `POST /v1/event-endpoints/{id}/replay`. */
   readonly replay?: boolean;
 }
-
-/** What the delivery function accepts: a message this code wrote (anything else is dropped and logged). */
-export const deliveryMessage = z.object({
-  endpointId: z.string().check(z.regex(/^ep_[a-z0-9]{20,40}$/)),
-  event: z.looseObject({ id: z.string().check(z.regex(/^evt_[0-9a-f]{32}$/)), type: z.string(), createdAt: z.string(), data: z.looseObject({ id: z.string() }) }),
-  attempt: z.int().check(z.minimum(1), z.maximum(1000)),
-  notBefore: z.optional(z.iso.datetime()),
-  replay: z.optional(z.boolean()),
-});
 
 export interface DeliveryEntry {
   readonly message: DeliveryMessage;

@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startListener, type Listener } from '../../local/listen';
 import { runOps } from '../../local/ops';
-import { generateSecret, signedHeaders } from '../../shared/delivery/policy';
+import { generateSecret } from '../../shared/delivery/policy';
+import { signedHeaders } from '../../shared/delivery/sign';
 
 let listener: Listener | undefined;
 afterEach(async () => {

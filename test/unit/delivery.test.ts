@@ -17,11 +17,11 @@ import {
   parseRetrySchedule,
   rotateSecrets,
   shouldDisable,
-  signedHeaders,
   signingSecrets,
   wantsType,
 } from '../../shared/delivery/policy';
 import { fanOut, type DeliveryEntry, type DeliveryMessage } from '../../shared/delivery/queue';
+import { signedHeaders } from '../../shared/delivery/sign';
 import { createDeliveryHandler, endpointDisabledEvent, type DeliveryStore, type Post } from '../../functions/delivery/app';
 import type { DeliveryAttempt, EndpointRecord } from '../../shared/adapters/event-endpoints';
 import type { GatewayEvent, RenewalEvent } from '../../shared/events/event';
