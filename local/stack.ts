@@ -6,6 +6,7 @@
  * Used by `npm start` (local/main.ts) and by the end-to-end tests; `stop()` stops everything it
  * started, in reverse order, and is safe to call twice.
  */
+import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger } from '../shared/logger';
@@ -230,6 +231,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       // Receivers on this machine listen on plain http (npm run ops -- listen).
       [ALLOW_HTTP_ENV]: pick(ALLOW_HTTP_ENV, 'true'),
       [system.deliveryQueue.urlEnv]: deliveryQueue.url,
+      // The status function's `files` sit beside its bundle in Lambda; here, in the repository.
+      OPENAPI_DOCUMENT: pick('OPENAPI_DOCUMENT', fileURLToPath(new URL('../openapi.json', import.meta.url))),
       ...providerEnv,
       ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, queues[q.provider].url])),
       ...Object.fromEntries(

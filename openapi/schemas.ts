@@ -280,6 +280,15 @@ export const ReplaySchema = z.strictObject({
   lastCreatedAt: dateTime().nullable(),
 });
 
+/** This document itself, as `GET /openapi.json` serves it. */
+export const OpenApiDocumentSchema = z
+  .looseObject({
+    openapi: z.string().meta({ description: 'The OpenAPI version: 3.1.x.' }),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  })
+  .meta({ description: 'An OpenAPI 3.1 document (this one).' });
+
 /** Every named schema (`#/components/schemas/<name>`), in the order the document lists them. */
 export const COMPONENTS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['FieldError', FieldErrorSchema],
@@ -304,4 +313,5 @@ export const COMPONENTS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['DeliveryAttempt', DeliveryAttemptSchema],
   ['DeliveryList', DeliveryListSchema],
   ['Replay', ReplaySchema],
+  ['OpenApiDocument', OpenApiDocumentSchema],
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEADLINE_GRACE_HOURS, currentRunIndex, periodOf, renewalRequestFor, runAt, scheduledKey, scheduleFromRequest, type ScheduleRecord } from '../../shared/domain/schedule';
+import { DEFAULT_DEADLINE_GRACE_HOURS, deadlineGraceHours, currentRunIndex, periodOf, renewalRequestFor, runAt, scheduledKey, scheduleFromRequest, type ScheduleRecord } from '../../shared/domain/schedule';
 
 const now = new Date('2026-11-21T12:00:00Z');
 const made = async (provider: string, body: unknown): Promise<ScheduleRecord> => {
@@ -49,8 +49,13 @@ describe('schedule runs and periods', () => {
 
   it("gives each run's renewal a deadline: the run's time plus the provider's grace", async () => {
     const pelcro = await made('pelcro', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { api: 'core', siteId: 1, userId: 2, planId: 3, quantity: 1, source: 'API' } });
-    expect(DEADLINE_GRACE_HOURS.pelcro).toBe(72);
+    expect(deadlineGraceHours('pelcro')).toBe(72);
     expect(renewalRequestFor(pelcro, 0).deadline).toBe('2026-12-04T00:00:00.000Z');
+  });
+
+  it('gives a provider that declares no grace a day', () => {
+    expect(DEFAULT_DEADLINE_GRACE_HOURS).toBe(24);
+    for (const provider of ['pressone', 'punchh', 'digitalriver'] as const) expect(deadlineGraceHours(provider)).toBe(24);
   });
 });
 
