@@ -30,6 +30,9 @@ import { bulkRetry } from '../../shared/operator/bulk';
 import { listMoveTasks, peekDeadLetters, providerQueueRefs, queueDepth, startRedrive, type ProviderQueueRefs } from '../../shared/operator/queues';
 import { loadCall } from '../../shared/providers/load-call';
 import { loadCanonical } from '../../shared/providers/load-canonical';
+import { EndpointStore } from '../../shared/adapters/event-endpoints';
+import { EventLog } from '../../shared/adapters/event-log';
+import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue, type DeliveryQueue } from '../../shared/delivery/queue';
 
 export interface OperatorDeps {
   readonly store: OperatorStore;
@@ -44,7 +47,9 @@ export interface OperatorDeps {
   /** Each provider's rate limit as its consumers apply it (`PELCRO_RATE_LIMIT`…), or null. */
   readonly rateLimits: Readonly<Record<Provider, string | null>>;
   readonly logger: Logger;
-  /** Configuration of the event-endpoint routes (DELIVERY_QUEUE_URL, EVENT_ENDPOINTS_ALLOW_HTTP). */
+  /** The event-endpoint routes' adapters: endpoints, the event log (replay), the delivery queue. */
+  readonly endpoints: { readonly store: EndpointStore; readonly log: EventLog; readonly queue: DeliveryQueue | undefined };
+  /** Configuration of the event-endpoint routes (EVENT_ENDPOINTS_ALLOW_HTTP). */
   readonly env?: Env;
   readonly now?: () => Date;
 }
@@ -229,7 +234,13 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
           if (event.routeKey.includes(' /v1/event-endpoints')) {
             // Loaded on the first such call: the other routes' cold start does not parse it.
             const { eventEndpointRoute } = await import('./endpoints');
-            return eventEndpointRoute(event, { dynamo: deps.dynamo, sqs: deps.sqs, tableName: deps.tableName, logger: deps.logger, env: deps.env ?? {}, now: clock });
+            return eventEndpointRoute(event, {
+              ...deps.endpoints,
+              logger: deps.logger,
+              env: deps.env ?? {},
+              now: clock,
+              http: { json: jsonResponse, body: parsedBody, operatorName, fieldErrors: issuesToFieldErrors },
+            });
           }
           throw notFound(`No operator route ${event.routeKey}.`);
         }
@@ -260,6 +271,11 @@ export const loadOperatorDeps = async (
         return [p, value && value !== 'off' ? value : null];
       }),
     ) as Record<Provider, string | null>,
+    endpoints: {
+      store: new EndpointStore(clients.dynamo, tableName),
+      log: new EventLog(clients.dynamo, tableName),
+      queue: env[DELIVERY_QUEUE_URL_ENV]?.trim() ? new SqsDeliveryQueue(clients.sqs, env[DELIVERY_QUEUE_URL_ENV].trim()) : undefined,
+    },
     logger,
     env,
   };

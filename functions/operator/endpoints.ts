@@ -8,35 +8,48 @@
  * Bad input is a 422 (body) or 400 (query) problem document naming the field, and changes nothing.
  */
 import { randomBytes } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from '../../shared/zod';
 import type { Env } from '../../shared/config';
 import type { Logger } from '../../shared/logger';
-import { actionConflict, badRequest, notFound, unprocessable } from '../../shared/http/problem';
-import { jsonResponse } from '../../shared/http/middleware';
-import { parsedBody } from '../../shared/http/json-body';
-import { operatorName } from '../../shared/http/bearer';
-import { issuesToFieldErrors } from '../../shared/domain/canonical';
-import { EVENT_TYPE } from '../../shared/events/event';
-import { EndpointStore, endpointView, type EndpointRecord } from '../../shared/adapters/event-endpoints';
-import { EventLog } from '../../shared/adapters/event-log';
+import { actionConflict, badRequest, notFound, serviceUnavailable, unprocessable } from '../../shared/http/problem';
+import type { FieldError } from '../../shared/http/problem';
+import { EVENT_TYPE } from '../../shared/events/types';
+import type { EndpointRecord, EndpointStore } from '../../shared/adapters/event-endpoints';
+import { endpointView } from '../../shared/delivery/view';
+import type { EventLog } from '../../shared/adapters/event-log';
 import { generateSecret, rotateSecrets, wantsType } from '../../shared/delivery/policy';
-import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue, type DeliveryEntry } from '../../shared/delivery/queue';
+import type { DeliveryEntry, DeliveryQueue } from '../../shared/delivery/queue';
 
 /** `true` lets endpoints use plain http (the local stack); otherwise https only. */
 export const ALLOW_HTTP_ENV = 'EVENT_ENDPOINTS_ALLOW_HTTP';
 /** At most this many events are sent again by one replay call; the answer says where to go on. */
 export const REPLAY_MAX_EVENTS = 1000;
 
+/**
+ * Built by the operator function with its other adapters (functions/operator/app.ts): this module,
+ * loaded lazily, imports no SDK client itself, so loading it lazily keeps them out of the
+ * operator's cold start instead of turning its SDK modules into lazily initialised ones.
+ */
 export interface EndpointRouteDeps {
-  readonly dynamo: DynamoDBClient;
-  readonly sqs: SQSClient;
-  readonly tableName: string;
+  readonly store: EndpointStore;
+  readonly log: EventLog;
+  /** The delivery queue (DELIVERY_QUEUE_URL); absent: replay answers 503. */
+  readonly queue: DeliveryQueue | undefined;
   readonly logger: Logger;
   readonly env: Env;
   readonly now: () => Date;
+  /**
+   * The HTTP helpers the operator function already holds, handed in rather than imported: an import
+   * from this lazily loaded module would make esbuild wrap them (and the middy, logger and provider
+   * registry modules behind them) as lazily initialised modules in the whole bundle.
+   */
+  readonly http: {
+    readonly json: (statusCode: number, body: unknown) => APIGatewayProxyStructuredResultV2;
+    readonly body: (event: APIGatewayProxyEventV2) => unknown;
+    readonly operatorName: (event: APIGatewayProxyEventV2) => string;
+    readonly fieldErrors: (issues: readonly z.core.$ZodIssue[], prefix?: readonly (string | number)[]) => FieldError[];
+  };
 }
 
 const ENDPOINT_ID = /^ep_[0-9a-f]{26}$/;
@@ -66,14 +79,14 @@ export const rotateBody = z.strictObject({});
 export const endpointIdPath = z.object({ id: z.string().check(z.regex(/^ep_[0-9a-f]{26}$/)) });
 export const deliveriesQuery = z.strictObject({ limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50) });
 
-const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.output<S> => {
-  const parsed = schema.safeParse(parsedBody(event) ?? {});
-  if (!parsed.success) throw unprocessable(issuesToFieldErrors(parsed.error.issues));
-  return parsed.data;
-};
-
 export const eventEndpointRoute = async (event: APIGatewayProxyEventV2, deps: EndpointRouteDeps): Promise<APIGatewayProxyStructuredResultV2> => {
-  const store = new EndpointStore(deps.dynamo, deps.tableName);
+  const { json: jsonResponse, operatorName, fieldErrors: issuesToFieldErrors } = deps.http;
+  const parseBody = <S extends z.ZodMiniType>(schema: S, e: APIGatewayProxyEventV2): z.output<S> => {
+    const parsed = schema.safeParse(deps.http.body(e) ?? {});
+    if (!parsed.success) throw unprocessable(issuesToFieldErrors(parsed.error.issues));
+    return parsed.data;
+  };
+  const store = deps.store;
   const now = deps.now();
   const endpoint = async (): Promise<EndpointRecord> => {
     const id = event.pathParameters?.id ?? '';
@@ -81,10 +94,9 @@ export const eventEndpointRoute = async (event: APIGatewayProxyEventV2, deps: En
     if (!found) throw notFound(`No event endpoint ${JSON.stringify(id)}.`);
     return found;
   };
-  const queue = () => {
-    const url = deps.env[DELIVERY_QUEUE_URL_ENV]?.trim();
-    if (!url) throw new Error(`${DELIVERY_QUEUE_URL_ENV} is not set`);
-    return new SqsDeliveryQueue(deps.sqs, url);
+  const queue = (): DeliveryQueue => {
+    if (!deps.queue) throw serviceUnavailable('Replay is not configured here (no delivery queue).');
+    return deps.queue;
   };
 
   switch (event.routeKey) {
@@ -138,7 +150,7 @@ export const eventEndpointRoute = async (event: APIGatewayProxyEventV2, deps: En
       const from = new Date(since);
       if (from.getTime() > now.getTime()) throw unprocessable([{ path: 'since', message: 'is in the future' }]);
       if (!found.enabled) throw actionConflict('The endpoint is disabled; register it again to receive events.');
-      const log = new EventLog(deps.dynamo, deps.tableName);
+      const log = deps.log;
       let position = await log.positionAt(from);
       const entries: DeliveryEntry[] = [];
       let truncated = false;

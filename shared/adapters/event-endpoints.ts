@@ -15,7 +15,8 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GatewayEvent } from '../events/event';
-import { maskSecret, type EndpointSecret } from '../delivery/policy';
+import type { EndpointSecret } from '../delivery/policy';
+export { endpointView } from '../delivery/view';
 
 const LIST_PK = 'EVENTENDPOINTS';
 const deliveryPk = (id: string) => `EPDELIVERY#${id}`;
@@ -56,24 +57,6 @@ export interface DeliveryAttempt {
   readonly nextAttemptAt?: string;
   readonly replay?: boolean;
 }
-
-/** An endpoint as the API shows it: its secrets masked. */
-export const endpointView = (e: EndpointRecord, now: Date) => ({
-  id: e.id,
-  url: e.url,
-  types: e.types ?? null,
-  description: e.description ?? null,
-  enabled: e.enabled,
-  createdAt: e.createdAt,
-  createdBy: e.createdBy,
-  // Masked: the whole secret is only in the answers of creation and rotation.
-  secrets: e.secrets.map((s) => ({ masked: maskSecret(s.secret), createdAt: s.createdAt, expiresAt: s.expiresAt ?? null, active: s.expiresAt === undefined || Date.parse(s.expiresAt) > now.getTime() })),
-  failingSince: e.failingSince ?? null,
-  lastSuccessAt: e.lastSuccessAt ?? null,
-  lastFailureAt: e.lastFailureAt ?? null,
-  disabledAt: e.disabledAt ?? null,
-  disabledReason: e.disabledReason ?? null,
-});
 
 const toRecord = (item: Record<string, unknown>): EndpointRecord => {
   const { pk: _pk, sk: _sk, ...rest } = item;

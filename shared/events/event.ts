@@ -173,5 +173,4 @@ export const deriveEvent = (record: DynamoDBRecord): Derivation => {
   };
 };
 
-/** `renewal.failed`, `endpoint.disabled`: the shape of an event type in a query, a rule or an endpoint's `types`. */
-export const EVENT_TYPE = /^(renewal|endpoint)\.[a-z][a-z_]{0,39}$/;
+export { EVENT_TYPE } from './types';
