@@ -154,6 +154,29 @@ export class RenewalRecords {
   }
 
   /**
+   * Withdraws a renewal this request just created and never sent, because a concurrent replay of
+   * the same webhook-id with an unsigned part changed was bound meanwhile (webhook-bindings.ts,
+   * folded bindings): it ends `cancelled` with the reason, out of the sweep index and the inbox,
+   * so nothing ever queues it. Only while it is still queued and never attempted.
+   */
+  async withdraw(id: string, now: Date, reason: string): Promise<void> {
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          UpdateExpression: 'SET #s = :cancelled, statusReason = :reason, updatedAt = :now REMOVE gsi3pk, gsi3sk, gsi4pk',
+          ConditionExpression: '#s = :queued AND size(attempts) = :zero',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':cancelled': 'cancelled', ':queued': 'queued', ':zero': 0, ':reason': reason, ':now': now.toISOString() },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
+  /**
    * Notes on a renewal still waiting for its first attempt that its message could not be sent.
    * Nothing deletes a renewal: another actor may have observed it (docs/architecture.md#nothing-accepted-is-lost).
    */
