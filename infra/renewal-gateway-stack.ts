@@ -157,6 +157,7 @@ export class RenewalGatewayStack extends Stack {
     if (!eventsFunction) throw new Error('no function reads the table stream (readsTableStream in shared/system.ts): events would never be emitted');
     this.events = new EventPublishing(this, 'EventPublishing', { function: eventsFunction, table: this.table, stage });
     this.alarms.watchEvents(this.events);
+    this.alarms.watchBacklogForecast();
     this.dashboard = new GatewayDashboard(this, 'Dashboard', { queues: [...queues.values()], events: this.events });
 
     const schedules = new Map<FunctionId, FunctionSchedule>();

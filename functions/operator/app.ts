@@ -31,6 +31,7 @@ import { listMoveTasks, peekDeadLetters, providerQueueRefs, queueDepth, startRed
 import { loadCall } from '../../shared/providers/load-call';
 import { loadCanonical } from '../../shared/providers/load-canonical';
 import { checkParams } from '../../shared/domain/canonical-check';
+import { forecastProvider } from '../../shared/operator/forecast';
 
 export interface OperatorDeps {
   readonly store: OperatorStore;
@@ -102,6 +103,8 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
       deps.inbox.page({ statuses: ['queued'], providers: [p] }, { limit: 1 }),
     ]);
     const waiting = oldest.items[0];
+    // The backlog against the rate limit and the earliest deadline waiting (issue 12).
+    const forecast = await forecastProvider(p, queue.visible + queue.inFlight + queue.delayed, deps.rateLimits[p], deps.inbox, now);
     return {
       provider: p,
       name: declarationOf(p).name,
@@ -119,6 +122,7 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
       lastFailureAt: state.lastFailureAt,
       lastFailure: state.lastFailure,
       resumes: state.resumes,
+      forecast: { backlog: forecast.backlog, perSecond: forecast.perSecond, drainsBy: forecast.drainsBy, earliestDeadline: forecast.earliestDeadline, late: forecast.late },
     };
   };
 

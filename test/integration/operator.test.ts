@@ -495,7 +495,12 @@ describe('providers', () => {
       deadLetters: expect.any(Number),
       rateLimit: null,
     });
-    expect((list.json.items as Array<Record<string, unknown>>).find((p) => p.provider === 'pelcro')).toMatchObject({ rateLimit: '120/60s', pause: null });
+    expect((list.json.items as Array<Record<string, unknown>>).find((p) => p.provider === 'pelcro')).toMatchObject({
+      rateLimit: '120/60s',
+      pause: null,
+      // The backlog at 2 renewals a second against the earliest deadline waiting (issue 12).
+      forecast: { backlog: expect.any(Number), perSecond: 2, drainsBy: expect.any(String), late: expect.any(Boolean) },
+    });
 
     const held = await seed(pressoneRequest(), 'queued');
     expect((await call('GET', '/v1/renewals/{id}', { id: held })).json.waitingFor).toMatchObject({ reason: 'provider_paused', until: expect.any(String) });
