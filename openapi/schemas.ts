@@ -218,6 +218,7 @@ export const ScheduleSchema = z
     operation: z.enum(OPERATIONS),
     params: z.record(z.string(), z.unknown()),
     cadence: z.string(),
+    leadTime: z.string().optional().meta({ description: 'How long before each run its renewal is queued (at most P7D, shorter than the cadence); the deadline stays run time + grace.' }),
     status: z.enum(SCHEDULE_STATUSES),
     term: term.optional(),
     nextRunAt: dateTime().nullable(),
