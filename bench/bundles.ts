@@ -99,7 +99,10 @@ export const benchBundles = async (): Promise<void> => {
   const loadBefore = loadavg()[0] ?? Number.NaN;
   try {
     const rows: Array<Record<string, string>> = [];
+    // BENCH_FUNCTIONS=status,operator measures only those (while working on one function's load).
+    const only = process.env.BENCH_FUNCTIONS?.split(',').map((f) => f.trim()).filter((f) => f.length > 0);
     for (const fn of system.functions as readonly FunctionDescription[]) {
+      if (only && !only.includes(fn.id)) continue;
       const kind = fn.id.startsWith('consumer-') ? 'consumer' : fn.id;
       const clients = CLIENTS[kind];
       if (!clients) throw new Error(`bench/bundles.ts: list the SDK clients of ${fn.id}`);

@@ -6,6 +6,7 @@
  * Used by `npm start` (local/main.ts) and by the end-to-end tests; `stop()` stops everything it
  * started, in reverse order, and is safe to call twice.
  */
+import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger } from '../shared/logger';
@@ -240,6 +241,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       RENEWALS_WEBHOOK_SECRETS: pick('RENEWALS_WEBHOOK_SECRETS', LOCAL_DEFAULTS.RENEWALS_WEBHOOK_SECRETS),
       RENEWALS_READ_TOKENS: pick('RENEWALS_READ_TOKENS', LOCAL_DEFAULTS.RENEWALS_READ_TOKENS),
       RENEWALS_OPERATOR_TOKENS: pick('RENEWALS_OPERATOR_TOKENS', LOCAL_DEFAULTS.RENEWALS_OPERATOR_TOKENS),
+      // The status function's `files` sit beside its bundle in Lambda; here, in the repository.
+      OPENAPI_DOCUMENT: pick('OPENAPI_DOCUMENT', fileURLToPath(new URL('../openapi.json', import.meta.url))),
       ...providerEnv,
       ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, queues[q.provider].url])),
       ...Object.fromEntries(

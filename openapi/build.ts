@@ -13,7 +13,7 @@ import { partOf, type NativeRouteDoc, type OpenApiPart } from '../shared/provide
 import { REGISTRY } from '../shared/providers/registry';
 import { ROUTES, routeKey, type RouteDescription } from '../shared/system';
 import { COMPONENTS } from './schemas';
-import { ACCEPTED_RESPONSES, coreRoutes, IDEMPOTENCY_HEADER, OPERATOR_PROBLEMS, READ_PROBLEMS, SIGNATURE_HEADERS, SIGNED_PROBLEMS, type BodyDoc, type RouteDoc } from './routes';
+import { ACCEPTED_RESPONSES, coreRoutes, IDEMPOTENCY_HEADER, OPERATOR_PROBLEMS, PUBLIC_PROBLEMS, READ_PROBLEMS, SIGNATURE_HEADERS, SIGNED_PROBLEMS, type BodyDoc, type RouteDoc } from './routes';
 
 export type JsonSchema = Record<string, unknown>;
 export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, Record<string, unknown>> };
@@ -172,7 +172,7 @@ const operation = (route: RouteDescription, doc: RouteDoc, nameOf: (s: z.ZodType
       ...(isProblem && !name ? { content: PROBLEM_CONTENT } : {}),
     };
   }
-  const problems = { 'webhook-signature': SIGNED_PROBLEMS, 'read-token': READ_PROBLEMS, 'operator-token': OPERATOR_PROBLEMS }[route.auth];
+  const problems = { 'webhook-signature': SIGNED_PROBLEMS, 'read-token': READ_PROBLEMS, 'operator-token': OPERATOR_PROBLEMS, public: PUBLIC_PROBLEMS }[route.auth];
   for (const [status, description] of Object.entries(problems)) {
     if (doc.body === undefined && (status === '413' || status === '415' || status === '422')) continue;
     responses[status] ??= { description, content: PROBLEM_CONTENT };
@@ -184,7 +184,8 @@ const operation = (route: RouteDescription, doc: RouteDoc, nameOf: (s: z.ZodType
     description: doc.description,
     tags: [...doc.tags],
     // A read-token route takes an operator token too; an operator-token route only that.
-    security: { 'webhook-signature': [{ webhookSignature: [] }], 'read-token': [{ readToken: [] }, { operatorToken: [] }], 'operator-token': [{ operatorToken: [] }] }[route.auth],
+    // A public route overrides the document's default security with none.
+    security: { 'webhook-signature': [{ webhookSignature: [] }], 'read-token': [{ readToken: [] }, { operatorToken: [] }], 'operator-token': [{ operatorToken: [] }], public: [] }[route.auth],
     parameters: parameters(doc),
     ...(doc.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body.schema), examples: Object.fromEntries(Object.entries(doc.body.examples).map(([k, v]) => [k, { value: v }])) } } } }
@@ -216,6 +217,7 @@ export const buildOpenApi = async (): Promise<OpenApiDocument> => {
       { name: 'renewals', description: 'Ask for renewals and follow them.' },
       { name: 'schedules', description: 'Renew a subscription every period.' },
       { name: 'events', description: 'What happened to renewals: one event per status entered, in order.' },
+      { name: 'meta', description: 'This description, served by the gateway itself.' },
       { name: 'operators', description: 'Find and fix what is stuck: the inbox, actions with an audit trail, providers, dead letters (operator token).' },
       ...REGISTRY.map((p) => ({ name: p.name, description: `${p.name}’s own request shapes (drop-in routes).` })),
     ],

@@ -10,7 +10,7 @@ import { issuesToFieldErrors } from '../shared/domain/canonical';
 import { scheduleBody } from '../shared/domain/schedule-request';
 import { scheduleFromRequest } from '../shared/domain/schedule';
 import { listPath, listQuery } from '../functions/status/list-schema';
-import { AcceptedSchema, BulkRetrySchema, DeadLetterListSchema, EventListSchema, ProviderHealthSchema, ProviderListSchema, RedriveSchema, RenewalListSchema, RenewalSchema, ScheduleSchema } from './schemas';
+import { AcceptedSchema, BulkRetrySchema, DeadLetterListSchema, EventListSchema, OpenApiDocumentSchema, ProviderHealthSchema, ProviderListSchema, RedriveSchema, RenewalListSchema, RenewalSchema, ScheduleSchema } from './schemas';
 import { eventsQuery } from '../functions/status/events-request';
 import { bulkRetryBody, cancelBody, inboxQuery, renewalIdPath, resolveBody, retryBody } from '../shared/http/schemas/renewals';
 import { deadLettersQuery, providerPath, redriveBody, resumeBody } from '../shared/http/schemas/providers';
@@ -57,6 +57,9 @@ export const SIGNED_PROBLEMS: Readonly<Record<number, string>> = {
   422: 'Valid JSON that is not a valid request: `errors` names every field that is wrong.',
   503: 'Briefly unable to store or queue the request; retry with the same webhook-id and idempotency key (`Retry-After`).',
 };
+/** A route without a credential (the API description) answers no problem of its own. */
+export const PUBLIC_PROBLEMS: Readonly<Record<number, string>> = {};
+
 export const READ_PROBLEMS: Readonly<Record<number, string>> = {
   400: 'A path or query parameter is not valid: `errors` names it.',
   401: 'No read token, or not a valid one (`WWW-Authenticate: Bearer`).',
@@ -138,9 +141,9 @@ const providerExample = {
 
 /** The operator function's check of a body: the schema alone, its issues named as the handler names them (422). */
 const schemaCheck =
-  (schema: z.ZodType) =>
+  (schema: z.core.$ZodType) =>
   (example: unknown): Promise<readonly FieldError[]> => {
-    const r = schema.safeParse(example);
+    const r = z.safeParse(schema, example);
     return Promise.resolve(r.success ? [] : issuesToFieldErrors(r.error.issues));
   };
 
@@ -239,6 +242,19 @@ export const coreRoutes = (canonicalBody: BodyDoc): Readonly<Record<string, Rout
           ],
           nextCursor: '42',
         },
+      },
+    },
+  },
+  'GET /openapi.json': {
+    summary: 'This API description',
+    description:
+      'The OpenAPI 3.1 document of every public and operator route, generated from the schemas that validate requests (`npm run openapi`, checked in as `openapi.json`). No credential needed: it holds no secret.',
+    tags: ['meta'],
+    responses: {
+      200: {
+        description: 'The document (`Cache-Control: public, max-age=300`).',
+        schema: OpenApiDocumentSchema,
+        example: { openapi: '3.1.0', info: { title: 'Renewal gateway', version: '1' }, paths: { '/v1/renewals': { post: {} } } },
       },
     },
   },

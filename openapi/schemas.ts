@@ -232,6 +232,15 @@ export const ScheduleSchema = z
   ;
 
 /** Every named schema (`#/components/schemas/<name>`), in the order the document lists them. */
+/** This document itself, as `GET /openapi.json` serves it. */
+export const OpenApiDocumentSchema = z
+  .looseObject({
+    openapi: z.string().meta({ description: 'The OpenAPI version: 3.1.x.' }),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  })
+  .meta({ description: 'An OpenAPI 3.1 document (this one).' });
+
 export const COMPONENTS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['FieldError', FieldErrorSchema],
   ['Problem', ProblemSchema],
@@ -249,4 +258,5 @@ export const COMPONENTS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['ProviderList', ProviderListSchema],
   ['DeadLetterList', DeadLetterListSchema],
   ['Redrive', RedriveSchema],
+  ['OpenApiDocument', OpenApiDocumentSchema],
 ];

@@ -132,6 +132,11 @@ export interface FunctionDescription {
   readonly memoryMb: number;
   /** For consumers: the provider it calls (compiled into its bundle, see CONSUMER_PROVIDER). */
   readonly provider?: EnabledProvider;
+  /**
+   * Files of the repository copied beside the bundle (read at run time from `LAMBDA_TASK_ROOT`,
+   * never parsed at cold start): the status function's `openapi.json`.
+   */
+  readonly files?: readonly string[];
   /** For the scheduler: run on an EventBridge rule at this rate. */
   readonly runsEvery?: { readonly seconds: number };
   /** For consumers: the queue it reads, with event source mapping settings. */
@@ -174,9 +179,9 @@ export interface RouteDescription {
   readonly functionId: FunctionId;
   /**
    * `read-token`: a read token or an operator token; `operator-token`: an operator token only
-   * (a read token gets 403).
+   * (a read token gets 403); `public`: no credential (the API description alone).
    */
-  readonly auth: 'webhook-signature' | 'read-token' | 'operator-token';
+  readonly auth: 'webhook-signature' | 'read-token' | 'operator-token' | 'public';
 }
 
 /** Visibility timeout: at least 6x the consumer's timeout (AWS guidance, docs/architecture.md#queues). */
@@ -242,7 +247,7 @@ export const QUEUES = /* @__PURE__ */ queuesOf(REGISTRY);
 
 const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] => [
   { id: 'intake', entry: 'functions/intake/handler.ts', timeoutSeconds: 10, memoryMb: 512 },
-  { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
+  { id: 'status', entry: 'functions/status/handler.ts', timeoutSeconds: 10, memoryMb: 256, files: ['openapi.json'] },
   { id: 'schedules', entry: 'functions/schedules/handler.ts', timeoutSeconds: 10, memoryMb: 256 },
   // Operator actions, provider health and dead letters: the only function that may move messages.
   // A bulk retry stops taking work well before this timeout and says where to resume.
@@ -285,6 +290,8 @@ const routesOf = (registry: typeof REGISTRY): readonly RouteDescription[] => [
   { method: 'GET', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'read-token' },
   { method: 'DELETE', path: '/v1/subscriptions/{provider}/{subscriptionRef}/schedule', functionId: 'schedules', auth: 'webhook-signature' },
   { method: 'GET', path: '/v1/events', functionId: 'status', auth: 'read-token' },
+  // The API description (openapi.json, `npm run openapi`), for anyone: it holds no secret.
+  { method: 'GET', path: '/openapi.json', functionId: 'status', auth: 'public' },
   // Operators (README "Operating it"): the inbox, actions with an audit trail, providers, dead letters.
   { method: 'GET', path: '/v1/renewals', functionId: 'status', auth: 'read-token' },
   { method: 'POST', path: '/v1/renewals/retry', functionId: 'operator', auth: 'operator-token' },

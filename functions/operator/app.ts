@@ -8,7 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from '../../shared/zod';
 import type { Logger } from '../../shared/logger';
 import { createSecretReader, optionalInt, requireEnv, type Env } from '../../shared/config';
 import { actionConflict, badRequest, HttpError, notFound, unprocessable } from '../../shared/http/problem';
@@ -23,14 +23,13 @@ import { OperatorStore } from '../../shared/adapters/operator-store';
 import { PauseChangedError, ProviderStates, recordRedrive } from '../../shared/adapters/provider-health';
 import { providerQueues, type RenewalQueue } from '../../shared/adapters/queue';
 import { PROVIDER_CONFIG, PROVIDERS, declarationOf, routeKey, ROUTES, type Provider } from '../../shared/system';
-import { bulkRetryBody, cancelBody, renewalIdPath, resolveBody, retryBody } from '../../shared/http/schemas/renewals';
-import { deadLettersQuery, providerPath, redriveBody, resumeBody } from '../../shared/http/schemas/providers';
+import type * as RenewalSchemas from '../../shared/http/schemas/renewals';
+import type * as ProviderSchemas from '../../shared/http/schemas/providers';
 import { cancelRenewal, requeueHeld, resolveRenewal, retryRenewal, type ActionDeps } from '../../shared/operator/actions';
 import { bulkRetry } from '../../shared/operator/bulk';
 import { listMoveTasks, peekDeadLetters, providerQueueRefs, queueDepth, startRedrive, type ProviderQueueRefs } from '../../shared/operator/queues';
 import { loadCall } from '../../shared/providers/load-call';
 import { loadCanonical } from '../../shared/providers/load-canonical';
-import { checkParams } from '../../shared/domain/canonical-check';
 import { forecastProvider } from '../../shared/operator/forecast';
 
 export interface OperatorDeps {
@@ -52,22 +51,37 @@ export interface OperatorDeps {
 /** The routes of this function that need an operator token (from the system description). */
 const OPERATOR_ROUTES: ReadonlySet<string> = new Set(ROUTES.filter((r) => r.functionId === 'operator' && r.auth === 'operator-token').map(routeKey));
 
-const body = <S extends z.ZodType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
+const body = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
   const parsed = schema.safeParse(parsedBody(event));
   if (!parsed.success) throw unprocessable(issuesToFieldErrors(parsed.error.issues));
   return parsed.data;
 };
-const query = <S extends z.ZodType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
+const query = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
   const parsed = schema.safeParse(event.queryStringParameters ?? {});
   if (!parsed.success) throw badRequest('The query string is not valid.', issuesToFieldErrors(parsed.error.issues, ['query']));
   return parsed.data;
 };
-const renewalId = (event: APIGatewayProxyEventV2): string => {
+/**
+ * The request schemas, loaded with the first request rather than with the module: a cold start
+ * that serves `GET /v1/providers` never builds them (README "Lambda bundles and cold-start module load").
+ */
+type Schemas = typeof RenewalSchemas & typeof ProviderSchemas;
+let schemasLoaded: Promise<Schemas> | undefined;
+const loadSchemas = (): Promise<Schemas> =>
+  (schemasLoaded ??= Promise.all([import('../../shared/http/schemas/renewals'), import('../../shared/http/schemas/providers')]).then(
+    ([renewals, providers]) => ({ ...renewals, ...providers }),
+    (error: unknown) => {
+      schemasLoaded = undefined;
+      throw error;
+    },
+  ));
+
+const renewalId = ({ renewalIdPath }: Schemas, event: APIGatewayProxyEventV2): string => {
   const parsed = renewalIdPath.safeParse(event.pathParameters ?? {});
   if (!parsed.success) throw notFound(`No renewal ${JSON.stringify(event.pathParameters?.id ?? '')}.`);
   return parsed.data.id;
 };
-const provider = (event: APIGatewayProxyEventV2): Provider => {
+const provider = ({ providerPath }: Schemas, event: APIGatewayProxyEventV2): Provider => {
   const parsed = providerPath.safeParse(event.pathParameters ?? {});
   if (!parsed.success) throw badRequest('The path names an unknown provider.', issuesToFieldErrors(parsed.error.issues, ['path']));
   return parsed.data.provider;
@@ -85,6 +99,7 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
     ...(deps.now ? { now: deps.now } : {}),
     periodOf: async (message) => (await loadCall(message.provider)).periodOf?.(message),
     cannotRequeue: async (record: RenewalRecord) => {
+      const { checkParams } = await import('../../shared/domain/canonical-check');
       const checked = checkParams({ provider: record.provider, operation: record.operation, subscription: record.subscription, params: { ...record.params } }, await loadCanonical(record.provider));
       return checked.ok
         ? undefined
@@ -130,24 +145,25 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
     .use(bearerAuth(deps.checkToken, OPERATOR_ROUTES))
     .use(jsonBody())
     .handler(async function operator(event) {
+      const s = await loadSchemas();
       switch (event.routeKey) {
         case 'POST /v1/renewals/{id}/retry': {
-          const id = renewalId(event);
-          const { record } = await retryRenewal(id, body(retryBody, event), operatorName(event), actionDeps);
+          const id = renewalId(s, event);
+          const { record } = await retryRenewal(id, body(s.retryBody, event), operatorName(event), actionDeps);
           return jsonResponse(200, await resource(record));
         }
         case 'POST /v1/renewals/{id}/resolve': {
-          const id = renewalId(event);
-          const { record } = await resolveRenewal(id, body(resolveBody, event), operatorName(event), actionDeps);
+          const id = renewalId(s, event);
+          const { record } = await resolveRenewal(id, body(s.resolveBody, event), operatorName(event), actionDeps);
           return jsonResponse(200, await resource(record));
         }
         case 'POST /v1/renewals/{id}/cancel': {
-          const id = renewalId(event);
-          const { record } = await cancelRenewal(id, body(cancelBody, event), operatorName(event), actionDeps);
+          const id = renewalId(s, event);
+          const { record } = await cancelRenewal(id, body(s.cancelBody, event), operatorName(event), actionDeps);
           return jsonResponse(200, await resource(record));
         }
         case 'POST /v1/renewals/retry': {
-          const request = body(bulkRetryBody, event);
+          const request = body(s.bulkRetryBody, event);
           try {
             return jsonResponse(200, await bulkRetry(request, operatorName(event), { ...actionDeps, inbox: deps.inbox }));
           } catch (error) {
@@ -156,12 +172,12 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
           }
         }
         case 'GET /v1/providers': {
-          query(deadLettersQuery.pick({}), event);
+          query(s.noQuery, event);
           return jsonResponse(200, { items: await Promise.all(PROVIDERS.map(providerView)) });
         }
         case 'POST /v1/providers/{provider}/resume': {
-          const p = provider(event);
-          const request = body(resumeBody, event);
+          const p = provider(s, event);
+          const request = body(s.resumeBody, event);
           const by = operatorName(event);
           try {
             if (!(await deps.states.resume(p, clock(), { by, note: request.note }))) throw actionConflict(`${declarationOf(p).name} is not paused.`);
@@ -175,8 +191,8 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
           return jsonResponse(200, { ...(await providerView(p)), requeued });
         }
         case 'GET /v1/providers/{provider}/dead-letters': {
-          const p = provider(event);
-          const { limit } = query(deadLettersQuery, event);
+          const p = provider(s, event);
+          const { limit } = query(s.deadLettersQuery, event);
           const refs = deps.queueRefs[p];
           const [depth, messages, moveTasks] = await Promise.all([
             queueDepth(deps.sqs, refs.dlqUrl),
@@ -189,8 +205,8 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
           return jsonResponse(200, { provider: p, count: depth.visible + depth.inFlight + depth.delayed, items: messages, moveTasks });
         }
         case 'POST /v1/providers/{provider}/dead-letters/redrive': {
-          const p = provider(event);
-          const request = body(redriveBody, event);
+          const p = provider(s, event);
+          const request = body(s.redriveBody, event);
           const by = operatorName(event);
           const refs = deps.queueRefs[p];
           let taskHandle: string;

@@ -17,9 +17,11 @@ import { ProviderStates, type ProviderState } from '../../shared/adapters/provid
 import { issuesToFieldErrors } from '../../shared/domain/canonical';
 import { toResource, type RenewalRecord } from '../../shared/domain/renewal';
 import { INBOX_STATUSES } from '../../shared/domain/inbox';
-import { PROVIDERS, type Provider } from '../../shared/system';
+import { PROVIDERS, ROUTES, routeKey, type Provider } from '../../shared/system';
 import { parseListPath, parseListQuery } from './list-request';
 import { EventLog } from '../../shared/adapters/event-log';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export interface StatusDeps {
   readonly store: RenewalRecords;
@@ -28,10 +30,14 @@ export interface StatusDeps {
   readonly inbox: InboxReader;
   readonly states: ProviderStates;
   readonly checkToken: BearerCheck;
+  /** The API description (`openapi.json`) as text, read on the first request for it. */
+  readonly openapiDocument: () => Promise<string>;
   readonly logger: Logger;
 }
 
 const NO_OPERATOR_ROUTES: ReadonlySet<string> = new Set();
+/** Routes of this function that need no token (the system description's `public` routes). */
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set(ROUTES.filter((r) => r.functionId === 'status' && r.auth === 'public').map(routeKey));
 
 export const createStatusHandler = (deps: StatusDeps) => {
   /** Resources with `waitingFor`, reading each provider's state once for the page. */
@@ -48,7 +54,7 @@ export const createStatusHandler = (deps: StatusDeps) => {
     );
   };
   return httpFunction(deps.logger)
-    .use(bearerAuth(deps.checkToken, NO_OPERATOR_ROUTES))
+    .use(bearerAuth(deps.checkToken, NO_OPERATOR_ROUTES, PUBLIC_ROUTES))
     .handler(async function status(event) {
       switch (event.routeKey) {
         case 'GET /v1/renewals/{id}': {
@@ -97,6 +103,12 @@ export const createStatusHandler = (deps: StatusDeps) => {
           // only later events; an empty page means nothing new yet.
           return jsonResponse(200, { items: page.items.map((i) => i.event), nextCursor: String(page.position) });
         }
+        case 'GET /openapi.json':
+          return {
+            statusCode: 200,
+            headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
+            body: await deps.openapiDocument(),
+          };
         default:
           throw notFound(`No read route ${event.routeKey}.`);
       }
@@ -111,6 +123,25 @@ export const loadStatusDeps = async (env: Env, clients: { dynamo: DynamoDBClient
     inbox: new InboxReader(clients.dynamo, tableName),
     states: new ProviderStates(clients.dynamo, tableName, optionalInt(env, 'AUTH_FAILURE_PAUSE_SECONDS', 600, 1) * 1000),
     checkToken: await loadBearerCheck(createSecretReader(env, clients)),
+    openapiDocument: openapiDocumentReader(env),
     logger,
+  };
+};
+
+/**
+ * The API description, read once from the file beside the bundle (`files` in the function's
+ * description: the CDK copies it into the asset; in Lambda it is `$LAMBDA_TASK_ROOT/openapi.json`)
+ * or from `OPENAPI_DOCUMENT` (the local stack points it at the repository's). Never imported: 200
+ * KiB of JSON parsed at every cold start for a route few call.
+ */
+export const openapiDocumentReader = (env: Env): (() => Promise<string>) => {
+  const path = env.OPENAPI_DOCUMENT ?? join(env.LAMBDA_TASK_ROOT ?? process.cwd(), 'openapi.json');
+  let text: Promise<string> | undefined;
+  return () => {
+    text ??= readFile(path, 'utf8').catch((error: unknown) => {
+      text = undefined; // read again next time, not a failure cached for the container's life
+      throw error;
+    });
+    return text;
   };
 };

@@ -120,6 +120,17 @@ export class GatewayFunction extends Construct {
         // (CONSUMER_PROVIDER in shared/system.ts).
         define: consumerBundleDefine(description),
         logLevel: LogLevel.WARNING,
+        // Files the function reads at run time beside its bundle (`files`: the status function's
+        // openapi.json), copied, not bundled, so no cold start parses them.
+        ...(description.files?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) => (description.files ?? []).map((f) => `cp "${inputDir}/${f}" "${outputDir}/${f}"`),
+              },
+            }
+          : {}),
       },
     });
 

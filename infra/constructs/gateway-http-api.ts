@@ -54,6 +54,8 @@ const AUTH_REASONS: Record<RouteDescription['auth'], string> = {
     'Write route authenticated by a Standard Webhooks signature (HMAC-SHA256 over id, timestamp and the raw body), verified in constant time by the intake function before anything is parsed or queued; an API Gateway authorizer never sees the body, so it cannot do this check.',
   'read-token':
     'Read route authenticated by a bearer read token (Authorization header) that the status function checks against the tokens in Secrets Manager before reading anything; the function answers 401 problem documents in the same shape as the write routes.',
+  public:
+    'The API description (GET /openapi.json): the OpenAPI document of the routes, generated from the checked-in openapi.json, which holds no secret, no customer data and nothing that is not in the public repository; it only reads a file bundled with the status function, so no caller can change anything through it.',
   'operator-token':
     'Operator route authenticated by a bearer operator token (Authorization header) that the operator function checks in constant time against RENEWALS_OPERATOR_TOKENS in Secrets Manager before reading the body or acting (401 without a valid token, 403 for a read token), and whose name it records in the audit history; the same problem documents as every other route.',
 };

@@ -116,12 +116,17 @@ export const currentRunIndex = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence' |
   return k;
 };
 
+/** A scheduled renewal's grace when its provider declares none (docs/architecture.md#deadlines). */
+export const DEFAULT_DEADLINE_GRACE_HOURS = 24;
+
 /**
  * How long after its run a scheduled renewal may still happen: its `deadline` is the run's time
- * plus this (docs/architecture.md#deadlines). A day; three for Pelcro, whose 120 calls a minute
- * make a first-of-the-month backlog of 400,000 last more than two days.
+ * plus this. The provider's declaration says (`schedule.deadlineGraceHours`: Pelcro 72), else a day.
  */
-export const DEADLINE_GRACE_HOURS: Readonly<Record<Provider, number>> = { pressone: 24, pelcro: 72, punchh: 24, digitalriver: 24 };
+export const deadlineGraceHours = (provider: Provider): number => {
+  const declaration: ProviderDeclaration = declarationOf(provider);
+  return declaration.schedule?.deadlineGraceHours ?? DEFAULT_DEADLINE_GRACE_HOURS;
+};
 
 /** The params that carry a provider's term, if it renews terms (its declaration's `schedule.term`). */
 export const termParamsOf = (provider: Provider): ScheduleDeclaration['term'] => {
@@ -138,7 +143,7 @@ export const renewalRequestFor = (s: ScheduleRecord, k: number): CanonicalReques
     if (!names) throw new Error(`schedule ${s.provider}/${s.subscription} has a term, but ${s.provider} declares no term params`);
     params = { ...params, [names.startParam]: period.term.startTime, [names.endParam]: period.term.endTime };
   }
-  const deadline = new Date(runAt(s, k).getTime() + DEADLINE_GRACE_HOURS[s.provider] * 3_600_000).toISOString();
+  const deadline = new Date(runAt(s, k).getTime() + deadlineGraceHours(s.provider) * 3_600_000).toISOString();
   return { provider: s.provider, operation: s.operation, subscription: s.subscription, params, deadline };
 };
 

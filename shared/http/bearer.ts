@@ -14,9 +14,12 @@ export const bearerAuth = (
   check: BearerCheck,
   /** Route keys (`POST /v1/renewals/{id}/retry`) that need an operator token; every other needs a read or operator token. */
   operatorRoutes: ReadonlySet<string>,
+  /** Route keys that need no token at all (`GET /openapi.json`). */
+  publicRoutes: ReadonlySet<string> = new Set(),
 ): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> => ({
   before: async function bearerAuthBefore(request) {
     const event = request.event;
+    if (publicRoutes.has(event.routeKey)) return;
     callers.set(event, await check(header(event, 'authorization'), operatorRoutes.has(event.routeKey) ? 'operator' : 'read'));
   },
 });

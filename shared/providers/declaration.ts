@@ -69,6 +69,12 @@ export interface ScheduleDeclaration {
   readonly term?: { readonly startParam: string; readonly endParam: string };
   /** Params a scheduled renewal must have, with the reason shown when they differ (Pelcro: the Core call). */
   readonly requiredParams?: { readonly values: Readonly<Record<string, string>>; readonly reason: string };
+  /**
+   * How long after its run a scheduled renewal may still happen (its `deadline`), in hours;
+   * unset: `DEFAULT_DEADLINE_GRACE_HOURS` (a day). Longer for a provider whose rate limit makes a
+   * month-start backlog last longer (Pelcro: 72).
+   */
+  readonly deadlineGraceHours?: number;
 }
 
 export interface ProviderDeclaration {

@@ -6,6 +6,7 @@
  * needs_attention renewal is released by cancel and a new renewal of it goes through; dead letters
  * are listed and redriven; read tokens get 403 on every action; the CLI's tables and exit codes.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListMessageMoveTasksCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { LocalStack } from '../../local/stack';
@@ -177,6 +178,19 @@ describe('operators on the local stack', () => {
     expect(notJson.status).toBe(400);
     const text = await fetch(`${stack.apiUrl}/v1/renewals/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken()}`, 'content-type': 'text/plain' }, body: 'cancel it' });
     expect(text.status).toBe(415);
+  });
+
+  it('GET /openapi.json serves the checked-in description to anyone, with or without a token', async () => {
+    const checkedIn = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')) as unknown;
+    const variants: Record<string, string>[] = [{}, { authorization: 'Bearer not-a-token' }, { authorization: `Bearer ${operatorToken()}` }];
+    for (const headers of variants) {
+      const res = await fetch(`${stack.apiUrl}/openapi.json`, { headers });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual(checkedIn);
+    }
+    // Only GET: the route is read-only.
+    expect((await fetch(`${stack.apiUrl}/openapi.json`, { method: 'POST', body: '{}' })).status).toBe(404);
   });
 
   it('the CLI: exit 1 when refused, 2 on usage, 3 when the gateway cannot be reached', async () => {

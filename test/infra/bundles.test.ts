@@ -116,6 +116,12 @@ describe('bundles built by `cdk synth`', () => {
     },
   );
 
+  it.each(functions.filter((f) => f.files?.length).map((f) => [f.id, f.files ?? []] as const))('%s has its run-time files beside the bundle, as in the repository', (id, files) => {
+    for (const file of files) expect(readFileSync(join(assetDir(id), file), 'utf8')).toBe(readFileSync(join(repoRoot, file), 'utf8'));
+    // Copied, not bundled: the document is not parsed with the code at cold start.
+    expect(readFileSync(join(assetDir(id), 'index.mjs'), 'utf8')).not.toContain('"jsonSchemaDialect"');
+  });
+
   it.each(functions.map((f) => [f.id] as const))('%s bundle stays under 3 MB (tree-shaken)', (id) => {
     expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(3 * 1024 * 1024);
   });

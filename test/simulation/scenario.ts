@@ -6,7 +6,7 @@
  * Most scenarios turn on only a few faults, so that each fault is seen both alone and in company.
  */
 import type { CanonicalRequest } from '../../shared/domain/canonical';
-import { ENABLED_PROVIDERS, type EnabledProvider } from '../../shared/system';
+import { SIMULATED_PROVIDERS, type SimulatedProvider } from './world/dialects';
 import { Prng } from './sim/prng';
 import type { ServiceProfile } from './sim/actor-io';
 import { NO_FAULTS, type ProviderFaults } from './world/provider';
@@ -31,7 +31,7 @@ export interface ScheduleSpec {
 
 export interface Scenario {
   readonly seed: number;
-  readonly provider: EnabledProvider;
+  readonly provider: SimulatedProvider;
   readonly intents: readonly IntentSpec[];
   readonly schedules: readonly ScheduleSpec[];
   /** ms after the start; a time listed twice is two overlapping runs. */
@@ -48,7 +48,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const DAY = 86_400_000;
 const SENDER_RETRIES = [5_000, 300_000, 1_800_000, 7_200_000] as const;
 
-const requestFor = (provider: EnabledProvider, i: number, rng: Prng): CanonicalRequest => {
+const requestFor = (provider: SimulatedProvider, i: number, rng: Prng): CanonicalRequest => {
   switch (provider) {
     case 'pressone':
       return { provider, operation: 'renew', subscription: `user${i}@example.com`, params: {} };
@@ -70,7 +70,7 @@ const requestFor = (provider: EnabledProvider, i: number, rng: Prng): CanonicalR
   }
 };
 
-const scheduleFor = (provider: EnabledProvider, i: number, at: number): ScheduleSpec | undefined => {
+const scheduleFor = (provider: SimulatedProvider, i: number, at: number): ScheduleSpec | undefined => {
   const nextRunAt = iso(SIMULATION_START + at);
   switch (provider) {
     case 'pressone':
@@ -90,7 +90,7 @@ const scheduleFor = (provider: EnabledProvider, i: number, at: number): Schedule
 /** A probability that is 0 in most scenarios and in [lo, hi] in a fraction `on` of them. */
 const sometimes = (rng: Prng, on: number, lo: number, hi: number): number => (rng.chance(on) ? rng.between(lo, hi) : 0);
 
-const providerFaults = (rng: Prng, provider: EnabledProvider): ProviderFaults => {
+const providerFaults = (rng: Prng, provider: SimulatedProvider): ProviderFaults => {
   const accountAuth = provider !== 'pelcro';
   return {
     ...NO_FAULTS,
@@ -110,7 +110,7 @@ const providerFaults = (rng: Prng, provider: EnabledProvider): ProviderFaults =>
 
 export const generateScenario = (seed: number): Scenario => {
   const rng = new Prng(seed).fork('scenario');
-  const provider = rng.pick(ENABLED_PROVIDERS);
+  const provider = rng.pick(SIMULATED_PROVIDERS);
   const faults = providerFaults(rng, provider);
   // Bursts fill batches (the auth-pause and rate-limit paths need them).
   const burst = rng.chance(faults.refusedForMs > 0 ? 0.35 : 0.06);

@@ -37,7 +37,7 @@ const captureLogs = (): Record<string, unknown>[] => {
 afterEach(() => vi.restoreAllMocks());
 
 /** Parts of the status function these requests never reach. */
-const unused = { inbox: {} as InboxReader, states: {} as ProviderStates, events: {} as EventLog };
+const unused = { inbox: {} as InboxReader, states: {} as ProviderStates, events: {} as EventLog, openapiDocument: () => Promise.reject(new Error('not read here')) };
 
 describe('HTTP function logs', () => {
   it('a 500 logs its instance id with the Lambda request id and cold start; the response shows no internals', async () => {

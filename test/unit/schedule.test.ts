@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEADLINE_GRACE_HOURS,
+  DEFAULT_DEADLINE_GRACE_HOURS,
   currentRunIndex,
+  deadlineGraceHours,
   leadMs,
   periodOf,
   renewalRequestFor,
@@ -62,8 +63,13 @@ describe('schedule runs and periods', () => {
 
   it("gives each run's renewal a deadline: the run's time plus the provider's grace", async () => {
     const pelcro = await made('pelcro', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { api: 'core', siteId: 1, userId: 2, planId: 3, quantity: 1, source: 'API' } });
-    expect(DEADLINE_GRACE_HOURS.pelcro).toBe(72);
+    expect(deadlineGraceHours('pelcro')).toBe(72);
     expect(renewalRequestFor(pelcro, 0).deadline).toBe('2026-12-04T00:00:00.000Z');
+  });
+
+  it('gives a provider that declares no grace a day', () => {
+    expect(DEFAULT_DEADLINE_GRACE_HOURS).toBe(24);
+    for (const provider of ['pressone', 'punchh', 'digitalriver'] as const) expect(deadlineGraceHours(provider)).toBe(24);
   });
 });
 
@@ -127,7 +133,7 @@ describe('leadTime', () => {
     expect(runIndexToStart(early, new Date('2026-12-30T00:00:00Z'))).toBe(1);
     expect(currentRunIndex(early, new Date('2026-12-30T00:00:00Z'))).toBe(0);
     expect(periodOf(early, 0).start).toBe('2026-12-01T00:00:00.000Z');
-    expect(renewalRequestFor(early, 0).deadline).toBe(new Date(Date.parse('2026-12-01T00:00:00Z') + DEADLINE_GRACE_HOURS.pressone * 3_600_000).toISOString());
+    expect(renewalRequestFor(early, 0).deadline).toBe(new Date(Date.parse('2026-12-01T00:00:00Z') + deadlineGraceHours('pressone') * 3_600_000).toISOString());
     expect(toScheduleResource(early)).toMatchObject({ leadTime: 'P2D', nextRunAt: '2026-12-01T00:00:00.000Z' });
     expect(startsAt(monthly)).toBe(monthly.nextRunAt);
     expect(toScheduleResource(monthly)).not.toHaveProperty('leadTime');

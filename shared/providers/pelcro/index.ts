@@ -35,6 +35,8 @@ export const pelcro = {
     pauseOnAuthStatuses: [],
   },
   schedule: {
+    // 120 calls a minute make a first-of-the-month backlog of 400,000 last more than two days.
+    deadlineGraceHours: 72,
     requiredParams: { values: { api: 'core' }, reason: 'scheduled renewals have no customer session, so they use the Core call' },
   },
 } as const satisfies ProviderDeclaration;

@@ -122,4 +122,11 @@ const digitalriver: Dialect = {
   refused: () => json(401, { errors: [{ code: 'unauthorized', description: 'Please verify your API key and secret (if applicable) is correct' }] }),
 };
 
-export const DIALECTS: Record<EnabledProvider, Dialect> = { pressone, pelcro, punchh, digitalriver };
+/**
+ * The providers the simulation knows how to play. A provider added to the registry is not
+ * simulated until it has a dialect here and a request in scenario.ts (docs/adding-a-provider.md).
+ */
+export const SIMULATED_PROVIDERS = ['pressone', 'pelcro', 'punchh', 'digitalriver'] as const satisfies readonly EnabledProvider[];
+export type SimulatedProvider = (typeof SIMULATED_PROVIDERS)[number];
+
+export const DIALECTS: Record<SimulatedProvider, Dialect> = { pressone, pelcro, punchh, digitalriver };

@@ -97,7 +97,7 @@ export class World {
       { batchSize: consumes.batchSize, windowMs: consumes.maxBatchingWindowSeconds * 1000, maximumConcurrency: consumes.maximumConcurrency },
       (batch) => this.invokeConsumer(batch),
     );
-    this.provider = new SimProvider(kernel, deployment.provider, DIALECTS[deployment.provider], scenario.faults, SIMULATION_START);
+    this.provider = new SimProvider(kernel, scenario.provider, DIALECTS[scenario.provider], scenario.faults, SIMULATION_START);
     // One rate-limiter cache per warm container.
     this.tatCaches = Array.from({ length: consumes.maximumConcurrency }, () => ({ knownTat: undefined }));
   }
