@@ -769,12 +769,12 @@ describe('HTTP API', () => {
 });
 
 describe('alarm count (README "Alarms" and "Cost", docs/architecture.md#alarms)', () => {
-  it('is a DLQ-depth and an oldest-message-age alarm per provider, one errors alarm per function, 2 per rule, the scheduler queue DLQ, 4 on events, the backlog forecast: 29 with the four providers', () => {
+  it('is a DLQ-depth and an oldest-message-age alarm per provider, one errors alarm per function, 2 per rule, the scheduler queue DLQ, 4 on events, 3 on push delivery, the backlog forecast: 33 with the four providers', () => {
     const perFunction = system.functions.length;
     const providers = system.queues.length;
-    expect(perFunction).toBe(providers + 7);
-    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(2 * providers + perFunction + 2 * 2 + 1 + 4 + 1);
-    // The README prices 29 for the four providers ("Cost"); each provider added to the registry
+    expect(perFunction).toBe(providers + 8);
+    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(2 * providers + perFunction + 2 * 2 + 1 + 4 + 3 + 1);
+    // The README prices 33 for the four providers ("Cost"); each provider added to the registry
     // adds 3 (its DLQ depth, oldest-message age, consumer errors), updated there by hand.
     expect(resourcesOfType('AWS::Lambda::Function')).toHaveLength(perFunction);
     expect(resourcesOfType('AWS::Logs::LogGroup')).toHaveLength(perFunction + 1);
@@ -807,8 +807,8 @@ describe('alarm topic', () => {
     const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
     // Per queue: DLQ depth and oldest message; per function: errors; per schedule: DLQ depth and
     // failed invocations; the scheduler queue's DLQ depth; events: needs_attention, failure rate,
-    // stream failures, iterator age; the backlog forecast.
-    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 1 + 4 + 1);
+    // stream failures, iterator age; push delivery: deliveries failing, given up, its DLQ; the backlog forecast.
+    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 1 + 4 + 3 + 1);
     for (const [, alarm] of alarms) {
       expect(props(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }
