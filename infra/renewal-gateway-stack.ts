@@ -160,6 +160,7 @@ export class RenewalGatewayStack extends Stack {
     if (!eventsFunction) throw new Error('no function reads the table stream (readsTableStream in shared/system.ts): events would never be emitted');
     this.events = new EventPublishing(this, 'EventPublishing', { function: eventsFunction, table: this.table, stage });
     this.alarms.watchEvents(this.events);
+    this.alarms.watchBacklogForecast();
     const deliveryFn = fnDescriptions.find((f) => f.deliversEvents);
     const deliveryFunction = deliveryFn && functions.get(deliveryFn.id);
     const operator = functions.get('operator');

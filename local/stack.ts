@@ -89,6 +89,12 @@ export interface LocalStack {
    * (`<function> DynamoDB.PutItem ConditionalCheckFailed`; a transaction cancelled by a condition counts once).
    */
   requestCounts(): Record<string, number>;
+  /**
+   * Wall-clock milliseconds the HTTP and consumer handlers ran, by function, since start or the
+   * last reset (what Lambda would bill, here with DynamoDB Local, the local SQS endpoint and this
+   * machine's load in it: an upper bound for the bench, not a measurement of Lambda).
+   */
+  handlerTimings(): Record<string, { invocations: number; ms: number }>;
   resetRequestCounts(): void;
   stop(): Promise<void>;
 }
@@ -132,6 +138,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     // As in AWS, each function has its own clients. Every request they send (retries included) is
     // counted as `<function> <Service>.<Command>`, which is what the benchmark reports per renewal.
     const counts = new Map<string, number>();
+    const timings = new Map<string, { invocations: number; ms: number }>();
+    const timed =
+      <E, C, R>(label: string, handler: (event: E, context: C) => Promise<R>) =>
+      async (event: E, context: C): Promise<R> => {
+        const started = performance.now();
+        try {
+          return await handler(event, context);
+        } finally {
+          const t = timings.get(label) ?? { invocations: 0, ms: 0 };
+          timings.set(label, { invocations: t.invocations + 1, ms: t.ms + (performance.now() - started) });
+        }
+      };
     const bump = (label: string, service: string, command = 'Unknown') => {
       const key = `${label} ${service}.${command.replace(/Command$/, '')}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -254,7 +272,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           if (!fn.consumes) continue;
           const provider = fn.id.replace('consumer-', '') as EnabledProvider;
           const batchHandler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)), () => loadCall(provider));
-          const handler: typeof batchHandler = (event, context) => (bump(fn.id, 'Lambda', 'Invoke'), batchHandler(event, context));
+          const timedBatch = timed(fn.id, batchHandler);
+          const handler: typeof batchHandler = (event, context) => (bump(fn.id, 'Lambda', 'Invoke'), timedBatch(event, context));
           const poller = startPoller({
             // The event source mapping's own requests (receive, delete) are Lambda's, counted apart.
             client: clientsFor(`${fn.id}-event-source`).sqs,
@@ -332,8 +351,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     }
 
     const countInvocations =
-      (id: string, handler: HttpHandler): HttpHandler =>
-      (event, context) => (bump(id, 'Lambda', 'Invoke'), handler(event, context));
+      (id: string, handler: HttpHandler): HttpHandler => {
+        const timedHandler = timed(id, handler);
+        return (event, context) => (bump(id, 'Lambda', 'Invoke'), timedHandler(event, context));
+      };
     const httpFunctions: Partial<Record<FunctionId, { handler: HttpHandler; timeoutMs: number }>> = {
       intake: {
         handler: countInvocations('intake', createIntakeHandler(await loadIntakeDeps(env, clientsFor('intake'), logger('intake'))) as HttpHandler),
@@ -421,7 +442,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       runSweeper: runSweeperNow,
       startConsumers,
       requestCounts: () => Object.fromEntries([...counts].sort()),
-      resetRequestCounts: () => counts.clear(),
+      handlerTimings: () => Object.fromEntries([...timings].sort()),
+      resetRequestCounts: () => (counts.clear(), timings.clear()),
       stop,
     };
   } catch (error) {

@@ -153,6 +153,16 @@ export const ProviderHealthSchema = z
     lastFailureAt: dateTime().nullable(),
     lastFailure: z.strictObject({ status: z.string(), reason: z.string() }).nullable(),
     resumes: z.array(z.strictObject({ by: z.string(), at: dateTime(), note: z.string() })),
+    forecast: z
+      .strictObject({
+        backlog: z.int().min(0).meta({ description: 'Messages in the provider queue (visible, in flight, delayed).' }),
+        perSecond: z.number().meta({ description: 'Renewals a second: the rate limit, else one per concurrent batch.' }),
+        drainsBy: dateTime().meta({ description: 'When the backlog is forecast to be done at that pace.' }),
+        earliestDeadline: dateTime().nullable().meta({ description: 'The earliest deadline among the oldest waiting renewals (queued, retry_scheduled); null when none has one.' }),
+        late: z.boolean().meta({ description: 'drainsBy is after earliestDeadline: the alarm BacklogForecastLate fires on the same forecast (made by the sweeper).' }),
+      })
+      .optional()
+      .meta({ description: 'The backlog forecast against the rate limit and the earliest deadline (issue 12). Always served by this version.' }),
     requeued: z.strictObject({ count: z.int().min(0), complete: z.boolean() }).optional().meta({ description: 'resume: the renewals the pause held, queued again now.' }),
   })
   .meta({ description: 'A provider’s state as operators see it: pause, queues, dead letters, rate limit, last outcomes.' });
@@ -208,6 +218,7 @@ export const ScheduleSchema = z
     operation: z.enum(OPERATIONS),
     params: z.record(z.string(), z.unknown()),
     cadence: z.string(),
+    leadTime: z.string().optional().meta({ description: 'How long before each run its renewal is queued (at most P7D, shorter than the cadence); the deadline stays run time + grace.' }),
     status: z.enum(SCHEDULE_STATUSES),
     term: term.optional(),
     nextRunAt: dateTime().nullable(),

@@ -30,6 +30,7 @@ import { bulkRetry } from '../../shared/operator/bulk';
 import { listMoveTasks, peekDeadLetters, providerQueueRefs, queueDepth, startRedrive, type ProviderQueueRefs } from '../../shared/operator/queues';
 import { loadCall } from '../../shared/providers/load-call';
 import { loadCanonical } from '../../shared/providers/load-canonical';
+import { forecastProvider } from '../../shared/operator/forecast';
 import { EndpointStore } from '../../shared/adapters/event-endpoints';
 import { EventLog } from '../../shared/adapters/event-log';
 import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue, type DeliveryQueue } from '../../shared/delivery/queue';
@@ -127,6 +128,8 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
       deps.inbox.page({ statuses: ['queued'], providers: [p] }, { limit: 1 }),
     ]);
     const waiting = oldest.items[0];
+    // The backlog against the rate limit and the earliest deadline waiting (issue 12).
+    const forecast = await forecastProvider(p, queue.visible + queue.inFlight + queue.delayed, deps.rateLimits[p], deps.inbox, now);
     return {
       provider: p,
       name: declarationOf(p).name,
@@ -144,6 +147,7 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
       lastFailureAt: state.lastFailureAt,
       lastFailure: state.lastFailure,
       resumes: state.resumes,
+      forecast: { backlog: forecast.backlog, perSecond: forecast.perSecond, drainsBy: forecast.drainsBy, earliestDeadline: forecast.earliestDeadline, late: forecast.late },
     };
   };
 

@@ -222,6 +222,32 @@ export class GatewayAlarms extends Construct {
     );
   }
 
+  /**
+   * The backlog forecast (issue 12, functions/sweeper/app.ts): the sweeper emits, each run, how
+   * many providers' backlogs are forecast to finish after the earliest deadline waiting
+   * (`ProvidersForecastLate`, 0 included). Any in a 10-minute window (two sweeper runs apart, so a
+   * run that was late or skipped does not leave a gap) alarms: a renewal is forecast to be late.
+   */
+  watchBacklogForecast(): void {
+    this.add(
+      new Alarm(this, 'BacklogForecastLate', {
+        alarmDescription:
+          "A provider's backlog, drained at its rate limit, is forecast to finish after the earliest deadline among its waiting renewals (GET /v1/providers: forecast; metric BacklogForecastLateSeconds by provider).",
+        metric: new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: 'ProvidersForecastLate',
+          dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+          period: Duration.minutes(10),
+          statistic: 'Maximum',
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
   /** Alarm on any message in a dead-letter queue that is not a provider's (e.g. the scheduler queue's). */
   watchDeadLetterQueue(id: string, queue: IQueue, description: string): void {
     this.deadLetterAlarm(id, queue, description);
