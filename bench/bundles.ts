@@ -24,7 +24,9 @@ const CLIENTS: Record<string, string[]> = {
   scheduler: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
   operator: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
   consumer: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'SecretsManagerClient:@aws-sdk/client-secrets-manager'],
-  events: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'EventBridgeClient:@aws-sdk/client-eventbridge'],
+  // SQS: the fan-out of each new event onto the delivery queue.
+  events: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'EventBridgeClient:@aws-sdk/client-eventbridge', 'SQSClient:@aws-sdk/client-sqs'],
+  delivery: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs', 'EventBridgeClient:@aws-sdk/client-eventbridge'],
   sweeper: ['DynamoDBClient:@aws-sdk/client-dynamodb', 'SQSClient:@aws-sdk/client-sqs'],
 };
 
@@ -66,6 +68,7 @@ const loadOnce = (file: string): Load => {
     RENEWALS_READ_TOKENS: 't',
     [EVENT_BUS_NAME_ENV]: 'bus',
     RENEWALS_OPERATOR_TOKENS: 'bench=bench-operator-token',
+    [system.deliveryQueue.urlEnv]: 'http://127.0.0.1:1/000000000000/delivery',
     ...Object.fromEntries(system.queues.map((q) => [q.urlEnv, 'http://127.0.0.1:1/000000000000/q'])),
     ...Object.fromEntries(system.queues.flatMap((q) => [[q.dlqUrlEnv, 'http://127.0.0.1:1/000000000000/dlq'], [q.dlqArnEnv, 'arn:aws:sqs:us-east-1:000000000000:dlq'], [q.arnEnv, 'arn:aws:sqs:us-east-1:000000000000:q']])),
     ...Object.fromEntries(

@@ -33,7 +33,24 @@ const DURATION = {
 interface Counts {
   readonly n: number;
   readonly c: Record<string, number>;
+  /** Handler wall-clock time by function (local: an upper bound of what Lambda would bill). */
+  readonly t: Record<string, { invocations: number; ms: number }>;
 }
+
+/** Where the capacity units go, by function, per renewal. */
+const unitsByFunction = ({ n, c }: Counts) =>
+  Object.entries(c)
+    .filter(([k]) => / DynamoDB\.(Write|Read)Units$/.test(k))
+    .map(([k, v]) => ({ function: k.split(' ')[0] ?? k, units: k.endsWith('WriteUnits') ? 'WRU' : 'RRU', 'per renewal': fmt(v / n, 2) }));
+
+/** Measured handler time against the assumed billed duration. */
+const timingsOf = ({ t }: Counts) =>
+  Object.entries(t).map(([fn, { invocations, ms }]) => ({
+    function: fn,
+    invocations: String(invocations),
+    'mean ms per invocation (measured here)': fmt(ms / invocations, 1),
+    'assumed ms': fn === 'intake' ? String(DURATION.intake * 1000) : fn.startsWith('consumer-') ? `${DURATION.consumerBase * 1000} + ${DURATION.consumerPerRenewal * 1000} per renewal` : '—',
+  }));
 
 const sum = (c: Record<string, number>, pattern: RegExp): number => Object.entries(c).filter(([k]) => pattern.test(k)).reduce((s, [, v]) => s + v, 0);
 
@@ -100,7 +117,7 @@ export const benchCost = async (): Promise<void> => {
       await renewByWebhook(stack, e);
       await waitRenewed(stack, [e]);
     }
-    results.push({ path: `webhook, low volume (${LOW} one at a time)`, counts: { n: LOW, c: stack.requestCounts() }, webhook: true });
+    results.push({ path: `webhook, low volume (${LOW} one at a time)`, counts: { n: LOW, c: stack.requestCounts(), t: stack.handlerTimings() }, webhook: true });
 
     // Webhooks in bulk: 32 senders.
     batch = emails(BULK);
@@ -110,7 +127,7 @@ export const benchCost = async (): Promise<void> => {
       while (next < batch.length) await renewByWebhook(stack, batch[next++] ?? '');
     }));
     await waitRenewed(stack, batch);
-    results.push({ path: `webhook, bulk (${BULK} at once)`, counts: { n: BULK, c: stack.requestCounts() }, webhook: true });
+    results.push({ path: `webhook, bulk (${BULK} at once)`, counts: { n: BULK, c: stack.requestCounts(), t: stack.handlerTimings() }, webhook: true });
 
     // Schedules one at a time: a scheduler run for each.
     batch = emails(LOW);
@@ -120,7 +137,7 @@ export const benchCost = async (): Promise<void> => {
       await stack.runScheduler();
       await waitRenewed(stack, [e]);
     }
-    results.push({ path: `scheduled, low volume (${LOW}, a run each)`, counts: { n: LOW, c: stack.requestCounts() }, webhook: false });
+    results.push({ path: `scheduled, low volume (${LOW}, a run each)`, counts: { n: LOW, c: stack.requestCounts(), t: stack.handlerTimings() }, webhook: false });
 
     // Schedules in bulk: one run.
     batch = emails(BULK);
@@ -128,7 +145,7 @@ export const benchCost = async (): Promise<void> => {
     stack.resetRequestCounts();
     await stack.runScheduler();
     await waitRenewed(stack, batch);
-    results.push({ path: `scheduled, bulk (${BULK} due at once)`, counts: { n: BULK, c: stack.requestCounts() }, webhook: false });
+    results.push({ path: `scheduled, bulk (${BULK} due at once)`, counts: { n: BULK, c: stack.requestCounts(), t: stack.handlerTimings() }, webhook: false });
 
     console.log(`\nCost per million PressOne renewals (prices: ${PRICES_AS_OF}; tracing off, the default)\n`);
     console.log(
@@ -139,6 +156,13 @@ export const benchCost = async (): Promise<void> => {
       const d = dollarsPerMillion(r.counts, r.webhook);
       console.log(`\n${r.path}\n`);
       console.log(table(d.rows.map((row) => ({ ...row, '$ per million': fmt(row['$ per million'], 2) }))));
+      console.log('\nCapacity units by function\n');
+      console.log(table(unitsByFunction(r.counts)));
+      const timings = timingsOf(r.counts);
+      if (timings.length > 0) {
+        console.log('\nHandler time (wall clock on this machine, DynamoDB Local and the local SQS endpoint included)\n');
+        console.log(table(timings));
+      }
       summary.push({ path: r.path, '$ per million': fmt(d.total, 2), 'with -c tracing=active (at most)': fmt(d.total + d.tracing, 2) });
     }
     console.log('\nTotals\n');

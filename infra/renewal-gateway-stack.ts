@@ -11,6 +11,7 @@ import {
   type RouteDescription,
 } from '../shared/system';
 import { ConfigSecrets } from './constructs/config-secrets';
+import { EventDelivery } from './constructs/event-delivery';
 import { EventPublishing } from './constructs/event-publishing';
 import { FunctionSchedule } from './constructs/function-schedule';
 import { GatewayAlarms } from './constructs/gateway-alarms';
@@ -88,6 +89,8 @@ export class RenewalGatewayStack extends Stack {
   public readonly secrets: ConfigSecrets;
   /** The event bus and the table stream's mapping onto the events function. */
   public readonly events: EventPublishing;
+  /** Push delivery to registered endpoints: its queue, DLQ and the delivery function's mapping. */
+  public readonly delivery: EventDelivery;
   public readonly dashboard: GatewayDashboard;
   /** Applied to every stateful resource: the table, secrets and log groups. */
   private readonly removalPolicy: RemovalPolicy;
@@ -157,7 +160,20 @@ export class RenewalGatewayStack extends Stack {
     if (!eventsFunction) throw new Error('no function reads the table stream (readsTableStream in shared/system.ts): events would never be emitted');
     this.events = new EventPublishing(this, 'EventPublishing', { function: eventsFunction, table: this.table, stage });
     this.alarms.watchEvents(this.events);
-    this.dashboard = new GatewayDashboard(this, 'Dashboard', { queues: [...queues.values()], events: this.events });
+    this.alarms.watchBacklogForecast();
+    const deliveryFn = fnDescriptions.find((f) => f.deliversEvents);
+    const deliveryFunction = deliveryFn && functions.get(deliveryFn.id);
+    const operator = functions.get('operator');
+    if (!deliveryFunction || !operator) throw new Error('no delivery function (deliversEvents in shared/system.ts) or no operator function: registered endpoints would get nothing');
+    this.delivery = new EventDelivery(this, 'EventDelivery', {
+      function: deliveryFunction,
+      description: system.deliveryQueue,
+      // The events function fans out each new event; the operator's replay sends logged ones again.
+      senders: [eventsFunction, operator],
+      bus: this.events.bus,
+    });
+    this.alarms.watchDelivery(this.delivery);
+    this.dashboard = new GatewayDashboard(this, 'Dashboard', { queues: [...queues.values()], events: this.events, delivery: this.delivery });
 
     const schedules = new Map<FunctionId, FunctionSchedule>();
     for (const description of fnDescriptions) {
@@ -297,6 +313,10 @@ export class RenewalGatewayStack extends Stack {
     new CfnOutput(this, 'EventFailureQueueUrl', {
       value: this.events.failureQueue.queueUrl,
       description: 'Table stream batches the events function gave up on (shard and sequence range)',
+    });
+    new CfnOutput(this, 'EventDeliveryDeadLetterQueueUrl', {
+      value: this.delivery.deadLetterQueue.queueUrl,
+      description: 'Event delivery messages the delivery function failed on 5 times (endpoint failures end in dead-letter records instead)',
     });
     new CfnOutput(this, 'SchedulerQueueDeadLetterQueueUrl', {
       value: this.schedulerQueue.deadLetterQueue.queueUrl,

@@ -109,6 +109,9 @@ export const FUNCTION_ACCESS = {
   // The sweeper reads the sweep index and renewals, queues stuck ones again (and reads each
   // provider queue's depth, which the send grant includes), and marks them; no caller reaches it.
   sweeper: { table: 'readWrite', sendsToProviderQueues: true, secrets: [] },
+  // Push delivery reads endpoints (and their secrets), records attempts and dead letters, keeps each
+  // endpoint's rate limit, appends endpoint.disabled to the event log; DeliveryQueue grants its queue.
+  delivery: { table: 'readWrite', sendsToProviderQueues: false, secrets: [] },
 } as const satisfies Record<Exclude<FunctionId, `consumer-${string}`>, FunctionAccess>;
 
 export interface ProviderSettings {

@@ -67,6 +67,8 @@ ${ENABLED_PROVIDERS.map((p) => `    ${p.padEnd(14)} ${stack.sandboxes[p].url}   
     npm run call -- GET /v1/renewals/<id>
   What needs a person, and the providers:
     npm run ops -- inbox        npm run ops -- providers
+  Receive the events, pushed and signed (registers an endpoint until Ctrl-C):
+    npm run ops -- listen --port 4000
 `;
 };
 

@@ -9,6 +9,7 @@
  */
 import { LOCAL_DEFAULTS } from './defaults';
 import { splitList } from '../shared/config';
+import { startListener, type Listener } from './listen';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unavailable: 3 } as const;
 
@@ -25,20 +26,31 @@ export const USAGE = `usage: npm run ops -- <command> [options]
   resume PROVIDER --note TEXT                                  lift a provider's pause
   dead-letters PROVIDER [--limit N]                            what is in its dead-letter queue (not consumed)
   redrive PROVIDER --note TEXT                                 move its dead letters back to its queue
+  listen [--port N] [--secret whsec_…] [--types T,T]          receive pushed events: verify, dedupe, print; without a
+                                                               secret (or RENEWALS_LISTEN_SECRET) it registers itself as an
+                                                               endpoint and deletes it again on Ctrl-C
 
 options: --url URL (default http://127.0.0.1:$PORT, PORT 3000)   --json (print the answer as JSON)
 token:   RENEWALS_OPERATOR_TOKEN (default: the first token of RENEWALS_OPERATOR_TOKENS, or the local one)
 exit:    0 ok, 1 refused (4xx), 2 usage, 3 server error or unreachable`;
 
 const FLAGS = new Set(['json', 'dry-run']);
-const VALUED = new Set(['url', 'note', 'outcome', 'provider-state', 'status', 'provider', 'limit', 'cursor', 'created-before']);
+const VALUED = new Set(['url', 'note', 'outcome', 'provider-state', 'status', 'provider', 'limit', 'cursor', 'created-before', 'port', 'secret', 'types']);
 
 export interface OpsIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly fetch?: typeof fetch;
+  /** `listen` runs until this settles (default: SIGINT or SIGTERM). */
+  readonly untilStopped?: (listener: Listener) => Promise<void>;
 }
+
+const untilSignal = (): Promise<void> =>
+  new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 
 class UsageError extends Error {}
 
@@ -186,7 +198,7 @@ export const runOps = async (argv: readonly string[], io: OpsIo): Promise<number
   const base = options.url ?? `http://127.0.0.1:${io.env.PORT ?? LOCAL_DEFAULTS.PORT}`;
   const doFetch = io.fetch ?? fetch;
 
-  const request = async (method: 'GET' | 'POST', path: string, body?: Json): Promise<{ code: number; json?: Json }> => {
+  const request = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: Json): Promise<{ code: number; json?: Json }> => {
     let response: Response;
     try {
       response = await doFetch(new URL(path, base), {
@@ -297,6 +309,33 @@ export const runOps = async (argv: readonly string[], io: OpsIo): Promise<number
       const r = await request('POST', `/v1/providers/${id()}/dead-letters/redrive`, { note: options.note });
       if (r.code === EXIT.ok) print(r.json, (j) => `redrive started: task ${s(j.taskHandle)} (from ${s(j.sourceArn)})`);
       return r.code;
+    }
+    case 'listen': {
+      const port = options.port === undefined ? 0 : Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) return usage('--port needs a port number');
+      const given = options.secret ?? io.env.RENEWALS_LISTEN_SECRET?.trim();
+      if (given !== undefined && !/^whsec_[A-Za-z0-9+/=]+$/.test(given)) return usage('--secret must be a whsec_… secret');
+      const listener = await startListener({ port, secrets: given ? [given] : [], out: io.out });
+      let registered: string | undefined;
+      try {
+        if (!given) {
+          const types = options.types ? options.types.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+          const r = await request('POST', '/v1/event-endpoints', { url: listener.url, description: 'npm run ops -- listen', ...(types ? { types } : {}) });
+          if (r.code !== EXIT.ok) return r.code;
+          registered = s(r.json?.id);
+          listener.setSecrets([s(r.json?.secret)]);
+          io.out(`registered ${listener.url} as event endpoint ${registered} at ${base}${types ? ` for ${types.join(', ')}` : ''}`);
+        }
+        io.out(`listening on ${listener.url}: verifying signatures, printing events (Ctrl-C stops${registered ? ' and deletes the endpoint' : ''})`);
+        await (io.untilStopped ?? untilSignal)(listener);
+        return EXIT.ok;
+      } finally {
+        if (registered) {
+          const r = await request('DELETE', `/v1/event-endpoints/${encodeURIComponent(registered)}`);
+          if (r.code === EXIT.ok) io.out(`deleted event endpoint ${registered}`);
+        }
+        await listener.stop();
+      }
     }
     case undefined:
       return usage('no command');

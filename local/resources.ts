@@ -68,3 +68,21 @@ export const queueArn = async (sqs: SQSClient, url: string | undefined): Promise
   return arn;
 };
 
+
+/** The push delivery's queue and its DLQ (system.deliveryQueue), as the CDK stack declares them. */
+export const createDeliveryQueue = async (sqs: SQSClient, prefix: string): Promise<{ url: string; arn: string; dlqUrl: string; dlqArn: string }> => {
+  const q = system.deliveryQueue;
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-${q.id}-dlq`, Attributes: { MessageRetentionPeriod: String(q.dlqRetentionDays * 86_400) } }));
+  const dlqArn = await queueArn(sqs, dlq.QueueUrl);
+  const main = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${prefix}-${q.id}`,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutFor(functionDescription('delivery'))),
+        MessageRetentionPeriod: String(q.retentionDays * 86_400),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: q.maxReceiveCount }),
+      },
+    }),
+  );
+  return { url: main.QueueUrl ?? '', arn: await queueArn(sqs, main.QueueUrl), dlqUrl: dlq.QueueUrl ?? '', dlqArn };
+};

@@ -30,10 +30,12 @@ import type { Sandbox } from './sandboxes/framework';
 import type { SandboxFactory, SandboxOf } from './sandboxes/registration';
 import { startApiServer, type ApiServer, type HttpHandler } from './api-server';
 import { LOCAL_DEFAULTS, localSecretDefault } from './defaults';
-import { createQueues, createTable } from './resources';
+import { createDeliveryQueue, createQueues, createTable } from './resources';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { startStreamPoller } from './streams/poller';
-import { createEventsHandler, loadEventLog } from '../functions/events/app';
+import { createEventsHandler, loadDeliveryFanOut, loadEventLog } from '../functions/events/app';
+import { createDeliveryHandler, loadDeliveryDeps } from '../functions/delivery/app';
+import { ALLOW_HTTP_ENV } from '../functions/operator/endpoints';
 import { LoggingPublisher } from '../shared/events/publish';
 
 export interface LocalStackOptions {
@@ -66,6 +68,8 @@ export interface LocalStack {
   readonly sqsEndpoint: string;
   readonly tableName: string;
   readonly queues: Readonly<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string; dlqArn: string }>>;
+  /** The push delivery's queue (system.deliveryQueue). */
+  readonly deliveryQueue: { readonly url: string; readonly arn: string; readonly dlqUrl: string; readonly dlqArn: string };
   /** Each provider's sandbox (local/sandboxes/<provider>.ts), typed as its module registers it. */
   readonly sandboxes: { readonly [P in EnabledProvider]: SandboxOf<P> };
   /** The configuration the functions run with (secrets included: for the banner and tests). */
@@ -85,6 +89,12 @@ export interface LocalStack {
    * (`<function> DynamoDB.PutItem ConditionalCheckFailed`; a transaction cancelled by a condition counts once).
    */
   requestCounts(): Record<string, number>;
+  /**
+   * Wall-clock milliseconds the HTTP and consumer handlers ran, by function, since start or the
+   * last reset (what Lambda would bill, here with DynamoDB Local, the local SQS endpoint and this
+   * machine's load in it: an upper bound for the bench, not a measurement of Lambda).
+   */
+  handlerTimings(): Record<string, { invocations: number; ms: number }>;
   resetRequestCounts(): void;
   stop(): Promise<void>;
 }
@@ -128,6 +138,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     // As in AWS, each function has its own clients. Every request they send (retries included) is
     // counted as `<function> <Service>.<Command>`, which is what the benchmark reports per renewal.
     const counts = new Map<string, number>();
+    const timings = new Map<string, { invocations: number; ms: number }>();
+    const timed =
+      <E, C, R>(label: string, handler: (event: E, context: C) => Promise<R>) =>
+      async (event: E, context: C): Promise<R> => {
+        const started = performance.now();
+        try {
+          return await handler(event, context);
+        } finally {
+          const t = timings.get(label) ?? { invocations: 0, ms: 0 };
+          timings.set(label, { invocations: t.invocations + 1, ms: t.ms + (performance.now() - started) });
+        }
+      };
     const bump = (label: string, service: string, command = 'Unknown') => {
       const key = `${label} ${service}.${command.replace(/Command$/, '')}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -197,6 +219,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const tableName = `${prefix}-renewals`;
     const streamArn = await createTable(dynamo, tableName);
     const queues = await createQueues(sqs, prefix);
+    const deliveryQueue = await createDeliveryQueue(sqs, prefix);
 
     const given = options.env ?? {};
     const pick = (name: string, fallback: string): string => given[name]?.trim() || fallback;
@@ -223,6 +246,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       RENEWALS_WEBHOOK_SECRETS: pick('RENEWALS_WEBHOOK_SECRETS', LOCAL_DEFAULTS.RENEWALS_WEBHOOK_SECRETS),
       RENEWALS_READ_TOKENS: pick('RENEWALS_READ_TOKENS', LOCAL_DEFAULTS.RENEWALS_READ_TOKENS),
       RENEWALS_OPERATOR_TOKENS: pick('RENEWALS_OPERATOR_TOKENS', LOCAL_DEFAULTS.RENEWALS_OPERATOR_TOKENS),
+      // Receivers on this machine listen on plain http (npm run ops -- listen).
+      [ALLOW_HTTP_ENV]: pick(ALLOW_HTTP_ENV, 'true'),
+      [system.deliveryQueue.urlEnv]: deliveryQueue.url,
       // The status function's `files` sit beside its bundle in Lambda; here, in the repository.
       OPENAPI_DOCUMENT: pick('OPENAPI_DOCUMENT', fileURLToPath(new URL('../openapi.json', import.meta.url))),
       ...providerEnv,
@@ -246,7 +272,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           if (!fn.consumes) continue;
           const provider = fn.id.replace('consumer-', '') as EnabledProvider;
           const batchHandler = createBatchHandler(await loadConsumerDeps(provider, env, clientsFor(fn.id), logger(fn.id)), () => loadCall(provider));
-          const handler: typeof batchHandler = (event, context) => (bump(fn.id, 'Lambda', 'Invoke'), batchHandler(event, context));
+          const timedBatch = timed(fn.id, batchHandler);
+          const handler: typeof batchHandler = (event, context) => (bump(fn.id, 'Lambda', 'Invoke'), timedBatch(event, context));
           const poller = startPoller({
             // The event source mapping's own requests (receive, delete) are Lambda's, counted apart.
             client: clientsFor(`${fn.id}-event-source`).sqs,
@@ -276,10 +303,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       if (!stream) continue;
       if (!streamArn) throw new Error(`function ${fn.id} reads the table stream, but the table has none`);
       const streamsClient = new DynamoDBStreamsClient({ endpoint: dynamoEndpoint, region: 'local', credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
+      const eventClients = clientsFor(fn.id);
+      const deliveries = loadDeliveryFanOut(env, eventClients);
       const events = createEventsHandler({
-        log: loadEventLog(env, clientsFor(fn.id).dynamo),
+        log: loadEventLog(env, eventClients.dynamo),
         publisher: new LoggingPublisher(logger(fn.id)),
         logger: logger(fn.id),
+        ...(deliveries ? { deliveries } : {}),
       });
       const sortKeys: readonly string[] = stream.sortKeys;
       const poller = startStreamPoller({
@@ -298,9 +328,33 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       });
     }
 
+    // The push delivery's queue, polled as its event source mapping does in AWS. Its retry waits
+    // (DELIVERY_RETRY_SCHEDULE_SECONDS) and rate limit (DELIVERY_RATE_LIMIT) come from the env.
+    for (const fn of system.functions as readonly FunctionDescription[]) {
+      const delivers = fn.deliversEvents;
+      if (!delivers) continue;
+      const deliveryHandler = createDeliveryHandler(loadDeliveryDeps(env, clientsFor(fn.id), logger(fn.id), new LoggingPublisher(logger(fn.id))));
+      pollers.push(
+        startPoller({
+          client: clientsFor(`${fn.id}-event-source`).sqs,
+          queueUrl: deliveryQueue.url,
+          queueArn: deliveryQueue.arn,
+          handler: (event, context) => (bump(fn.id, 'Lambda', 'Invoke'), deliveryHandler(event, context)),
+          batchSize: delivers.batchSize,
+          maximumConcurrency: delivers.maximumConcurrency,
+          functionName: fn.id,
+          timeoutMs: fn.timeoutSeconds * 1000,
+          waitTimeSeconds: options.pollWaitSeconds ?? 1,
+          onError: (error: unknown) => logger(fn.id).error('poller error', { error: String(error) }),
+        }),
+      );
+    }
+
     const countInvocations =
-      (id: string, handler: HttpHandler): HttpHandler =>
-      (event, context) => (bump(id, 'Lambda', 'Invoke'), handler(event, context));
+      (id: string, handler: HttpHandler): HttpHandler => {
+        const timedHandler = timed(id, handler);
+        return (event, context) => (bump(id, 'Lambda', 'Invoke'), timedHandler(event, context));
+      };
     const httpFunctions: Partial<Record<FunctionId, { handler: HttpHandler; timeoutMs: number }>> = {
       intake: {
         handler: countInvocations('intake', createIntakeHandler(await loadIntakeDeps(env, clientsFor('intake'), logger('intake'))) as HttpHandler),
@@ -378,6 +432,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       sqsEndpoint: sqsServer.endpoint,
       tableName,
       queues,
+      deliveryQueue,
       sandboxes,
       env,
       dynamo,
@@ -387,7 +442,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       runSweeper: runSweeperNow,
       startConsumers,
       requestCounts: () => Object.fromEntries([...counts].sort()),
-      resetRequestCounts: () => counts.clear(),
+      handlerTimings: () => Object.fromEntries([...timings].sort()),
+      resetRequestCounts: () => (counts.clear(), timings.clear()),
       stop,
     };
   } catch (error) {

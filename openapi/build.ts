@@ -219,6 +219,7 @@ export const buildOpenApi = async (): Promise<OpenApiDocument> => {
       { name: 'events', description: 'What happened to renewals: one event per status entered, in order.' },
       { name: 'meta', description: 'This description, served by the gateway itself.' },
       { name: 'operators', description: 'Find and fix what is stuck: the inbox, actions with an audit trail, providers, dead letters (operator token).' },
+      { name: 'event endpoints', description: 'Events pushed to registered URLs, signed the Standard Webhooks way, retried for 27.6 h (operator token).' },
       ...REGISTRY.map((p) => ({ name: p.name, description: `${p.name}’s own request shapes (drop-in routes).` })),
     ],
     paths,

@@ -14,6 +14,8 @@ import { AcceptedSchema, BulkRetrySchema, DeadLetterListSchema, EventListSchema,
 import { eventsQuery } from '../functions/status/events-request';
 import { bulkRetryBody, cancelBody, inboxQuery, renewalIdPath, resolveBody, retryBody } from '../shared/http/schemas/renewals';
 import { deadLettersQuery, providerPath, redriveBody, resumeBody } from '../shared/http/schemas/providers';
+import { createBody as endpointCreateBody, deliveriesQuery as endpointDeliveriesQuery, endpointIdPath, replayBody as endpointReplayBody, rotateBody as endpointRotateBody } from '../functions/operator/endpoints';
+import { DeliveryListSchema, EventEndpointListSchema, EventEndpointSchema, EventEndpointWithSecretSchema, ReplaySchema } from './schemas';
 
 export interface HeaderDoc {
   readonly description: string;
@@ -192,6 +194,31 @@ export const ACCEPTED_RESPONSES: Readonly<Record<number, ResponseDoc>> = {
   },
   200: { description: 'A repeat of a request already accepted: the same renewal, nothing renewed again.', schema: AcceptedSchema, headers: { location: 'The renewal: `/v1/renewals/{id}`.' } },
 };
+
+/** The check of a zod/mini body schema: its issues named as the handler names them (422). */
+const miniCheck =
+  (schema: z.core.$ZodType) =>
+  (example: unknown): Promise<readonly FieldError[]> => {
+    const r = z.safeParse(schema, example);
+    return Promise.resolve(r.success ? [] : issuesToFieldErrors(r.error.issues));
+  };
+
+const endpointExample = {
+  id: 'ep_3f9a1c0e7b5d2a4c6e8f0a1b2c',
+  url: 'https://billing.example.com/hooks/renewals',
+  types: null,
+  description: null,
+  enabled: true,
+  createdAt: '2026-11-29T08:00:00.000Z',
+  createdBy: 'alice',
+  secrets: [{ masked: 'whsec_MfKQ…', createdAt: '2026-11-29T08:00:00.000Z', expiresAt: null, active: true }],
+  failingSince: null,
+  lastSuccessAt: '2026-12-01T00:00:08.000Z',
+  lastFailureAt: null,
+  disabledAt: null,
+  disabledReason: null,
+};
+const endpointExampleWithSecret = { ...endpointExample, lastSuccessAt: null, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
 
 export const coreRoutes = (canonicalBody: BodyDoc): Readonly<Record<string, RouteDoc>> => ({
   'POST /v1/renewals': {
@@ -387,5 +414,80 @@ export const coreRoutes = (canonicalBody: BodyDoc): Readonly<Record<string, Rout
     path: listPath,
     headers: SIGNATURE_HEADERS,
     responses: { 204: { description: 'Cancelled (or already cancelled by this message).' }, 404: { description: 'No schedule for this subscription.' } },
+  },
+  // Push delivery of events (README "Pushing events to endpoints"): operator token only.
+  'POST /v1/event-endpoints': {
+    summary: 'Register an endpoint for pushed events',
+    description:
+      'Events (every type, or `types`) are POSTed to `url`, signed the Standard Webhooks way with the secret answered here (once): `webhook-id` is the event id (dedupe on it), `webhook-timestamp`, `webhook-signature`. Retried for 27.6 h (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), at least `Retry-After`; a 410 stops; an endpoint failing for 5 days is disabled. https only in AWS.',
+    tags: ['event endpoints'],
+    body: { schema: endpointCreateBody(false), check: miniCheck(endpointCreateBody(false)), examples: { all: { url: 'https://billing.example.com/hooks/renewals' }, failures: { url: 'https://ops.example.com/hooks', types: ['renewal.failed', 'renewal.needs_attention'], description: 'ops pager' } } },
+    responses: { 201: { description: 'Registered; `secret` is shown this once.', schema: EventEndpointWithSecretSchema, example: endpointExampleWithSecret } },
+  },
+  'GET /v1/event-endpoints': {
+    summary: 'Registered event endpoints',
+    description: 'Every endpoint, enabled or not, with its secrets masked.',
+    tags: ['event endpoints'],
+    responses: { 200: { description: 'The endpoints.', schema: EventEndpointListSchema, example: { items: [endpointExample] } } },
+  },
+  'GET /v1/event-endpoints/{id}': {
+    summary: 'One event endpoint',
+    description: 'Its types, state (failing since, disabled) and secrets, masked.',
+    tags: ['event endpoints'],
+    path: endpointIdPath,
+    responses: { 200: { description: 'The endpoint.', schema: EventEndpointSchema, example: endpointExample }, 404: { description: 'No such endpoint.' } },
+  },
+  'DELETE /v1/event-endpoints/{id}': {
+    summary: 'Delete an event endpoint',
+    description: 'Nothing more is delivered to it; deliveries already queued are dropped.',
+    tags: ['event endpoints'],
+    path: endpointIdPath,
+    responses: { 204: { description: 'Deleted.' }, 404: { description: 'No such endpoint.' } },
+  },
+  'POST /v1/event-endpoints/{id}/rotate-secret': {
+    summary: 'Rotate an endpoint’s signing secret',
+    description: 'Answers the new secret (once). For 24 h deliveries carry two signatures in `webhook-signature`, one per secret, so the receiver can switch when it likes. The body may be left out.',
+    tags: ['event endpoints'],
+    path: endpointIdPath,
+    body: { schema: endpointRotateBody, check: miniCheck(endpointRotateBody), examples: { empty: {} } },
+    responses: {
+      200: { description: 'Rotated; `secret` is the new one.', schema: EventEndpointWithSecretSchema, example: endpointExampleWithSecret },
+      404: { description: 'No such endpoint.' },
+      409: { description: 'Another rotation changed the secrets first; nothing was done.' },
+    },
+  },
+  'GET /v1/event-endpoints/{id}/deliveries': {
+    summary: 'An endpoint’s delivery attempts and dead letters',
+    description: 'Latest attempts first: event, time, status code, latency, error, what followed.',
+    tags: ['event endpoints'],
+    path: endpointIdPath,
+    query: endpointDeliveriesQuery,
+    responses: {
+      200: {
+        description: 'The attempts.',
+        schema: DeliveryListSchema,
+        example: {
+          endpointId: endpointExample.id,
+          items: [
+            { eventId: 'evt_5f0c2a9d7e4b4c1f8a3e6d2b9c0a1f7e', eventType: 'renewal.succeeded', attempt: 2, attemptedAt: '2026-12-01T00:00:08.000Z', statusCode: 204, latencyMs: 83, error: null, outcome: 'delivered' },
+            { eventId: 'evt_5f0c2a9d7e4b4c1f8a3e6d2b9c0a1f7e', eventType: 'renewal.succeeded', attempt: 1, attemptedAt: '2026-12-01T00:00:02.500Z', statusCode: 503, latencyMs: 41, error: 'HTTP 503', outcome: 'retry', nextAttemptAt: '2026-12-01T00:00:07.500Z' },
+          ],
+          deadLetters: [],
+        },
+      },
+      404: { description: 'No such endpoint.' },
+    },
+  },
+  'POST /v1/event-endpoints/{id}/replay': {
+    summary: 'Send an endpoint the events logged since a time again',
+    description: 'From the event log (kept 35 days), those of its types, with their original ids: a receiver that already has one dedupes it. At most 1000 per call.',
+    tags: ['event endpoints'],
+    path: endpointIdPath,
+    body: { schema: endpointReplayBody, check: miniCheck(endpointReplayBody), examples: { lastHour: { since: '2026-12-01T00:00:00Z' } } },
+    responses: {
+      202: { description: 'Queued for delivery.', schema: ReplaySchema, example: { endpointId: endpointExample.id, since: '2026-12-01T00:00:00.000Z', queued: 12, truncated: false, lastCreatedAt: '2026-12-01T00:40:12.004Z' } },
+      404: { description: 'No such endpoint.' },
+      409: { description: 'The endpoint is disabled.' },
+    },
   },
 });

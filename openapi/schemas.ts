@@ -153,6 +153,16 @@ export const ProviderHealthSchema = z
     lastFailureAt: dateTime().nullable(),
     lastFailure: z.strictObject({ status: z.string(), reason: z.string() }).nullable(),
     resumes: z.array(z.strictObject({ by: z.string(), at: dateTime(), note: z.string() })),
+    forecast: z
+      .strictObject({
+        backlog: z.int().min(0).meta({ description: 'Messages in the provider queue (visible, in flight, delayed).' }),
+        perSecond: z.number().meta({ description: 'Renewals a second: the rate limit, else one per concurrent batch.' }),
+        drainsBy: dateTime().meta({ description: 'When the backlog is forecast to be done at that pace.' }),
+        earliestDeadline: dateTime().nullable().meta({ description: 'The earliest deadline among the oldest waiting renewals (queued, retry_scheduled); null when none has one.' }),
+        late: z.boolean().meta({ description: 'drainsBy is after earliestDeadline: the alarm BacklogForecastLate fires on the same forecast (made by the sweeper).' }),
+      })
+      .optional()
+      .meta({ description: 'The backlog forecast against the rate limit and the earliest deadline (issue 12). Always served by this version.' }),
     requeued: z.strictObject({ count: z.int().min(0), complete: z.boolean() }).optional().meta({ description: 'resume: the renewals the pause held, queued again now.' }),
   })
   .meta({ description: 'A provider’s state as operators see it: pause, queues, dead letters, rate limit, last outcomes.' });
@@ -208,6 +218,7 @@ export const ScheduleSchema = z
     operation: z.enum(OPERATIONS),
     params: z.record(z.string(), z.unknown()),
     cadence: z.string(),
+    leadTime: z.string().optional().meta({ description: 'How long before each run its renewal is queued (at most P7D, shorter than the cadence); the deadline stays run time + grace.' }),
     status: z.enum(SCHEDULE_STATUSES),
     term: term.optional(),
     nextRunAt: dateTime().nullable(),
@@ -220,7 +231,66 @@ export const ScheduleSchema = z
   })
   ;
 
-/** Every named schema (`#/components/schemas/<name>`), in the order the document lists them. */
+const EndpointSecretSchema = z.strictObject({
+  masked: z.string().meta({ description: 'The start of the secret (`whsec_ab12…`): enough to tell secrets apart, not to sign.' }),
+  createdAt: dateTime(),
+  expiresAt: dateTime().nullable().meta({ description: 'Set on the previous secret by a rotation: it signs beside the new one until then (24 h).' }),
+  active: z.boolean().meta({ description: 'Whether deliveries are signed with it now.' }),
+});
+
+export const EventEndpointSchema = z
+  .strictObject({
+    id: z.string().meta({ description: '`ep_…`' }),
+    url: z.string().meta({ description: 'Where events are POSTed (https; http on the local stack).' }),
+    types: z.array(z.string()).nullable().meta({ description: 'Event types delivered; null: every type.' }),
+    description: z.string().nullable(),
+    enabled: z.boolean().meta({ description: 'False once it failed for 5 days straight (an `endpoint.disabled` event says so); register it again to resume.' }),
+    createdAt: dateTime(),
+    createdBy: z.string().meta({ description: 'The operator who registered it.' }),
+    secrets: z.array(EndpointSecretSchema).meta({ description: 'Masked: the whole secret is only in the answers of registration and rotation.' }),
+    failingSince: dateTime().nullable().meta({ description: 'Start of the current run of failed deliveries; null after a success.' }),
+    lastSuccessAt: dateTime().nullable(),
+    lastFailureAt: dateTime().nullable(),
+    disabledAt: dateTime().nullable(),
+    disabledReason: z.string().nullable(),
+  })
+  .meta({ description: 'A registered event endpoint.' });
+
+export const EventEndpointWithSecretSchema = EventEndpointSchema.extend({
+  secret: z.string().meta({ description: 'The new signing secret (`whsec_` + base64 of 24 random bytes): shown this once. Verify deliveries with it (Standard Webhooks).' }),
+}).meta({ description: 'A registered endpoint with its new secret (registration, rotation).' });
+
+export const EventEndpointListSchema = z.strictObject({ items: z.array(EventEndpointSchema) });
+
+export const DeliveryAttemptSchema = z.strictObject({
+  eventId: z.string(),
+  eventType: z.string(),
+  attempt: z.int().min(1),
+  attemptedAt: dateTime(),
+  statusCode: z.int().nullable().meta({ description: 'What the endpoint answered; null when it did not (refused, timed out).' }),
+  latencyMs: z.int().min(0),
+  error: z.string().nullable().meta({ description: '`HTTP 503`, `timeout after 10000 ms`, `ECONNREFUSED`…; null when delivered.' }),
+  outcome: z.enum(['delivered', 'retry', 'dead']),
+  nextAttemptAt: dateTime().optional(),
+  replay: z.boolean().optional(),
+});
+
+export const DeliveryListSchema = z.strictObject({
+  endpointId: z.string(),
+  items: z.array(DeliveryAttemptSchema).meta({ description: 'Latest attempts first (kept 30 days).' }),
+  deadLetters: z.array(z.strictObject({ eventId: z.string(), reason: z.enum(['gone', 'exhausted']), attempts: z.int().min(1), at: dateTime() })).meta({
+    description: 'Deliveries given up: `gone` (the endpoint answered 410), `exhausted` (27.6 h of retries). Replay sends them again.',
+  }),
+});
+
+export const ReplaySchema = z.strictObject({
+  endpointId: z.string(),
+  since: dateTime(),
+  queued: z.int().min(0).meta({ description: 'Events queued for delivery again (same webhook-id: receivers dedupe).' }),
+  truncated: z.boolean().meta({ description: 'More than 1000 events: replay again from `lastCreatedAt`.' }),
+  lastCreatedAt: dateTime().nullable(),
+});
+
 /** This document itself, as `GET /openapi.json` serves it. */
 export const OpenApiDocumentSchema = z
   .looseObject({
@@ -230,6 +300,7 @@ export const OpenApiDocumentSchema = z
   })
   .meta({ description: 'An OpenAPI 3.1 document (this one).' });
 
+/** Every named schema (`#/components/schemas/<name>`), in the order the document lists them. */
 export const COMPONENTS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['FieldError', FieldErrorSchema],
   ['Problem', ProblemSchema],
@@ -247,5 +318,11 @@ export const COMPONENTS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['ProviderList', ProviderListSchema],
   ['DeadLetterList', DeadLetterListSchema],
   ['Redrive', RedriveSchema],
+  ['EventEndpoint', EventEndpointSchema],
+  ['EventEndpointWithSecret', EventEndpointWithSecretSchema],
+  ['EventEndpointList', EventEndpointListSchema],
+  ['DeliveryAttempt', DeliveryAttemptSchema],
+  ['DeliveryList', DeliveryListSchema],
+  ['Replay', ReplaySchema],
   ['OpenApiDocument', OpenApiDocumentSchema],
 ];

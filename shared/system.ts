@@ -122,7 +122,7 @@ export interface QueueDescription {
   readonly dlqRetentionDays: number;
 }
 
-export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | 'sweeper' | 'events' | 'operator' | `consumer-${EnabledProvider}`;
+export type FunctionId = 'intake' | 'status' | 'schedules' | 'scheduler' | 'sweeper' | 'events' | 'operator' | 'delivery' | `consumer-${EnabledProvider}`;
 
 export interface FunctionDescription {
   readonly id: FunctionId;
@@ -154,6 +154,22 @@ export interface FunctionDescription {
     /** Only items with one of these sort keys reach the function (the mapping's filter criteria). */
     readonly sortKeys: readonly string[];
   };
+  /** For the delivery function: the delivery queue (DELIVERY_QUEUE), with event source mapping settings. */
+  readonly deliversEvents?: {
+    readonly batchSize: number;
+    readonly maxBatchingWindowSeconds: number;
+    readonly maximumConcurrency: number;
+  };
+}
+
+/** The push delivery's queue (docs/architecture.md#push-delivery-to-endpoints): one message per (endpoint, event). */
+export interface DeliveryQueueDescription {
+  readonly id: string;
+  /** Environment variable with its URL (events, operator and delivery functions). */
+  readonly urlEnv: string;
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+  readonly dlqRetentionDays: number;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -272,6 +288,10 @@ const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] 
   ),
   // The table stream's consumer: renewal status changes → event log + event bus.
   { id: 'events', entry: 'functions/events/handler.ts', timeoutSeconds: 60, memoryMb: 256, readsTableStream: { batchSize: 100, maxBatchingWindowSeconds: 1, sortKeys: ['RENEWAL'] } },
+  // Push delivery: one message per (endpoint, event); a batch's endpoints are worked at once, each
+  // call under DELIVERY_TIMEOUT_MS (10 s), so a slow endpoint cannot hold another's deliveries. The
+  // timeout leaves room for one endpoint's 10 messages in a row (functions/delivery/app.ts).
+  { id: 'delivery', entry: 'functions/delivery/handler.ts', timeoutSeconds: 120, memoryMb: 256, deliversEvents: { batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 10 } },
 ];
 export const FUNCTIONS = /* @__PURE__ */ functionsOf(REGISTRY);
 
@@ -302,8 +322,19 @@ const routesOf = (registry: typeof REGISTRY): readonly RouteDescription[] => [
   { method: 'POST', path: '/v1/providers/{provider}/resume', functionId: 'operator', auth: 'operator-token' },
   { method: 'GET', path: '/v1/providers/{provider}/dead-letters', functionId: 'operator', auth: 'operator-token' },
   { method: 'POST', path: '/v1/providers/{provider}/dead-letters/redrive', functionId: 'operator', auth: 'operator-token' },
+  // Push delivery of events (README "Pushing events to endpoints"): operators only, since they hold secrets.
+  { method: 'POST', path: '/v1/event-endpoints', functionId: 'operator', auth: 'operator-token' },
+  { method: 'GET', path: '/v1/event-endpoints', functionId: 'operator', auth: 'operator-token' },
+  { method: 'GET', path: '/v1/event-endpoints/{id}', functionId: 'operator', auth: 'operator-token' },
+  { method: 'DELETE', path: '/v1/event-endpoints/{id}', functionId: 'operator', auth: 'operator-token' },
+  { method: 'POST', path: '/v1/event-endpoints/{id}/rotate-secret', functionId: 'operator', auth: 'operator-token' },
+  { method: 'GET', path: '/v1/event-endpoints/{id}/deliveries', functionId: 'operator', auth: 'operator-token' },
+  { method: 'POST', path: '/v1/event-endpoints/{id}/replay', functionId: 'operator', auth: 'operator-token' },
 ];
 export const ROUTES = /* @__PURE__ */ routesOf(REGISTRY);
+
+/** Messages stay 14 days (the SQS maximum): the retry schedule spans 27.6 h, a hop at most 15 min. */
+export const DELIVERY_QUEUE = { id: 'EventDelivery', urlEnv: 'DELIVERY_QUEUE_URL', maxReceiveCount: 5, retentionDays: 14, dlqRetentionDays: 14 } as const satisfies DeliveryQueueDescription;
 
 /** Environment variable through which the events function receives its EventBridge bus name. */
 export const EVENT_BUS_NAME_ENV = 'EVENT_BUS_NAME';
@@ -314,7 +345,7 @@ export const METRICS_NAMESPACE = 'RenewalGateway';
 export const SCHEDULER = { dueIndex: 'due', shards: 16, workers: 16, leaseSeconds: 330, queueUrlEnv: 'SCHEDULER_QUEUE_URL' } as const satisfies SchedulerDescription;
 
 /** The whole description, as the CDK stack and the local stack loop over it. */
-export const system = { table: TABLE, queues: QUEUES, functions: FUNCTIONS, routes: ROUTES, scheduler: SCHEDULER } as const;
+export const system = { table: TABLE, queues: QUEUES, functions: FUNCTIONS, routes: ROUTES, scheduler: SCHEDULER, deliveryQueue: DELIVERY_QUEUE } as const;
 
 export type SystemDescription = typeof system;
 

@@ -14,8 +14,19 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { addLambdaContext, type Logger } from '../../shared/logger';
 import { requireEnv, type Env } from '../../shared/config';
 import { EventLog } from '../../shared/adapters/event-log';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { EndpointStore } from '../../shared/adapters/event-endpoints';
+import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue } from '../../shared/delivery/queue';
 import { deriveEvent, type DerivedEvent } from '../../shared/events/event';
 import type { EventPublisher } from '../../shared/events/publish';
+import type { EndpointRecord } from '../../shared/adapters/event-endpoints';
+import { fanOut, type DeliveryQueue } from '../../shared/delivery/queue';
+
+/** Push delivery: the registered endpoints, and the queue of one message per (endpoint, event). */
+export interface DeliveryFanOut {
+  readonly endpoints: () => Promise<readonly EndpointRecord[]>;
+  readonly queue: DeliveryQueue;
+}
 
 /** What the function reports about events it logged for the first time (metrics; none locally by default). */
 export interface EventObserver {
@@ -30,6 +41,8 @@ export interface EventsDeps {
   readonly publisher: EventPublisher;
   readonly logger: Logger;
   readonly observer?: EventObserver;
+  /** Absent: no push delivery (tests of the log alone). */
+  readonly deliveries?: DeliveryFanOut;
   readonly now?: () => Date;
 }
 
@@ -73,8 +86,30 @@ export const createEventsHandler = (deps: EventsDeps) =>
       deps.logger.error('events not published; the stream retries from the first of them', { failed: failed.size, eventId: firstFailed.derived.event.id });
       return failureAt(firstFailed.record);
     }
+    // Every event of the batch, not only those new to the log: a batch the stream retries after a
+    // failed fan-out sends them again (at least once; receivers dedupe by webhook-id).
+    if (deps.deliveries) {
+      try {
+        const entries = fanOut(
+          derived.map((d) => d.derived.event),
+          await deps.deliveries.endpoints(),
+        );
+        if (entries.length > 0) await deps.deliveries.queue.send(entries);
+      } catch (error) {
+        deps.logger.error('delivery fan-out failed; the stream retries the batch', { error: String(error), eventId: first.derived.event.id });
+        return failureAt(first.record);
+      }
+    }
     deps.logger.debug('events handled', { records: event.Records.length, events: derived.length, new: added.size });
     return { batchItemFailures: [] };
   };
 
 export const loadEventLog = (env: Env, dynamo: DynamoDBClient): EventLog => new EventLog(dynamo, requireEnv(env, 'TABLE_NAME'));
+
+/** The fan-out onto the delivery queue (DELIVERY_QUEUE_URL); none when it is unset. */
+export const loadDeliveryFanOut = (env: Env, clients: { dynamo: DynamoDBClient; sqs: SQSClient }): DeliveryFanOut | undefined => {
+  const url = env[DELIVERY_QUEUE_URL_ENV]?.trim();
+  if (!url) return undefined;
+  const store = new EndpointStore(clients.dynamo, requireEnv(env, 'TABLE_NAME'));
+  return { endpoints: () => store.list(), queue: new SqsDeliveryQueue(clients.sqs, url) };
+};

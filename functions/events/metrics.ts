@@ -9,6 +9,8 @@
  * - `RenewalsFinished`, `RenewalsFailed`, `RenewalsNeedingAttention` (dimension service): the same
  *   without the breakdown, for the alarms (an alarm needs exact dimensions).
  * - `AttemptLatency` (service, provider), milliseconds: the attempt that led to a retry or an end.
+ * - `TimeToDone` (service, provider), milliseconds: from when the renewal was due (its `notBefore`),
+ *   or accepted when it had none, to its terminal status.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../../shared/system';
@@ -21,7 +23,7 @@ const NOT_FINISHED = new Set(['queued', 'in_progress', 'retry_scheduled']);
 export const createEventMetrics = (metrics: Metrics = new Metrics({ namespace: METRICS_NAMESPACE })): EventObserver => ({
   observe(derived: readonly DerivedEvent[]): void {
     const totals = { RenewalsFinished: 0, RenewalsFailed: 0, RenewalsNeedingAttention: 0 };
-    for (const { event, lastAttemptLatencyMs } of derived) {
+    for (const { event, lastAttemptLatencyMs, sinceDueMs } of derived) {
       const { provider, status, lastErrorClass } = event.data;
       const finished = !NOT_FINISHED.has(status);
       if (finished) {
@@ -31,6 +33,11 @@ export const createEventMetrics = (metrics: Metrics = new Metrics({ namespace: M
         totals.RenewalsFinished++;
         if (status === 'failed') totals.RenewalsFailed++;
         if (status === 'needs_attention') totals.RenewalsNeedingAttention++;
+        if (sinceDueMs !== undefined) {
+          const done = metrics.singleMetric();
+          done.addDimension('provider', provider);
+          done.addMetric('TimeToDone', MetricUnit.Milliseconds, sinceDueMs);
+        }
       }
       if ((finished || status === 'retry_scheduled') && lastAttemptLatencyMs !== undefined) {
         const single = metrics.singleMetric();

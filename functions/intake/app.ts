@@ -2,7 +2,8 @@
  * Intake: every signed renewal route. Checks run cheapest-first and before anything is stored:
  * size (413), media type (415), signature over the raw bytes (401), UTF-8 and JSON (400) —
  * readSignedRequest — then the idempotency key (400), the fields (422), and the webhook-id's
- * binding to what it asks for (409: a replay with an unsigned part changed).
+ * binding to what it asks for (409: a replay with an unsigned part changed). A request without an
+ * `Idempotency-Key` and without secret params writes no binding: its renewal is it (folded).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -11,12 +12,13 @@ import type { Logger } from '../../shared/logger';
 import { createSecretReader, requireEnv, type Env } from '../../shared/config';
 import { RenewalRecords } from '../../shared/adapters/renewal-store';
 import { providerQueues } from '../../shared/adapters/queue';
-import { badRequest, notFound, unprocessable } from '../../shared/http/problem';
+import { badRequest, notFound, unprocessable, webhookIdReused } from '../../shared/http/problem';
 import { header, jsonResponse, httpFunction } from '../../shared/http/middleware';
 import { readSignedRequest } from '../../shared/http/signed-request';
 import { loadWebhookVerifier, type WebhookVerifier } from '../../shared/http/auth';
 import { INTAKE_ROUTES, nativeRequest } from '../../shared/intake/routes';
-import { acceptRenewal, type AcceptDeps } from '../../shared/intake/accept';
+import { acceptRenewal, type AcceptDeps, type BeforeSend } from '../../shared/intake/accept';
+import { hasSecretParams } from '../../shared/domain/canonical';
 import { bindingDigest, WebhookBindings } from '../../shared/adapters/webhook-bindings';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -45,9 +47,29 @@ export const createIntakeHandler = (deps: IntakeDeps) =>
       if (!normalized.ok) throw unprocessable(normalized.errors);
       // The canonical request holds everything the path, query and headers contributed (a
       // Pelcro customer's JWT included); with the key, it is what this webhook-id may ever do.
-      await deps.bindings.bind(webhookId, bindingDigest({ kind: 'renewal', idempotencyKey, request: normalized.value }), deps.now?.() ?? new Date());
+      const now = deps.now?.() ?? new Date();
+      const digest = bindingDigest({ kind: 'renewal', idempotencyKey, request: normalized.value });
+      const keyedOnWebhookId = idempotencyKey === webhookId;
+      let beforeSend: BeforeSend | undefined;
+      if (keyedOnWebhookId && !hasSecretParams(normalized.value)) {
+        // Folded (webhook-bindings.ts): the renewal, keyed on the webhook-id and hashing all the
+        // request asks for, is the binding. A binding made by a replay with a key added or sent to
+        // a schedule route is looked for before the renewal is created and again before it is sent.
+        const bound = await deps.bindings.boundTo(webhookId, now);
+        if (bound !== undefined && bound !== digest) throw webhookIdReused();
+        if (bound === undefined) {
+          beforeSend = async (created, id) => {
+            const after = await deps.bindings.boundTo(webhookId, now);
+            if (after === undefined || after === digest) return;
+            if (created) await deps.store.withdraw(id, now, 'withdrawn: a replay of its webhook-id with an unsigned part changed arrived at the same time');
+            throw webhookIdReused();
+          };
+        }
+      } else {
+        await deps.bindings.bind(webhookId, digest, now, keyedOnWebhookId);
+      }
 
-      const accepted = await acceptRenewal(normalized.value, idempotencyKey, deps);
+      const accepted = await acceptRenewal(normalized.value, idempotencyKey, deps, beforeSend);
       return jsonResponse(accepted.httpStatus, accepted.renewal, { location: `/v1/renewals/${accepted.renewal.id}` });
     });
 

@@ -30,6 +30,10 @@ import { bulkRetry } from '../../shared/operator/bulk';
 import { listMoveTasks, peekDeadLetters, providerQueueRefs, queueDepth, startRedrive, type ProviderQueueRefs } from '../../shared/operator/queues';
 import { loadCall } from '../../shared/providers/load-call';
 import { loadCanonical } from '../../shared/providers/load-canonical';
+import { forecastProvider } from '../../shared/operator/forecast';
+import { EndpointStore } from '../../shared/adapters/event-endpoints';
+import { EventLog } from '../../shared/adapters/event-log';
+import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue, type DeliveryQueue } from '../../shared/delivery/queue';
 
 export interface OperatorDeps {
   readonly store: OperatorStore;
@@ -44,6 +48,10 @@ export interface OperatorDeps {
   /** Each provider's rate limit as its consumers apply it (`PELCRO_RATE_LIMIT`…), or null. */
   readonly rateLimits: Readonly<Record<Provider, string | null>>;
   readonly logger: Logger;
+  /** The event-endpoint routes' adapters: endpoints, the event log (replay), the delivery queue. */
+  readonly endpoints: { readonly store: EndpointStore; readonly log: EventLog; readonly queue: DeliveryQueue | undefined };
+  /** Configuration of the event-endpoint routes (EVENT_ENDPOINTS_ALLOW_HTTP). */
+  readonly env?: Env;
   readonly now?: () => Date;
 }
 
@@ -89,6 +97,9 @@ const provider = ({ providerPath }: Schemas, event: APIGatewayProxyEventV2): Pro
 /** SQS answers that mean the endpoint does not offer an operation (the local endpoint before it learns one). */
 const unsupported = (error: unknown): boolean => error instanceof Error && /Unsupported|InvalidAction|UnknownOperation|NotImplemented/i.test(`${error.name} ${error.message}`);
 
+/** Routes whose body may be left out. */
+const BODY_OPTIONAL: ReadonlySet<string> = new Set(['POST /v1/event-endpoints/{id}/rotate-secret']);
+
 export const createOperatorHandler = (deps: OperatorDeps) => {
   const clock = () => deps.now?.() ?? new Date();
   const actionDeps: ActionDeps = {
@@ -117,6 +128,8 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
       deps.inbox.page({ statuses: ['queued'], providers: [p] }, { limit: 1 }),
     ]);
     const waiting = oldest.items[0];
+    // The backlog against the rate limit and the earliest deadline waiting (issue 12).
+    const forecast = await forecastProvider(p, queue.visible + queue.inFlight + queue.delayed, deps.rateLimits[p], deps.inbox, now);
     return {
       provider: p,
       name: declarationOf(p).name,
@@ -134,12 +147,13 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
       lastFailureAt: state.lastFailureAt,
       lastFailure: state.lastFailure,
       resumes: state.resumes,
+      forecast: { backlog: forecast.backlog, perSecond: forecast.perSecond, drainsBy: forecast.drainsBy, earliestDeadline: forecast.earliestDeadline, late: forecast.late },
     };
   };
 
   return httpFunction(deps.logger)
     .use(bearerAuth(deps.checkToken, OPERATOR_ROUTES))
-    .use(jsonBody())
+    .use(jsonBody(['POST'], undefined, BODY_OPTIONAL))
     .handler(async function operator(event) {
       const s = await loadSchemas();
       switch (event.routeKey) {
@@ -220,8 +234,20 @@ export const createOperatorHandler = (deps: OperatorDeps) => {
           deps.logger.info('dead letters redriven by an operator', { provider: p, by });
           return jsonResponse(202, { provider: p, taskHandle, sourceArn: refs.dlqArn, destinationArn: refs.arn });
         }
-        default:
+        default: {
+          if (event.routeKey.includes(' /v1/event-endpoints')) {
+            // Loaded on the first such call: the other routes' cold start does not parse it.
+            const { eventEndpointRoute } = await import('./endpoints');
+            return eventEndpointRoute(event, {
+              ...deps.endpoints,
+              logger: deps.logger,
+              env: deps.env ?? {},
+              now: clock,
+              http: { json: jsonResponse, body: parsedBody, operatorName, fieldErrors: issuesToFieldErrors },
+            });
+          }
           throw notFound(`No operator route ${event.routeKey}.`);
+        }
       }
     });
 };
@@ -249,6 +275,12 @@ export const loadOperatorDeps = async (
         return [p, value && value !== 'off' ? value : null];
       }),
     ) as Record<Provider, string | null>,
+    endpoints: {
+      store: new EndpointStore(clients.dynamo, tableName),
+      log: new EventLog(clients.dynamo, tableName),
+      queue: env[DELIVERY_QUEUE_URL_ENV]?.trim() ? new SqsDeliveryQueue(clients.sqs, env[DELIVERY_QUEUE_URL_ENV].trim()) : undefined,
+    },
     logger,
+    env,
   };
 };

@@ -3,7 +3,7 @@
  * route so the status function's cold start does not parse it (README "Lambda bundles").
  */
 import * as z from '../../shared/zod';
-import { EVENT_TYPE } from '../../shared/events/event';
+import { EVENT_TYPE } from '../../shared/events/types';
 import { issuesToFieldErrors } from '../../shared/domain/canonical';
 import type { FieldError } from '../../shared/http/problem';
 

@@ -9,6 +9,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { pascal } from '../naming';
 import { ALARM_SETTINGS, EVENT_SETTINGS } from '../settings';
 import { METRICS_NAMESPACE } from '../../shared/system';
+import type { EventDelivery } from './event-delivery';
 import type { EventPublishing } from './event-publishing';
 import { POWERTOOLS_SERVICE_NAME } from './gateway-function';
 import type { FunctionSchedule } from './function-schedule';
@@ -180,6 +181,68 @@ export class GatewayAlarms extends Construct {
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,
         datapointsToAlarm: 3,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /**
+   * Alarms on push delivery: deliveries failing (any failed attempt in each of three 5-minute
+   * periods: an endpoint down for 15 minutes or more), any delivery given up (dead letter), and any
+   * message in the delivery queue's DLQ (the function itself failing on it).
+   */
+  watchDelivery(delivery: EventDelivery): void {
+    const total = (metricName: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: POWERTOOLS_SERVICE_NAME }, period: Duration.minutes(5), statistic: 'Sum' });
+    this.add(
+      new Alarm(this, 'EventDeliveriesFailing', {
+        alarmDescription: 'Event deliveries to a registered endpoint have failed for 15 minutes: it is down or refusing them (GET /v1/event-endpoints/{id}/deliveries); they are retried for 27 hours.',
+        metric: total('EventDeliveriesFailed'),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    this.add(
+      new Alarm(this, 'EventDeliveriesGivenUp', {
+        alarmDescription: 'An event delivery was given up (its retries ran out, or the endpoint answered 410): the endpoint missed it; replay it (POST /v1/event-endpoints/{id}/replay).',
+        metric: total('EventDeliveriesDeadLettered'),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    this.deadLetterAlarm(
+      'EventDeliveryDeadLetters',
+      delivery.deadLetterQueue,
+      'The delivery function failed 5 times on delivery messages (an error of its own, not an endpoint failing); see its logs, then redrive the DLQ.',
+    );
+  }
+
+  /**
+   * The backlog forecast (issue 12, functions/sweeper/app.ts): the sweeper emits, each run, how
+   * many providers' backlogs are forecast to finish after the earliest deadline waiting
+   * (`ProvidersForecastLate`, 0 included). Any in a 10-minute window (two sweeper runs apart, so a
+   * run that was late or skipped does not leave a gap) alarms: a renewal is forecast to be late.
+   */
+  watchBacklogForecast(): void {
+    this.add(
+      new Alarm(this, 'BacklogForecastLate', {
+        alarmDescription:
+          "A provider's backlog, drained at its rate limit, is forecast to finish after the earliest deadline among its waiting renewals (GET /v1/providers: forecast; metric BacklogForecastLateSeconds by provider).",
+        metric: new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: 'ProvidersForecastLate',
+          dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+          period: Duration.minutes(10),
+          statistic: 'Maximum',
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     );

@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Dashboard, GraphWidget, MathExpression, Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../shared/system';
+import type { EventDelivery } from './event-delivery';
 import type { EventPublishing } from './event-publishing';
 import { POWERTOOLS_SERVICE_NAME } from './gateway-function';
 import type { ProviderQueue } from './provider-queue';
@@ -9,6 +10,7 @@ import type { ProviderQueue } from './provider-queue';
 export interface GatewayDashboardProps {
   readonly queues: readonly ProviderQueue[];
   readonly events: EventPublishing;
+  readonly delivery?: EventDelivery;
 }
 
 const PERIOD = Duration.minutes(5);
@@ -71,6 +73,31 @@ export class GatewayDashboard extends Construct {
         left: [props.events.function.fn.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum' })],
         right: [props.events.failureQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'on-failure queue' })],
       }),
+      new GraphWidget({
+        title: 'Time from due (or accepted) to done by provider (p50, p95, ms)',
+        width: 12,
+        left: [
+          search(`SEARCH('{${METRICS_NAMESPACE},provider,service} MetricName="TimeToDone"', 'p50', 300)`, 'p50'),
+          search(`SEARCH('{${METRICS_NAMESPACE},provider,service} MetricName="TimeToDone"', 'p95', 300)`, 'p95'),
+        ],
+      }),
     );
+    const delivery = props.delivery;
+    if (delivery) {
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: 'Event deliveries by endpoint and outcome (delivered, failed, dead)',
+          width: 12,
+          left: [search(`SEARCH('{${METRICS_NAMESPACE},endpoint,outcome,service} MetricName="EventDeliveries"', 'Sum', 300)`, 'deliveries')],
+          right: [outcome('EventDeliveriesFailed'), outcome('EventDeliveriesDeadLettered')],
+        }),
+        new GraphWidget({
+          title: 'Delivery queue depth and its DLQ',
+          width: 12,
+          left: [delivery.queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'delivery queue' })],
+          right: [delivery.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'delivery DLQ' })],
+        }),
+      );
+    }
   }
 }

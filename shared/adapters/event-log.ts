@@ -22,7 +22,7 @@
  */
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { RenewalEvent } from '../events/event';
+import type { GatewayEvent } from '../events/event';
 
 const COUNTER_KEY = { pk: 'EVENTSEQ', sk: 'EVENTSEQ' } as const;
 const LOG_PK = 'EVENTLOG';
@@ -40,7 +40,7 @@ const CHUNK = 49;
 
 export interface LoggedEvent {
   readonly seq: number;
-  readonly event: RenewalEvent;
+  readonly event: GatewayEvent;
 }
 
 export interface EventPage {
@@ -74,7 +74,7 @@ export class EventLog {
    * Appends the events in their order, each once: returns the ids this call added (the others were
    * in the log already). Throws when the counter stays contended; nothing of that chunk is written.
    */
-  async append(events: readonly RenewalEvent[], now: Date): Promise<ReadonlySet<string>> {
+  async append(events: readonly GatewayEvent[], now: Date): Promise<ReadonlySet<string>> {
     const added = new Set<string>();
     const seen = new Set<string>();
     const unique = events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
@@ -84,7 +84,7 @@ export class EventLog {
     return added;
   }
 
-  private async appendChunk(chunk: readonly RenewalEvent[], now: Date): Promise<readonly string[]> {
+  private async appendChunk(chunk: readonly GatewayEvent[], now: Date): Promise<readonly string[]> {
     let pending = [...chunk];
     for (let attempt = 1; pending.length > 0; attempt++) {
       const counter = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: COUNTER_KEY, ConsistentRead: true }));
@@ -143,6 +143,28 @@ export class EventLog {
   }
 
   /**
+   * The position to read from for the events logged at or after `since` (a replay): a binary
+   * search over the dense sequence, one strongly consistent GetItem per step (about 20 for a
+   * million events). An item TTL removed counts as older. Events are logged in order, so the
+   * events after the returned position were all logged at or after `since`, give or take the
+   * clock skew of the writers (readers filter on createdAt as well).
+   */
+  async positionAt(since: Date): Promise<number> {
+    const counter = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: COUNTER_KEY, ConsistentRead: true }));
+    let lo = 1;
+    let hi = (typeof counter.Item?.n === 'number' ? counter.Item.n : 0) + 1;
+    // Invariant: every seq < lo was logged before `since`; every seq >= hi at or after it.
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: LOG_PK, sk: seqKey(mid) }, ConsistentRead: true }));
+      const loggedAt = out.Item?.loggedAt;
+      if (typeof loggedAt === 'number' && loggedAt >= since.getTime()) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo - 1;
+  }
+
+  /**
    * Events after position `after` (0: from the oldest kept), in sequence order, at most `limit`
    * of them matching `type` (all when unset). Looks at no more than `scanLimit` events, so a rare
    * type cannot make one call read the whole log; `position` then says how far it looked.
@@ -170,7 +192,7 @@ export class EventLog {
         if (seq !== position + 1 && now.getTime() - loggedAt < HOLE_SETTLE_MS) return { items, position };
         position = seq;
         scanned++;
-        const event = item.event as RenewalEvent;
+        const event = item.event as GatewayEvent;
         if (!options.type || event.type === options.type) items.push({ seq, event });
         if (items.length >= options.limit || scanned >= scanLimit) return { items, position };
       }

@@ -11,8 +11,10 @@
  *   pk = RATE#<provider>, sk = RATE            a provider's rate limiter state (rate-limiter.ts)
  *   gsi1pk = SUB#<provider>#<subscription>,     list a subscription's renewals, newest first
  *   gsi1sk = <createdAt>#<id>                   (bySubscription index, cursor-paginated)
- *   gsi3pk = SWEEP#<provider>#<n>,              renewals not finished yet, by the time they should have
- *   gsi3sk = <since>#<id>                       moved by (sweep index, sparse: removed when terminal)
+ *   gsi3pk = SWEEP#<provider>#<n>,              renewals not finished yet that the sweeper (or an operator)
+ *   gsi3sk = <since>#<id>                       queued again, by when they should have moved by (sweep
+ *                                              index, sparse: removed when terminal; the sweeper finds
+ *                                              the others through the inbox, by creation time)
  *   gsi4pk = INBOX#<status>,                    the operators' inbox: renewals waiting, working or ended
  *   gsi4sk = <provider>#<createdAt>#<id>        badly, oldest first (inbox index, sparse: shared/domain/inbox.ts)
  *
@@ -132,9 +134,9 @@ export class RenewalRecords {
             ...renewalKey(record.id),
             gsi1pk: subscriptionKey(record.provider, record.subscription),
             gsi1sk: `${record.createdAt}#${record.id}`,
-            ...(isTerminal(record.status)
-              ? {}
-              : { gsi3pk: sweepPk(record.provider, record.id), gsi3sk: sweepSk(record.notBefore && record.notBefore > record.createdAt ? record.notBefore : record.createdAt, record.id) }),
+            // No sweep index entry (gsi3): the sweeper finds a new renewal through the inbox, by
+            // creation time; only a renewal it had to queue again (or an operator's retry) enters
+            // the sweep index, so a renewal that ends well writes that index never (2 WRU less).
             // The inbox (shared/domain/inbox.ts): in it while queued; its sort key never changes.
             gsi4pk: inboxPk('queued'),
             gsi4sk: inboxSk(record.provider, record.createdAt, record.id),
@@ -151,6 +153,29 @@ export class RenewalRecords {
       }
       throw error;
     }
+  }
+
+  /**
+   * Withdraws a renewal this request just created and never sent, because a concurrent replay of
+   * the same webhook-id with an unsigned part changed was bound meanwhile (webhook-bindings.ts,
+   * folded bindings): it ends `cancelled` with the reason, out of the sweep index and the inbox,
+   * so nothing ever queues it. Only while it is still queued and never attempted.
+   */
+  async withdraw(id: string, now: Date, reason: string): Promise<void> {
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: renewalKey(id),
+          UpdateExpression: 'SET #s = :cancelled, statusReason = :reason, updatedAt = :now REMOVE gsi3pk, gsi3sk, gsi4pk',
+          ConditionExpression: '#s = :queued AND size(attempts) = :zero',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':cancelled': 'cancelled', ':queued': 'queued', ':zero': 0, ':reason': reason, ':now': now.toISOString() },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 
   /**
@@ -234,13 +259,20 @@ export class RenewalRecords {
   /** Records by table key, up to 100 per BatchGetItem (eventually consistent: a listing), by `pk`. */
   protected async getMany(keys: ReadonlyArray<{ pk: string; sk: string }>, consistent = false): Promise<Map<string, RenewalRecord>> {
     const found = new Map<string, RenewalRecord>();
+    for (const [pk, item] of await this.getItems(keys, consistent)) found.set(pk, toRecord(item));
+    return found;
+  }
+
+  /** The items as stored (index attributes included), by `pk`. */
+  protected async getItems(keys: ReadonlyArray<{ pk: string; sk: string }>, consistent: boolean): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
     for (let i = 0; i < keys.length; i += 100) {
       let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
       for (let round = 0; pending && pending.length > 0; round++) {
         if (round >= 10) throw new Error('renewals: BatchGetItem left keys unprocessed 10 times');
         if (round > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
         const got: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } } }));
-        for (const item of got.Responses?.[this.tableName] ?? []) found.set(String(item.pk), toRecord(item));
+        for (const item of got.Responses?.[this.tableName] ?? []) found.set(String(item.pk), item);
         pending = got.UnprocessedKeys?.[this.tableName]?.Keys;
       }
     }

@@ -1,13 +1,28 @@
 /**
- * The sweep index (docs/architecture.md#nothing-accepted-is-lost): renewals not terminal, by the
- * time they should have moved by. What the sweeper reads and writes; nothing else uses it.
+ * What the sweeper reads and writes (docs/architecture.md#nothing-accepted-is-lost):
+ * - the inbox index (shared/domain/inbox.ts), for renewals waiting or working (`queued`,
+ *   `in_progress`, `retry_scheduled`) by creation time: a renewal that should have moved by now was
+ *   created before then, so the range up to the cutoff holds every candidate. New renewals enter
+ *   no other index for the sweeper: one that ends well costs the sweeper no write.
+ * - the sweep index (gsi3), for renewals the sweeper queued again (and operators' retries), by
+ *   when they should have moved by: a re-queued renewal is looked at again only after its backoff.
+ *   The inbox pass leaves those to it.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RenewalRecord } from '../domain/renewal';
 import type { Provider } from '../system';
-import { RenewalRecords, SWEEP_SHARDS, sweepSk } from './renewal-store';
-import { inboxPk } from '../domain/inbox';
+import { RenewalRecords, SWEEP_SHARDS, sweepPk, sweepSk, toRecord } from './renewal-store';
+import { INBOX_INDEX, inboxPk, type InboxStatus } from '../domain/inbox';
+
+/** The statuses the sweeper looks for in the inbox: not terminal. */
+export const SWEPT_INBOX_STATUSES = ['queued', 'in_progress', 'retry_scheduled'] as const satisfies readonly InboxStatus[];
+
+export interface SweptRecord {
+  readonly record: RenewalRecord;
+  /** In the sweep index (gsi3pk set): the sweep index pass looks at it, not the inbox pass. */
+  readonly inSweepIndex: boolean;
+}
 
 export const SWEEP_INDEX = 'sweep';
 
@@ -30,17 +45,44 @@ export class RenewalSweep extends RenewalRecords {
     return { keys: (out.Items ?? []).map((i) => ({ pk: String(i.pk), sk: String(i.sk) })), cursor: out.LastEvaluatedKey };
   }
 
-  /** The renewals as they are now (consistent reads, 100 per request), by `pk`. */
-  read(keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Map<string, RenewalRecord>> {
-    return this.getMany(keys, true);
+  /**
+   * Keys of a provider's renewals in one inbox status created before `before`, oldest first: the
+   * candidates not in the sweep index (a renewal moves no later than it was created).
+   */
+  async waiting(provider: Provider, status: InboxStatus, before: Date, limit: number, cursor?: Record<string, unknown>) {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: INBOX_INDEX,
+        KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi',
+        ExpressionAttributeValues: { ':pk': inboxPk(status), ':lo': `${provider}#`, ':hi': `${provider}#${before.toISOString()}` },
+        ProjectionExpression: 'pk, sk',
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+      }),
+    );
+    return { keys: (out.Items ?? []).map((i) => ({ pk: String(i.pk), sk: String(i.sk) })), cursor: out.LastEvaluatedKey };
+  }
+
+  /** The renewals as they are now (consistent reads, 100 per request), by `pk`, and whether each is in the sweep index. */
+  async read(keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Map<string, SweptRecord>> {
+    const out = new Map<string, SweptRecord>();
+    for (const [pk, item] of await this.getItems(keys, true)) out.set(pk, { record: toRecord(item), inSweepIndex: item.gsi3pk !== undefined });
+    return out;
   }
 
   /**
    * After a re-queue: counted, and swept again only from `nextSince` on (later each time, so a
-   * renewal whose message keeps dying is not re-sent every run). Unless it changed meanwhile.
+   * renewal whose message keeps dying is not re-sent every run): from now on in the sweep index.
+   * Unless it changed meanwhile.
    */
   async requeued(r: RenewalRecord, nextSince: Date): Promise<boolean> {
-    return this.fenced(r, 'SET gsi3sk = :sk, sweeps = if_not_exists(sweeps, :zero) + :one', { ':sk': sweepSk(nextSince.toISOString(), r.id), ':zero': 0, ':one': 1 });
+    return this.fenced(r, 'SET gsi3pk = :pk, gsi3sk = :sk, sweeps = if_not_exists(sweeps, :zero) + :one', {
+      ':pk': sweepPk(r.provider, r.id),
+      ':sk': sweepSk(nextSince.toISOString(), r.id),
+      ':zero': 0,
+      ':one': 1,
+    });
   }
 
   /** A renewal the sweeper cannot queue again (its message carried a secret the record does not keep): a person decides. */

@@ -1,14 +1,15 @@
 /**
  * Schedules in the renewal table (one item per subscription schedule):
  *   pk = SCHEDULE#<provider>#<subscription>, sk = SCHEDULE
- *   due index (sparse, sharded): gsi2pk = DUE#<shard>, gsi2sk = <nextRunAt>#<provider>#<subscription>,
+ *   due index (sparse, sharded): gsi2pk = DUE#<shard>, gsi2sk = <startsAt>#<provider>#<subscription>
+ *   (startsAt: nextRunAt less the schedule's leadTime, usually nextRunAt itself),
  *   present only while the schedule is active, so paused and cancelled schedules cost nothing
  *   to the scheduler, and finding what is due is one Query per shard whatever the table holds.
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type BatchGetCommandOutput, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ScheduleRecord } from '../domain/schedule';
+import { startsAt, type ScheduleRecord } from '../domain/schedule';
 import { SCHEDULER, type Provider } from '../system';
 
 const scheduleKey = (provider: Provider, subscription: string) => ({ pk: `SCHEDULE#${provider}#${subscription}`, sk: 'SCHEDULE' });
@@ -17,9 +18,10 @@ const scheduleKey = (provider: Provider, subscription: string) => ({ pk: `SCHEDU
 export const shardOf = (provider: Provider, subscription: string, shards = SCHEDULER.shards): number =>
   createHash('sha256').update(`${provider}#${subscription}`).digest().readUInt32BE(0) % shards;
 
-const dueKeys = (s: Pick<ScheduleRecord, 'provider' | 'subscription' | 'nextRunAt'>) => ({
+/** Sorted by when the next run is queued: its time less the schedule's lead time (usually none). */
+const dueKeys = (s: Pick<ScheduleRecord, 'provider' | 'subscription' | 'nextRunAt' | 'leadTime'>) => ({
   gsi2pk: `DUE#${shardOf(s.provider, s.subscription)}`,
-  gsi2sk: `${s.nextRunAt}#${s.provider}#${s.subscription}`,
+  gsi2sk: `${startsAt(s)}#${s.provider}#${s.subscription}`,
 });
 
 const INTERNAL = ['pk', 'sk', 'gsi2pk', 'gsi2sk'] as const;
@@ -122,7 +124,7 @@ export class ScheduleStore {
     const current = await this.getMany(keys);
     const items = keys.flatMap((k) => {
       const s = current.get(k.pk);
-      return s && s.status === 'active' && Date.parse(s.nextRunAt) <= now.getTime() ? [s] : [];
+      return s && s.status === 'active' && Date.parse(startsAt(s)) <= now.getTime() ? [s] : [];
     });
     return { items, cursor: out.LastEvaluatedKey };
   }

@@ -68,3 +68,6 @@ export const SECRET_PARAMS: readonly string[] = REGISTRY.flatMap((p): readonly s
 
 export const withoutSecrets = (params: Readonly<Record<string, unknown>>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(params).filter(([k]) => !SECRET_PARAMS.includes(k)));
+
+/** Whether a request carries secret params (never stored: the renewal's hash does not cover them). */
+export const hasSecretParams = (request: Pick<CanonicalRequest, 'params'>): boolean => Object.keys(request.params).some((k) => SECRET_PARAMS.includes(k));

@@ -10,7 +10,7 @@ import type { ProviderDeclaration, ScheduleDeclaration } from '../providers/decl
 import { REGISTRY } from '../providers/registry';
 import { issuesToFieldErrors, OPERATIONS, OPERATIONS_BY_PROVIDER, parseCanonicalRequest, type Operation } from './canonical';
 import { minimumMs, parseDuration } from './duration';
-import { advanceable, renewalRequestFor, RUNS_CHECKED_WHEN_SET, SCHEDULE_HORIZON, termParamsOf, type ScheduleFromRequest, type ScheduleRecord } from './schedule';
+import { advanceable, MAX_LEAD_TIME_MS, renewalRequestFor, RUNS_CHECKED_WHEN_SET, SCHEDULE_HORIZON, termParamsOf, type ScheduleFromRequest, type ScheduleRecord } from './schedule';
 
 /** Cadences shorter than this are refused: a schedule is for renewals, not polling. */
 export const MIN_CADENCE_MS = 60 * 60 * 1000;
@@ -22,6 +22,7 @@ export const scheduleBody = z
     operation: z.optional(z.enum(OPERATIONS)),
     params: z._default(z.record(z.string(), z.unknown()), {}),
     cadence: z.string().check(z.refine((v) => parseDuration(v) !== undefined, 'must be an ISO 8601 duration such as P1M, P1Y or P7D')),
+    leadTime: z.optional(z.string().check(z.refine((v) => parseDuration(v) !== undefined, 'must be an ISO 8601 duration such as PT6H or P2D'))),
     nextRunAt: isoDateTime(),
     status: z._default(z.enum(['active', 'paused']), 'active'),
     term: z.optional(z.strictObject({ startTime: isoDateTime(), endTime: isoDateTime() })),
@@ -30,6 +31,12 @@ export const scheduleBody = z
     z.superRefine((b, ctx) => {
       const d = parseDuration(b.cadence);
       if (d && minimumMs(d) < MIN_CADENCE_MS) ctx.addIssue({ code: 'custom', path: ['cadence'], message: 'must be at least one hour (PT1H)' });
+      const lead = b.leadTime === undefined ? undefined : parseDuration(b.leadTime);
+      if (lead) {
+        const leadMs = minimumMs(lead);
+        if (lead.years > 0 || lead.months > 0 || leadMs > MAX_LEAD_TIME_MS) ctx.addIssue({ code: 'custom', path: ['leadTime'], message: 'must be at most 7 days (P7D)' });
+        else if (d && leadMs >= minimumMs(d)) ctx.addIssue({ code: 'custom', path: ['leadTime'], message: 'must be shorter than the cadence' });
+      }
       if (b.term && Date.parse(b.term.endTime) <= Date.parse(b.term.startTime)) {
         ctx.addIssue({ code: 'custom', path: ['term', 'endTime'], message: 'must be after term.startTime' });
       }
@@ -88,6 +95,7 @@ export const scheduleFromRequest: ScheduleFromRequest = async (provider, subscri
     operation,
     params: b.params,
     cadence: b.cadence,
+    ...(b.leadTime ? { leadTime: b.leadTime } : {}),
     anchorAt: new Date(b.nextRunAt).toISOString(),
     ...(b.term ? { term: { startTime: new Date(b.term.startTime).toISOString(), endTime: new Date(b.term.endTime).toISOString() } } : {}),
     status: b.status,

@@ -14,7 +14,7 @@ import { declarationOf, type Provider } from '../system';
 import type { FieldError } from '../http/problem';
 import type { ProviderDeclaration, ScheduleDeclaration } from '../providers/declaration';
 import type { CanonicalRequest, Operation } from './canonical';
-import { addDuration, parseDuration, type Duration } from './duration';
+import { addDuration, minimumMs, parseDuration, type Duration } from './duration';
 
 export const SCHEDULE_STATUSES = ['active', 'paused', 'cancelled'] as const;
 export type ScheduleStatus = (typeof SCHEDULE_STATUSES)[number];
@@ -40,6 +40,12 @@ export interface ScheduleRecord {
   /** The params of every renewal (Punchh: price and plan; the term is added per period). */
   readonly params: Readonly<Record<string, unknown>>;
   readonly cadence: string;
+  /**
+   * How long before each run's time its renewal is queued (ISO 8601 duration, at most
+   * MAX_LEAD_TIME_MS and shorter than the cadence): a rate-limited provider's renewals start early
+   * enough. The run's time still decides the period and the deadline (run time + grace).
+   */
+  readonly leadTime?: string;
   /** Run 0's time; run k is anchorAt + k × cadence. */
   readonly anchorAt: string;
   /** Punchh: the term current when the schedule was set; run k renews the k-th term after it. */
@@ -70,6 +76,25 @@ const cadenceOf = (s: Pick<ScheduleRecord, 'cadence'>): Duration => {
 };
 
 export const runAt = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence'>, k: number): Date => addDuration(new Date(s.anchorAt), cadenceOf(s), k);
+
+/** The longest lead time a schedule may set: a week. */
+export const MAX_LEAD_TIME_MS = 7 * 24 * 3_600_000;
+
+/**
+ * A schedule's lead time in ms (0 without one). Validation allows no months or years (their
+ * shortest is longer than MAX_LEAD_TIME_MS), so the duration is exact.
+ */
+export const leadMs = (s: Pick<ScheduleRecord, 'leadTime'>): number => {
+  const d = s.leadTime === undefined ? undefined : parseDuration(s.leadTime);
+  return d ? minimumMs(d) : 0;
+};
+
+/** When the scheduler queues the next run: its time less the lead time (the due index's sort key). */
+export const startsAt = (s: Pick<ScheduleRecord, 'nextRunAt' | 'leadTime'>): string => new Date(Date.parse(s.nextRunAt) - leadMs(s)).toISOString();
+
+/** The run to make now, queued a lead time early: the latest run whose time minus the lead time has come. */
+export const runIndexToStart = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence' | 'runIndex' | 'leadTime'>, now: Date): number =>
+  currentRunIndex(s, new Date(now.getTime() + leadMs(s)));
 
 /** The period run k renews: its start (the dedupe key) and, for Punchh, its term. */
 export const periodOf = (s: Pick<ScheduleRecord, 'anchorAt' | 'cadence' | 'term'>, k: number): { start: string; term?: Term } => {
@@ -169,6 +194,7 @@ export const toScheduleResource = (s: ScheduleRecord, lastRenewal?: { id: string
   operation: s.operation,
   params: s.params,
   cadence: s.cadence,
+  ...(s.leadTime ? { leadTime: s.leadTime } : {}),
   status: s.status,
   ...(s.term ? { term: s.term } : {}),
   nextRunAt: s.status === 'active' ? s.nextRunAt : null,

@@ -42,11 +42,28 @@ export interface RenewalEvent {
   readonly data: RenewalSummary;
 }
 
+/**
+ * An endpoint the push delivery disabled (it failed for 5 days straight, docs/architecture.md#push-delivery-to-endpoints).
+ * `data.id` is the endpoint's id, as a renewal event's `data.id` is the renewal's.
+ */
+export interface EndpointEvent {
+  /** `evt_<32 hex>`, derived from the endpoint id, the type and the start of its failures. */
+  readonly id: string;
+  readonly type: 'endpoint.disabled';
+  readonly createdAt: string;
+  readonly data: { readonly id: string; readonly url: string; readonly reason: string; readonly failingSince: string };
+}
+
+/** Everything the event log holds and the bus carries. */
+export type GatewayEvent = RenewalEvent | EndpointEvent;
+
 /** What the events function needs besides the event: the last attempt's latency, for metrics. */
 export interface DerivedEvent {
   readonly kind: 'event';
   readonly event: RenewalEvent;
   readonly lastAttemptLatencyMs?: number;
+  /** From when it was due (`notBefore`), or accepted when it had no due time, to this status write. */
+  readonly sinceDueMs?: number;
 }
 
 export type Derivation =
@@ -76,6 +93,9 @@ const renewalImage = z.object({
     [],
   ),
   updatedAt: z.iso.datetime(),
+  // When it was accepted, and when it was due (a scheduled or deferred renewal): the time-to-done metric.
+  createdAt: z.optional(z.string().check(z.maxLength(64))),
+  notBefore: z.optional(z.string().check(z.maxLength(64))),
 });
 
 const statusOnly = z.object({ status: z.string().check(z.regex(STATUS)) });
@@ -143,8 +163,14 @@ export const deriveEvent = (record: DynamoDBRecord): Derivation => {
       ...(renewal.duplicateOf ? { duplicateOf: renewal.duplicateOf } : {}),
     },
   };
-  return { kind: 'event', event, ...(last?.latencyMs !== undefined ? { lastAttemptLatencyMs: last.latencyMs } : {}) };
+  const dueAt = Math.max(Date.parse(renewal.createdAt ?? ''), Date.parse(renewal.notBefore ?? '') || 0);
+  const sinceDueMs = Number.isNaN(dueAt) ? undefined : Math.max(0, Date.parse(renewal.updatedAt) - dueAt);
+  return {
+    kind: 'event',
+    event,
+    ...(last?.latencyMs !== undefined ? { lastAttemptLatencyMs: last.latencyMs } : {}),
+    ...(sinceDueMs !== undefined ? { sinceDueMs } : {}),
+  };
 };
 
-/** `renewal.failed`: the shape of an event type in a query or a rule. */
-export const EVENT_TYPE = /^renewal\.[a-z][a-z_]{0,39}$/;
+export { EVENT_TYPE } from './types';

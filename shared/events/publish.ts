@@ -5,11 +5,11 @@
  */
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { Logger } from '../logger';
-import { EVENT_SOURCE, type RenewalEvent } from './event';
+import { EVENT_SOURCE, type GatewayEvent } from './event';
 
 export interface EventPublisher {
   /** Publishes the events; returns those that could not be published (empty when all were). */
-  publish(events: readonly RenewalEvent[]): Promise<readonly RenewalEvent[]>;
+  publish(events: readonly GatewayEvent[]): Promise<readonly GatewayEvent[]>;
 }
 
 /** PutEvents takes at most 10 entries per call. */
@@ -21,7 +21,7 @@ export interface EventBridgePublisherOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export const entryFor = (busName: string, event: RenewalEvent): PutEventsRequestEntry => ({
+export const entryFor = (busName: string, event: GatewayEvent): PutEventsRequestEntry => ({
   EventBusName: busName,
   Source: EVENT_SOURCE,
   DetailType: event.type,
@@ -50,15 +50,15 @@ export class EventBridgePublisher implements EventPublisher {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  async publish(events: readonly RenewalEvent[]): Promise<readonly RenewalEvent[]> {
-    const failed: RenewalEvent[] = [];
+  async publish(events: readonly GatewayEvent[]): Promise<readonly GatewayEvent[]> {
+    const failed: GatewayEvent[] = [];
     for (let i = 0; i < events.length; i += PUT_EVENTS_MAX_ENTRIES) {
       failed.push(...(await this.publishChunk(events.slice(i, i + PUT_EVENTS_MAX_ENTRIES))));
     }
     return failed;
   }
 
-  private async publishChunk(chunk: readonly RenewalEvent[]): Promise<readonly RenewalEvent[]> {
+  private async publishChunk(chunk: readonly GatewayEvent[]): Promise<readonly GatewayEvent[]> {
     let pending = [...chunk];
     for (let attempt = 1; ; attempt++) {
       try {
@@ -87,7 +87,7 @@ export class EventBridgePublisher implements EventPublisher {
 export class LoggingPublisher implements EventPublisher {
   constructor(private readonly logger: Logger) {}
 
-  publish(events: readonly RenewalEvent[]): Promise<readonly RenewalEvent[]> {
+  publish(events: readonly GatewayEvent[]): Promise<readonly GatewayEvent[]> {
     for (const event of events) this.logger.info('event (EventBridge is not used locally)', { eventId: event.id, type: event.type, renewalId: event.data.id });
     return Promise.resolve([]);
   }

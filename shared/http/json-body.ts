@@ -19,6 +19,8 @@ export const OPERATOR_MAX_BODY_BYTES = 16 * 1024;
 export const jsonBody = (
   methods: readonly string[] = ['POST'],
   maxBytes = OPERATOR_MAX_BODY_BYTES,
+  /** Route keys whose body is optional (`POST /v1/event-endpoints/{id}/rotate-secret`): an empty one is left undefined. */
+  bodyOptional: ReadonlySet<string> = new Set(),
 ): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> => {
   const parser = jsonBodyParser<APIGatewayProxyEventV2>();
   return {
@@ -31,6 +33,7 @@ export const jsonBody = (
       const contentType = header(event, 'content-type');
       if (contentType !== undefined) event.headers = { ...event.headers, 'content-type': contentType };
       if (size === 0) {
+        if (bodyOptional.has(event.routeKey)) return;
         if (contentType === undefined || !/^application\/(.+\+)?json($|;.+)/.test(contentType)) throw unsupportedMediaType(contentType);
         throw badRequest('Send a JSON object as the body.', [{ path: 'body', message: 'is required' }]);
       }

@@ -30,7 +30,14 @@ export interface Accepted {
   readonly renewal: Pick<RenewalRecord, 'id' | 'status' | 'idempotencyKey'>;
 }
 
-export const acceptRenewal = async (request: CanonicalRequest, idempotencyKey: string, deps: AcceptDeps): Promise<Accepted> => {
+/**
+ * Called once the renewal is stored (`created`: by this call) or found with the same request, and
+ * before anything is sent or answered; throwing stops the acceptance there. Intake's folded
+ * webhook-id binding uses it to look for a concurrent replay (shared/adapters/webhook-bindings.ts).
+ */
+export type BeforeSend = (created: boolean, id: string) => Promise<void>;
+
+export const acceptRenewal = async (request: CanonicalRequest, idempotencyKey: string, deps: AcceptDeps, beforeSend?: BeforeSend): Promise<Accepted> => {
   const queue = deps.queues[request.provider];
   if (!queue) throw notImplemented(`Renewals for ${request.provider} are valid but not processed by this deployment yet.`);
   const now = deps.now?.() ?? new Date();
@@ -44,6 +51,7 @@ export const acceptRenewal = async (request: CanonicalRequest, idempotencyKey: s
     if (existing.requestHash !== record.requestHash) {
       throw conflict(`Idempotency key ${JSON.stringify(idempotencyKey)} was first used for a different request (renewal ${existing.id}).`);
     }
+    await beforeSend?.(false, existing.id);
     // Still queued and never attempted: whether a message for it is in SQS is not known here. The
     // first acceptance's send may still be under way, may have failed (its caller got a 503), or
     // its process may have died before sending. So send it (again) before answering: a duplicate
@@ -61,6 +69,7 @@ export const acceptRenewal = async (request: CanonicalRequest, idempotencyKey: s
     return { httpStatus: 200, renewal: { id: existing.id, status: existing.status, idempotencyKey } };
   }
 
+  await beforeSend?.(true, record.id);
   await sendOrKeep(record.id, () => queue.send(message, delay), deps, now);
   deps.logger.info('renewal accepted', { renewalId: record.id, provider: record.provider, operation: record.operation });
   return { httpStatus: 202, renewal: { id: record.id, status: record.status, idempotencyKey } };

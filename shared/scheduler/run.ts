@@ -25,7 +25,7 @@ import type { ScheduleStore } from '../adapters/schedule-store';
 import type { ShardLeases } from '../adapters/shard-leases';
 import type { RenewalRecords } from '../adapters/renewal-store';
 import { MAX_BATCH, delaySecondsUntil, type QueuedEntry, type RenewalQueue } from '../adapters/queue';
-import { currentRunIndex, periodOf, renewalRequestFor, runAt, scheduledKey, type ScheduleRecord } from '../domain/schedule';
+import { periodOf, runIndexToStart, renewalRequestFor, runAt, scheduledKey, type ScheduleRecord } from '../domain/schedule';
 import { parseCanonicalRequest } from '../domain/canonical';
 import { newRenewalRecord, queuedMessageFor, type RenewalRecord } from '../domain/renewal';
 import { SCHEDULER, type Provider } from '../system';
@@ -181,7 +181,8 @@ const workPage = async (deps: SchedulerDeps, schedules: readonly ScheduleRecord[
   const planned: Planned[] = [];
   await pool(schedules, concurrency, async (s) => {
     try {
-      const k = currentRunIndex(s, now);
+      // A lead time queues the run that much before its time (the deadline stays run time + grace).
+      const k = runIndexToStart(s, now);
       const valid = await parseCanonicalRequest(renewalRequestFor(s, k));
       if (!valid.ok) throw new Error(`schedule ${s.provider}/${s.subscription} makes an invalid request: ${valid.errors.map((e) => e.path).join(', ')}`);
       const record = newRenewalRecord(valid.value, scheduledKey(s, k), now);

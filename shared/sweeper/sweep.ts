@@ -7,13 +7,15 @@
  * - `retry_scheduled` well past its nextAttemptAt: its delayed copy may be gone;
  * - `in_progress` well past its lease: its holder died and its message may be gone.
  * A message sent again is harmless: the claim lets one through, and a finished renewal's copy is
- * acknowledged. It reads only the sweep index (renewals not terminal, by when they should have
- * moved), and moves each renewal it re-queued ahead (a staleness, then twice as long each time),
- * so it is re-queued again only if it still does not move, and a renewal whose messages keep
- * dying (a poison message in the DLQ) is not re-sent every run.
+ * acknowledged. It reads the inbox index (renewals waiting or working, by creation: no renewal
+ * should have moved before it was created, so those created before the cutoff are the candidates)
+ * and the sweep index, which holds only the renewals it queued again (and operators' retries), by
+ * when they should have moved: each renewal it re-queues enters the sweep index a staleness ahead,
+ * then twice as long each time, so it is re-queued again only if it still does not move, and a
+ * renewal whose messages keep dying (a poison message in the DLQ) is not re-sent every run.
  */
 import type { Logger } from '../logger';
-import type { RenewalSweep } from '../adapters/renewal-sweep';
+import { SWEPT_INBOX_STATUSES, type RenewalSweep } from '../adapters/renewal-sweep';
 import { MAX_BATCH, type QueuedEntry, type RenewalQueue } from '../adapters/queue';
 import { isTerminal, newCopyId, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
 import { parseCanonicalRequest } from '../domain/canonical';
@@ -91,60 +93,76 @@ export const runSweeper = async (deps: SweeperDeps, now = new Date()): Promise<S
       deps.logger.warn('sweeper: backlog unknown', { provider, error: error instanceof Error ? error.name : 'unknown' });
     }
     const cutoff = new Date(now.getTime() - (deps.staleAfterSeconds + backlog) * 1000);
+    const handle = async (keys: ReadonlyArray<{ pk: string; sk: string }>, inboxPass: boolean): Promise<void> => {
+      const records = await deps.sweep.read(keys);
+      const toSend: RenewalRecord[] = [];
+      for (const key of keys) {
+        const got = records.get(key.pk);
+        if (!got) continue;
+        // Found in the inbox but in the sweep index: that pass looks at it, after its backoff.
+        if (inboxPass && got.inSweepIndex) continue;
+        const r = got.record;
+        if (isTerminal(r.status)) {
+          if (!inboxPass) await deps.sweep.drop(r);
+          continue;
+        }
+        summary.found++;
+        const at = since(r);
+        if (at === undefined || at >= cutoff.getTime()) {
+          summary.moving++;
+          continue;
+        }
+        // The message carries what the record keeps, plus secret params (a Pelcro customer's
+        // token) the record never stores: without them it cannot be rebuilt.
+        const valid = await parseCanonicalRequest({ provider: r.provider, operation: r.operation, subscription: r.subscription, params: r.params });
+        if (!valid.ok) {
+          const reason = `stopped moving and cannot be queued again without what the request carried (${valid.errors.map((e) => e.path).join(', ')}); send the request again with its idempotency key`;
+          if (await deps.sweep.needsAttention(r, now, reason)) summary.needsAttention++;
+          else summary.moving++;
+          continue;
+        }
+        toSend.push(r);
+      }
+      for (let i = 0; i < toSend.length; i += MAX_BATCH) {
+        const chunk = toSend.slice(i, i + MAX_BATCH);
+        const entries: QueuedEntry[] = chunk.map((r) => ({ message: messageFor(r) }));
+        let failed = new Set<number>();
+        try {
+          if (queue.sendBatch) failed = new Set((await queue.sendBatch(entries)).failed);
+          else for (const [j, e] of entries.entries()) await queue.send(e.message).catch(() => failed.add(j));
+        } catch {
+          failed = new Set(entries.map((_, j) => j));
+        }
+        for (const [j, r] of chunk.entries()) {
+          if (failed.has(j)) {
+            summary.failed++;
+            continue;
+          }
+          summary.requeued++;
+          if (summary.requeuedIds.length < 100) summary.requeuedIds.push(r.id);
+          deps.logger.warn('sweeper: renewal had stopped moving; queued again', { renewalId: r.id, provider, status: r.status });
+          // Swept again a staleness after this run, then after 2, 4, 8… (at most 1024) more.
+          const backoff = deps.staleAfterSeconds * (2 ** Math.min(r.sweeps ?? 0, 10) - 1);
+          await deps.sweep.requeued(r, new Date(now.getTime() + backoff * 1000));
+        }
+      }
+    };
+    // The sweep index: renewals queued again before (and operators' retries), after their backoff.
     for (let shard = 0; shard < deps.sweep.shards; shard++) {
       let cursor: Record<string, unknown> | undefined;
       do {
         const page = await deps.sweep.stale(provider, shard, cutoff, 100, cursor);
         cursor = page.cursor;
-        const records = await deps.sweep.read(page.keys);
-        const toSend: RenewalRecord[] = [];
-        for (const key of page.keys) {
-          const r = records.get(key.pk);
-          if (!r) continue;
-          if (isTerminal(r.status)) {
-            await deps.sweep.drop(r);
-            continue;
-          }
-          summary.found++;
-          const at = since(r);
-          if (at === undefined || at >= cutoff.getTime()) {
-            summary.moving++;
-            continue;
-          }
-          // The message carries what the record keeps, plus secret params (a Pelcro customer's
-          // token) the record never stores: without them it cannot be rebuilt.
-          const valid = await parseCanonicalRequest({ provider: r.provider, operation: r.operation, subscription: r.subscription, params: r.params });
-          if (!valid.ok) {
-            const reason = `stopped moving and cannot be queued again without what the request carried (${valid.errors.map((e) => e.path).join(', ')}); send the request again with its idempotency key`;
-            if (await deps.sweep.needsAttention(r, now, reason)) summary.needsAttention++;
-            else summary.moving++;
-            continue;
-          }
-          toSend.push(r);
-        }
-        for (let i = 0; i < toSend.length; i += MAX_BATCH) {
-          const chunk = toSend.slice(i, i + MAX_BATCH);
-          const entries: QueuedEntry[] = chunk.map((r) => ({ message: messageFor(r) }));
-          let failed = new Set<number>();
-          try {
-            if (queue.sendBatch) failed = new Set((await queue.sendBatch(entries)).failed);
-            else for (const [j, e] of entries.entries()) await queue.send(e.message).catch(() => failed.add(j));
-          } catch {
-            failed = new Set(entries.map((_, j) => j));
-          }
-          for (const [j, r] of chunk.entries()) {
-            if (failed.has(j)) {
-              summary.failed++;
-              continue;
-            }
-            summary.requeued++;
-            if (summary.requeuedIds.length < 100) summary.requeuedIds.push(r.id);
-            deps.logger.warn('sweeper: renewal had stopped moving; queued again', { renewalId: r.id, provider, status: r.status });
-            // Swept again a staleness after this run, then after 2, 4, 8… (at most 1024) more.
-            const backoff = deps.staleAfterSeconds * (2 ** Math.min(r.sweeps ?? 0, 10) - 1);
-            await deps.sweep.requeued(r, new Date(now.getTime() + backoff * 1000));
-          }
-        }
+        await handle(page.keys, false);
+      } while (cursor);
+    }
+    // The inbox: every other renewal waiting or working, created before the cutoff.
+    for (const status of SWEPT_INBOX_STATUSES) {
+      let cursor: Record<string, unknown> | undefined;
+      do {
+        const page = await deps.sweep.waiting(provider, status, cutoff, 100, cursor);
+        cursor = page.cursor;
+        await handle(page.keys, true);
       } while (cursor);
     }
   }

@@ -145,6 +145,30 @@ describe('a schedule due now, for each provider', () => {
 });
 
 describe('the schedules API', () => {
+  it('a leadTime queues the renewal that much before the run; without one, a run not yet due waits; the deadline stays run time + grace', async () => {
+    const runTime = iso(Date.now() + 2 * 3_600_000);
+    const early = `lead${next()}@example.com`;
+    const onTime = `ontime${next()}@example.com`;
+    const made = await put('pressone', early, { cadence: 'P1M', nextRunAt: runTime, leadTime: 'PT3H' });
+    expect(made.status).toBe(201);
+    expect(made.json).toMatchObject({ leadTime: 'PT3H', nextRunAt: runTime });
+    expect((await put('pressone', onTime, { cadence: 'P1M', nextRunAt: runTime })).status).toBe(201);
+
+    await runNow();
+    const [renewal] = await waitForRenewals('pressone', early, 1);
+    expect(await renewalsOf('pressone', onTime)).toEqual([]);
+    const record = (await (await fetch(`${stack.apiUrl}/v1/renewals/${renewal?.id ?? ''}`, { headers: readHeaders() })).json()) as { deadline?: string };
+    expect(record.deadline).toBe(iso(Date.parse(runTime) + 24 * 3_600_000));
+    const after = await get('pressone', early);
+    expect(after.json).toMatchObject({ nextRunAt: addDuration(new Date(runTime), parseDuration('P1M')!).toISOString(), lastRenewal: { id: renewal?.id, periodStart: runTime } });
+    // The next month's run is not due yet, lead time or not.
+    await runNow();
+    expect(await renewalsOf('pressone', early)).toHaveLength(1);
+
+    const refused = await put('pressone', `lead${next()}@example.com`, { cadence: 'P1M', nextRunAt: runTime, leadTime: 'P8D' });
+    expect(refused).toMatchObject({ status: 422, json: { errors: [{ path: 'leadTime', message: 'must be at most 7 days (P7D)' }] } });
+  });
+
   it('refuses bad schedules naming the field, unsigned writes, and reads without a token', async () => {
     const cases: Array<[string, unknown, string]> = [
       ['pressone', { cadence: 'monthly', nextRunAt: DUE() }, 'cadence'],

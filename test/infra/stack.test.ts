@@ -8,7 +8,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionSchedule } from '../../infra/constructs/function-schedule';
-import { GatewayFunction } from '../../infra/constructs/gateway-function';
+import { GatewayFunction, POWERTOOLS_SERVICE_NAME } from '../../infra/constructs/gateway-function';
 import { ProviderConsumer } from '../../infra/constructs/provider-consumer';
 import { ProviderQueue } from '../../infra/constructs/provider-queue';
 import { RenewalTable } from '../../infra/constructs/renewal-table';
@@ -17,6 +17,7 @@ import { RenewalGatewayStack } from '../../infra/renewal-gateway-stack';
 import { SCHEDULE_SETTINGS, SECRET_PLACEHOLDER } from '../../infra/settings';
 import {
   ENABLED_PROVIDERS,
+  METRICS_NAMESPACE,
   PROVIDER_CONFIG,
   routeKey,
   system,
@@ -664,6 +665,25 @@ describe('scheduler', () => {
     for (const q of queues) expect(actionsOn('sweeper', getAtt(logicalId(g.stack, queue(q.id).queue), 'Arn'))).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:GetQueueAttributes']));
     expect(actionsOn('sweeper', { 'Fn::Join': ['', [getAtt(tableId(), 'Arn'), '/index/*']] })).toContain('dynamodb:Query');
   });
+
+  it('alarms when the sweeper forecasts a provider backlog past the earliest deadline waiting (its metric, any in 10 minutes)', () => {
+    const topic = ref(logicalId(g.stack, g.stack.alarms.topic));
+    const forecast = resourcesOfType('AWS::CloudWatch::Alarm').filter(([, a]) => props(a).MetricName === 'ProvidersForecastLate');
+    expect(forecast).toHaveLength(1);
+    const [, alarm] = forecast[0] ?? [];
+    if (!alarm) throw new Error('no backlog forecast alarm');
+    expect(props(alarm)).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [{ Name: 'service', Value: POWERTOOLS_SERVICE_NAME }],
+      Statistic: 'Maximum',
+      Period: 600,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
+  });
 });
 
 describe('HTTP API', () => {
@@ -749,12 +769,12 @@ describe('HTTP API', () => {
 });
 
 describe('alarm count (README "Alarms" and "Cost", docs/architecture.md#alarms)', () => {
-  it('is a DLQ-depth and an oldest-message-age alarm per provider, one errors alarm per function, 2 per rule, the scheduler queue DLQ, 4 on events: 28 with the four providers', () => {
+  it('is a DLQ-depth and an oldest-message-age alarm per provider, one errors alarm per function, 2 per rule, the scheduler queue DLQ, 4 on events, 3 on push delivery, the backlog forecast: 33 with the four providers', () => {
     const perFunction = system.functions.length;
     const providers = system.queues.length;
-    expect(perFunction).toBe(providers + 7);
-    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(2 * providers + perFunction + 2 * 2 + 1 + 4);
-    // The README prices 28 for the four providers ("Cost"); each provider added to the registry
+    expect(perFunction).toBe(providers + 8);
+    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(2 * providers + perFunction + 2 * 2 + 1 + 4 + 3 + 1);
+    // The README prices 33 for the four providers ("Cost"); each provider added to the registry
     // adds 3 (its DLQ depth, oldest-message age, consumer errors), updated there by hand.
     expect(resourcesOfType('AWS::Lambda::Function')).toHaveLength(perFunction);
     expect(resourcesOfType('AWS::Logs::LogGroup')).toHaveLength(perFunction + 1);
@@ -787,8 +807,8 @@ describe('alarm topic', () => {
     const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
     // Per queue: DLQ depth and oldest message; per function: errors; per schedule: DLQ depth and
     // failed invocations; the scheduler queue's DLQ depth; events: needs_attention, failure rate,
-    // stream failures, iterator age.
-    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 1 + 4);
+    // stream failures, iterator age; push delivery: deliveries failing, given up, its DLQ; the backlog forecast.
+    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 1 + 4 + 3 + 1);
     for (const [, alarm] of alarms) {
       expect(props(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }

@@ -14,7 +14,7 @@ import { createEventsHandler } from '../../functions/events/app';
 import { EventLog } from '../../shared/adapters/event-log';
 import { RenewalStore } from '../../shared/adapters/renewal-store';
 import { newRenewalRecord, type Attempt } from '../../shared/domain/renewal';
-import type { RenewalEvent } from '../../shared/events/event';
+import type { GatewayEvent } from '../../shared/events/event';
 import type { EventPublisher } from '../../shared/events/publish';
 import { createLogger } from '../../shared/logger';
 import { uniquePrefix } from '../support/tables';
@@ -81,7 +81,7 @@ describe('events from the table stream', () => {
     // died right after writing): the stream still holds them.
     const id = await writeLifecycle(store, 'crash-1');
 
-    const published: RenewalEvent[] = [];
+    const published: GatewayEvent[] = [];
     const log = startEvents(tableName, String(streamArn), { publish: (events) => (published.push(...events), Promise.resolve([])) });
     const page = await waitFor('three events', async () => {
       const p = await log.read({ after: 0, limit: 10 }, new Date());
@@ -98,7 +98,7 @@ describe('events from the table stream', () => {
     const streamArn = await createTable(dynamo, tableName);
     const store = new RenewalStore(dynamo, tableName);
     let calls = 0;
-    const published: RenewalEvent[] = [];
+    const published: GatewayEvent[] = [];
     const flaky: EventPublisher = {
       publish: (events) => {
         calls++;

@@ -39,6 +39,8 @@ describe('deriveEvent', () => {
         createdAt: base.updatedAt,
         data: { id: base.id, provider: 'pressone', operation: 'renew', subscription: 'jane@example.com', status: 'queued', attemptCount: 0, lastErrorClass: null, reason: null },
       },
+      // From acceptance (no notBefore) to this status: none yet. TimeToDone is emitted for final statuses only.
+      sinceDueMs: 0,
     });
   });
 

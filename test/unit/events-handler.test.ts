@@ -6,7 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createEventsHandler, type EventObserver } from '../../functions/events/app';
 import { createEventMetrics } from '../../functions/events/metrics';
 import type { EventLog } from '../../shared/adapters/event-log';
-import { deriveEvent, type DerivedEvent, type RenewalEvent } from '../../shared/events/event';
+import { deriveEvent, type DerivedEvent, type GatewayEvent } from '../../shared/events/event';
 import type { EventPublisher } from '../../shared/events/publish';
 import { newRenewalRecord } from '../../shared/domain/renewal';
 import { createLogger } from '../../shared/logger';
@@ -32,7 +32,7 @@ const change = (from: string, to: string, extra: Record<string, unknown> = {}): 
 const fakeLog = (fail = false) => {
   const logged = new Set<string>();
   const log = {
-    append: vi.fn((events: readonly RenewalEvent[]) => {
+    append: vi.fn((events: readonly GatewayEvent[]) => {
       if (fail) return Promise.reject(new Error('throttled'));
       const added = new Set(events.filter((e) => !logged.has(e.id)).map((e) => e.id));
       for (const id of added) logged.add(id);
@@ -41,13 +41,13 @@ const fakeLog = (fail = false) => {
   };
   return log;
 };
-const publisherFailing = (ids: (events: readonly RenewalEvent[]) => readonly RenewalEvent[]): EventPublisher => ({ publish: (events) => Promise.resolve(ids(events)) });
+const publisherFailing = (ids: (events: readonly GatewayEvent[]) => readonly GatewayEvent[]): EventPublisher => ({ publish: (events) => Promise.resolve(ids(events)) });
 const logger = createLogger('events', 'SILENT');
 
 describe('events handler', () => {
   it('logs and publishes the status changes of a batch, skipping the rest; nothing fails', async () => {
     const log = fakeLog();
-    const published: RenewalEvent[] = [];
+    const published: GatewayEvent[] = [];
     const handler = createEventsHandler({ log: log as unknown as EventLog, publisher: { publish: (e) => (published.push(...e), Promise.resolve([])) }, logger });
     const records = [change('queued', 'in_progress'), change('in_progress', 'retry_scheduled'), change('retry_scheduled', 'retry_scheduled'), change('in_progress', 'succeeded'), change('queued', 'Bad Status')];
     expect(await handler({ Records: records })).toEqual({ batchItemFailures: [] });
@@ -105,5 +105,37 @@ describe('event metrics', () => {
     expect(latency.map((e) => e.AttemptLatency)).toEqual([120, 120]);
     const totals = emf.find((e) => e._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === 'RenewalsFinished'));
     expect(totals).toMatchObject({ RenewalsFinished: 2, RenewalsFailed: 1, RenewalsNeedingAttention: 1, service: 'renewal-gateway' });
+  });
+
+  it('reports the time from due (notBefore) or accepted (createdAt) to done, for finished renewals only', () => {
+    const lines: string[] = [];
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
+    const derived = [
+      // Accepted 2026-11-01T00:00:00Z, no due time: from acceptance.
+      change('in_progress', 'succeeded', { updatedAt: '2026-11-01T00:00:30.000Z' }),
+      // Due an hour after it was accepted: from the due time.
+      change('in_progress', 'failed', { notBefore: '2026-11-01T01:00:00.000Z', updatedAt: '2026-11-01T01:00:02.500Z' }),
+      // Not finished: no figure.
+      change('queued', 'retry_scheduled', { updatedAt: '2026-11-01T00:05:00.000Z' }),
+    ]
+      .map(deriveEvent)
+      .filter((d): d is DerivedEvent => d.kind === 'event');
+    expect(derived.map((d) => d.sinceDueMs)).toEqual([30_000, 2_500, 300_000]);
+    try {
+      const observer = createEventMetrics(new Metrics({ namespace: 'RenewalGateway', serviceName: 'renewal-gateway' }));
+      observer.observe(derived);
+      observer.flush();
+    } finally {
+      spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string; Unit: string }> }> } });
+    const done = emf.filter((e) => e._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === 'TimeToDone'));
+    expect(done.map((e) => [e.provider, e.TimeToDone])).toEqual([
+      ['pressone', 30_000],
+      ['pressone', 2_500],
+    ]);
+    expect(done[0]?._aws.CloudWatchMetrics[0]?.Metrics).toEqual([{ Name: 'TimeToDone', Unit: 'Milliseconds' }]);
   });
 });

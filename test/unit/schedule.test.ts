@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DEADLINE_GRACE_HOURS, deadlineGraceHours, currentRunIndex, periodOf, renewalRequestFor, runAt, scheduledKey, scheduleFromRequest, type ScheduleRecord } from '../../shared/domain/schedule';
+import {
+  DEFAULT_DEADLINE_GRACE_HOURS,
+  currentRunIndex,
+  deadlineGraceHours,
+  leadMs,
+  periodOf,
+  renewalRequestFor,
+  runAt,
+  runIndexToStart,
+  scheduledKey,
+  scheduleFromRequest,
+  startsAt,
+  toScheduleResource,
+  type ScheduleRecord,
+} from '../../shared/domain/schedule';
 
 const now = new Date('2026-11-21T12:00:00Z');
 const made = async (provider: string, body: unknown): Promise<ScheduleRecord> => {
@@ -99,5 +113,40 @@ describe('setting a schedule', () => {
     const term = { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' };
     expect(await errorsOf('punchh', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', term, params: { purchasePrice: 1e200 } })).toEqual(['params.purchasePrice']);
     expect(await errorsOf('digitalriver', { operation: 'renewal-price', cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', params: { renewalUnitPrice: 9007199254740992 } })).toEqual(['params.renewalUnitPrice']);
+  });
+});
+
+describe('leadTime', () => {
+  const errorsOf = async (body: unknown) => {
+    const r = await scheduleFromRequest('pelcro', '40', { params: { api: 'core', siteId: 1, userId: 2, planId: 3, quantity: 1, source: 'schedule' }, ...(body as object) }, now);
+    return r.ok ? [] : r.errors;
+  };
+
+  it('starts each run that much early; the period and the deadline stay the run’s', async () => {
+    const early = await made('pressone', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', leadTime: 'P2D' });
+    expect(leadMs(early)).toBe(2 * 86_400_000);
+    expect(startsAt(early)).toBe('2026-11-29T00:00:00.000Z');
+    // Not yet at 2026-11-28T23:59:59Z, from 2026-11-29 on: run 0, the December period.
+    expect(runIndexToStart(early, new Date('2026-11-29T00:00:00Z'))).toBe(0);
+    expect(runIndexToStart({ ...early, runIndex: 1 }, new Date('2026-12-30T00:00:00Z'))).toBe(1);
+    expect(runIndexToStart({ ...early, runIndex: 1 }, new Date('2026-12-29T23:59:59Z'))).toBe(1);
+    expect(runIndexToStart(early, new Date('2026-12-30T00:00:00Z'))).toBe(1);
+    expect(currentRunIndex(early, new Date('2026-12-30T00:00:00Z'))).toBe(0);
+    expect(periodOf(early, 0).start).toBe('2026-12-01T00:00:00.000Z');
+    expect(renewalRequestFor(early, 0).deadline).toBe(new Date(Date.parse('2026-12-01T00:00:00Z') + deadlineGraceHours('pressone') * 3_600_000).toISOString());
+    expect(toScheduleResource(early)).toMatchObject({ leadTime: 'P2D', nextRunAt: '2026-12-01T00:00:00.000Z' });
+    expect(startsAt(monthly)).toBe(monthly.nextRunAt);
+    expect(toScheduleResource(monthly)).not.toHaveProperty('leadTime');
+  });
+
+  it('is a duration of at most 7 days, shorter than the cadence, or a 422 naming leadTime', async () => {
+    expect(await errorsOf({ cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', leadTime: 'P7D' })).toEqual([]);
+    expect(await errorsOf({ cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', leadTime: 'P7DT1S' })).toEqual([{ path: 'leadTime', message: 'must be at most 7 days (P7D)' }]);
+    expect(await errorsOf({ cadence: 'P1Y', nextRunAt: '2026-12-01T00:00:00Z', leadTime: 'P1M' })).toEqual([{ path: 'leadTime', message: 'must be at most 7 days (P7D)' }]);
+    expect(await errorsOf({ cadence: 'P1D', nextRunAt: '2026-12-01T00:00:00Z', leadTime: 'PT24H' })).toEqual([{ path: 'leadTime', message: 'must be shorter than the cadence' }]);
+    expect(await errorsOf({ cadence: 'P1D', nextRunAt: '2026-12-01T00:00:00Z', leadTime: 'PT23H' })).toEqual([]);
+    expect((await errorsOf({ cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', leadTime: 'two days' }))[0]).toMatchObject({ path: 'leadTime' });
+    expect((await errorsOf({ cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', leadTime: 'PT0S' }))[0]).toMatchObject({ path: 'leadTime' });
+    expect((await errorsOf({ cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', leadTime: 2 }))[0]).toMatchObject({ path: 'leadTime' });
   });
 });

@@ -72,6 +72,15 @@ export class MemoryRenewalStore implements RenewalStoreApi {
     });
   }
 
+  /** `#s = :queued AND size(attempts) = 0`: SET status cancelled, statusReason. */
+  async withdraw(id: string, now: Date, reason: string): Promise<void> {
+    await this.io.request(`withdraw ${id}`, () => {
+      const r = this.table.renewals.get(id);
+      if (r?.status !== 'queued' || r.attempts.length !== 0) return;
+      this.table.renewals.set(id, { ...r, status: 'cancelled', statusReason: reason, updatedAt: now.toISOString() });
+    });
+  }
+
   get(id: string): Promise<RenewalRecord | undefined> {
     return this.io.request(`get ${id}`, () => this.table.renewals.get(id));
   }

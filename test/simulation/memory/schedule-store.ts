@@ -4,7 +4,7 @@
  * schedule still being active; `put` replaces the item (a paused schedule leaves the index).
  */
 import { shardOf } from '../../../shared/adapters/schedule-store';
-import type { ScheduleRecord } from '../../../shared/domain/schedule';
+import { startsAt, type ScheduleRecord } from '../../../shared/domain/schedule';
 import type { Provider } from '../../../shared/system';
 import type { Io } from './io';
 import type { ScheduleStoreApi } from './ports';
@@ -12,9 +12,9 @@ import { withoutUndefined, type MemoryTable, type ScheduleItem } from './table';
 
 const keyOf = (provider: Provider, subscription: string): string => `${provider}#${subscription}`;
 
-const dueKeys = (s: Pick<ScheduleRecord, 'provider' | 'subscription' | 'nextRunAt'>) => ({
+const dueKeys = (s: Pick<ScheduleRecord, 'provider' | 'subscription' | 'nextRunAt' | 'leadTime'>) => ({
   pk: `DUE#${shardOf(s.provider, s.subscription)}`,
-  sk: `${s.nextRunAt}#${s.provider}#${s.subscription}`,
+  sk: `${startsAt(s)}#${s.provider}#${s.subscription}`,
 });
 
 type Cursor = Record<string, unknown>;
