@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from '../../shared/zod';
 import { checkParams, parseEnvelope } from '../../shared/domain/canonical-check';
-import { parseCanonicalRequest } from '../../shared/domain/canonical';
+import { hasSecretParams, parseCanonicalRequest } from '../../shared/domain/canonical';
 import type { CanonicalPart } from '../../shared/providers/parts';
 
 const base = { provider: 'pressone', operation: 'renew', subscription: 'jane@example.com' } as const;
@@ -42,5 +42,13 @@ describe('a canonical Pelcro Core renewal charged automatically', () => {
       params: { api: 'core', siteId: 1, userId: 2, planId: 3, quantity: 1, source: 'API', collectionMethod: 'charge_automatically' },
     });
     expect(r.ok ? [] : r.errors).toEqual([{ path: 'params.sourceId', message: 'is required when collectionMethod is charge_automatically' }]);
+  });
+});
+
+describe('hasSecretParams', () => {
+  it('tells a request carrying a secret param (never stored) from one without', () => {
+    expect(hasSecretParams({ params: { api: 'sdk', siteId: 7, planId: 12, customerToken: 'eyJ.x.y' } })).toBe(true);
+    expect(hasSecretParams({ params: { api: 'sdk', siteId: 7, planId: 12 } })).toBe(false);
+    expect(hasSecretParams({ params: {} })).toBe(false);
   });
 });
