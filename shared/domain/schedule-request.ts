@@ -34,7 +34,8 @@ export const scheduleBody = z
       const lead = b.leadTime === undefined ? undefined : parseDuration(b.leadTime);
       if (lead) {
         const leadMs = minimumMs(lead);
-        if (lead.years > 0 || lead.months > 0 || leadMs > MAX_LEAD_TIME_MS) ctx.addIssue({ code: 'custom', path: ['leadTime'], message: 'must be at most 7 days (P7D)' });
+        // A month or a year is at least 28 days (minimumMs): over the limit, with no test of its own.
+        if (leadMs > MAX_LEAD_TIME_MS) ctx.addIssue({ code: 'custom', path: ['leadTime'], message: 'must be at most 7 days (P7D)' });
         else if (d && leadMs >= minimumMs(d)) ctx.addIssue({ code: 'custom', path: ['leadTime'], message: 'must be shorter than the cadence' });
       }
       if (b.term && Date.parse(b.term.endTime) <= Date.parse(b.term.startTime)) {

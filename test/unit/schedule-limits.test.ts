@@ -89,3 +89,16 @@ describe('a schedule with a term for a provider that declares no term params', (
     expect(() => renewalRequestFor(s, 0)).toThrow('schedule pressone/a@example.com has a term, but pressone declares no term params');
   });
 });
+
+describe('a lead time', () => {
+  it('must be a duration, and a month or a year is over the 7-day limit', async () => {
+    expect(await errors('pressone', 'a@example.com', { cadence: 'P1M', nextRunAt: '2026-12-01T00:00:00Z', leadTime: 'soon' })).toEqual([
+      { path: 'leadTime', message: 'must be an ISO 8601 duration such as PT6H or P2D' },
+    ]);
+    for (const leadTime of ['P1M', 'P1Y', 'P0Y1M', 'P1Y0M']) {
+      expect(await errors('pressone', 'a@example.com', { cadence: 'P2Y', nextRunAt: '2026-12-01T00:00:00Z', leadTime }), leadTime).toEqual([
+        { path: 'leadTime', message: 'must be at most 7 days (P7D)' },
+      ]);
+    }
+  });
+});
