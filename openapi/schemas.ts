@@ -99,7 +99,7 @@ export const RenewalListSchema = z
   })
   ;
 
-export const EventSchema = z
+export const RenewalEventSchema = z
   .strictObject({
     id: z.string().meta({ description: '`evt_…`: the same for every delivery of this event (dedupe on it).' }),
     type: z.string().meta({ description: '`renewal.<status>`: renewal.queued, renewal.retry_scheduled, renewal.succeeded, renewal.accepted, renewal.failed, renewal.needs_attention, renewal.cancelled.' }),
@@ -117,6 +117,22 @@ export const EventSchema = z
     }),
   })
   .meta({ description: 'A status a renewal entered (every one but in_progress).' });
+
+export const EndpointEventSchema = z
+  .strictObject({
+    id: z.string().meta({ description: '`evt_…`: the same for every delivery of this event (dedupe on it).' }),
+    type: z.literal('endpoint.disabled'),
+    createdAt: dateTime().meta({ description: 'When the endpoint was disabled.' }),
+    data: z.strictObject({
+      id: z.string().meta({ description: 'The endpoint, `ep_…`.' }),
+      url: z.string(),
+      reason: z.string(),
+      failingSince: dateTime().meta({ description: 'The first failed delivery of the 5 days of failures that disabled it.' }),
+    }),
+  })
+  .meta({ description: 'An event endpoint that failed every delivery for 5 days was disabled (register it again to resume).' });
+
+export const EventSchema = z.union([RenewalEventSchema, EndpointEventSchema]).meta({ description: 'An event of the log: a renewal’s status, or an endpoint disabled.' });
 
 export const EventListSchema = z
   .strictObject({
@@ -309,6 +325,8 @@ export const COMPONENTS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['RenewalList', RenewalListSchema],
   ['Accepted', AcceptedSchema],
   ['Event', EventSchema],
+  ['RenewalEvent', RenewalEventSchema],
+  ['EndpointEvent', EndpointEventSchema],
   ['EventList', EventListSchema],
   ['Schedule', ScheduleSchema],
   ['HistoryEntry', HistoryEntrySchema],
