@@ -47,7 +47,7 @@ export const forecastBacklog = (input: { backlog: number; perSecond: number; now
   const drainsAt = input.now.getTime() + (input.backlog / input.perSecond) * 1000;
   const earliest = input.deadlines.reduce<number | undefined>((min, d) => {
     const t = d === undefined ? NaN : Date.parse(d);
-    return Number.isNaN(t) ? min : min === undefined || t < min ? t : min;
+    return Number.isNaN(t) ? min : min === undefined ? t : Math.min(min, t);
   }, undefined);
   const lateBySeconds = earliest === undefined ? null : Math.round((drainsAt - earliest) / 1000);
   return {

@@ -146,8 +146,7 @@ const base32 = (bytes: Uint8Array): string => {
   for (const byte of bytes) {
     value = (value << 8) | byte;
     bits += 8;
-    // Mutation testing: `bits > 5` survives as an equivalent mutant: it only holds a character back
-    // until the next byte, and renewalIdFor keeps the first 26 of the 51 characters.
+    // Stryker disable next-line EqualityOperator: `bits > 5` only holds a character back until the next byte (same characters, same order), and renewalIdFor keeps the first 26 of the 51
     while (bits >= 5) {
       out += BASE32[(value >>> (bits - 5)) & 31];
       bits -= 5;
@@ -163,16 +162,21 @@ const base32 = (bytes: Uint8Array): string => {
 export const renewalIdFor = (idempotencyKey: string): string =>
   `rnw_${base32(createHash('sha256').update(`idempotency-key:${idempotencyKey}`).digest()).slice(0, 26)}`;
 
+/** Entries of one object in key order (its keys are distinct). */
+const byKey = ([a]: readonly [string, unknown], [b]: readonly [string, unknown]): number => {
+  // Stryker disable next-line EqualityOperator: the keys of one object are distinct, so `a <= b` is `a < b`
+  if (a < b) return -1;
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: past the line above a > b (distinct keys), and V8's sort only asks whether the comparison is negative, so 1 and 0 sort alike
+  return a > b ? 1 : 0;
+};
+
 /** JSON with sorted keys, so equal requests hash equally whatever the key order. */
 export const stableStringify = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
-      // Mutation testing: `a <= b`, `a >= b` and `a > b` replaced by true or false survive as
-      // equivalent mutants: the keys of one object are distinct, and V8's sort only asks whether
-      // the comparison is negative.
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(byKey);
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

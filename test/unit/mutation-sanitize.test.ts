@@ -45,3 +45,10 @@ describe('maskEmail', () => {
     expect(maskEmail('jane.doe@example.com, ops@brand.co.uk')).toBe('j***@example.com, o***@brand.co.uk');
   });
 });
+
+describe('what is not an address stays readable', () => {
+  it('leaves a package@version in a provider message alone: a domain ends in two letters or more', () => {
+    expect(sanitizeText('upgrade client sdk@2.1.x first')).toBe('upgrade client sdk@2.1.x first');
+    expect(maskEmail('lodash@4.17.x, jane@example.com')).toBe('lodash@4.17.x, j***@example.com');
+  });
+});

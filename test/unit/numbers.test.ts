@@ -46,3 +46,17 @@ describe('numbers DynamoDB can store', () => {
     expect(isStorableNumber(Number.NaN)).toBe(false);
   });
 });
+
+describe('a refused amount says which bound it crossed', () => {
+  it.each(FIELDS)('%s: %s…', async (route, build, field) => {
+    const messages = async (v: number) => {
+      const normalize = INTAKE_ROUTES[route];
+      if (!normalize) throw new Error(route);
+      const r = await normalize({ body: build(v).body, path: build(v).path ?? {}, query: {}, headers: {} });
+      return r.ok ? [] : r.errors.map((e) => `${e.path} ${e.message}`);
+    };
+    expect(await messages(1e200)).toEqual([`${field} must be at most 9007199254740991`]);
+    expect(await messages(1e-131)).toEqual([`${field} must be 0 or at least 1e-130`]);
+    expect(await messages(-1)).toEqual([`${field} must not be negative`]);
+  });
+});

@@ -87,8 +87,7 @@ export const digitalRiverMessages = (body: string): string[] => {
   const parsed = drBody.safeParse(parseJson(body));
   if (!parsed.success) return [];
   const { errors, message, description } = parsed.data;
-  // Mutation testing: the last `[]` replaced by a list of strings survives as an equivalent
-  // mutant: a string is not an error object, so each is skipped.
+  // Stryker disable next-line ArrayDeclaration: the last `[]` replaced by a list of strings changes nothing: a string is not an error object, so each is skipped
   const list: unknown[] = Array.isArray(errors) ? errors : errors ? (Array.isArray(errors.error) ? errors.error : [errors.error]) : [];
   const out = list.map(oneError).flatMap((e) => (e ? [describeError(e)] : [])).filter((s): s is string => Boolean(s));
   if (out.length === 0) for (const t of [message, description]) if (t) out.push(t);

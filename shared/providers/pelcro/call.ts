@@ -96,6 +96,9 @@ interface Rule {
   readonly quote: boolean;
 }
 
+/** 1xx/3xx (redirects are not followed): the base URL or a proxy is misconfigured; a person looks. Also any status no row names. */
+const UNEXPECTED: Rule = { status: [100, 399], class: 'auth', note: 'unexpected answer from Pelcro: check PELCRO_BASE_URL', quote: false };
+
 /** Every documented Pelcro answer (docs/providers.md "Errors (both)"), then the catch-alls. */
 export const PELCRO_RULES: readonly Rule[] = [
   { status: [200, 299], class: 'success', note: 'Pelcro renewed the subscription', quote: false },
@@ -111,8 +114,7 @@ export const PELCRO_RULES: readonly Rule[] = [
   { status: 503, class: 'retryable', note: 'Pelcro is unavailable', quote: true },
   { status: [500, 599], class: 'ambiguous', note: 'Pelcro server error: the renewal may or may not have been applied', quote: true },
   { status: [400, 499], class: 'permanent', note: 'Pelcro rejected the request', quote: true },
-  // 1xx/3xx (redirects are not followed): the base URL or a proxy is misconfigured; a person looks.
-  { status: [100, 399], class: 'auth', note: 'unexpected answer from Pelcro: check PELCRO_BASE_URL', quote: false },
+  UNEXPECTED,
 ];
 
 const matches = (rule: Rule, status: number): boolean =>
@@ -121,16 +123,14 @@ const matches = (rule: Rule, status: number): boolean =>
 export const classifyPelcro = (result: CallResult): Classification => {
   if (result.kind !== 'response') return classifyNetwork(result);
   const { status } = result;
-  const rule = PELCRO_RULES.find((r) => matches(r, status)) ?? PELCRO_RULES[PELCRO_RULES.length - 1];
-  const cls = rule?.class ?? 'auth';
-  const quoted = rule?.quote ? pelcroMessages(result.body) : [];
+  const rule = PELCRO_RULES.find((r) => matches(r, status)) ?? UNEXPECTED;
+  const cls = rule.class;
+  const quoted = rule.quote ? pelcroMessages(result.body) : [];
   const retryAfter = cls === 'retryable' ? parseRetryAfter(result.headers['retry-after']) : undefined;
   return {
     class: cls,
     httpStatus: status,
-    // Mutation testing: `rule` is never undefined (the last row is the fallback), so the
-    // 'unexpected answer' default is never reached (an equivalent mutant, without coverage).
-    message: sanitizeText(quoted.length > 0 ? quoted.join('; ') : `${rule?.note ?? 'unexpected answer'} (HTTP ${status})`),
+    message: sanitizeText(quoted.length > 0 ? quoted.join('; ') : `${rule.note} (HTTP ${status})`),
     ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
   };
 };

@@ -200,6 +200,11 @@ describe('Pelcro Core normalizer', () => {
     });
   });
 
+  it('says why a source_id is needed when it is missing', () => {
+    const r = normalizePelcroCore(coreRequest({ ...CORE_MIN, collection_method: 'charge_automatically' }));
+    expect(r.ok ? [] : r.errors).toEqual([{ path: 'source_id', message: 'is required when collection_method is charge_automatically' }]);
+  });
+
   it('takes send_invoice without a source_id', () => {
     expect(normalizePelcroCore(coreRequest({ ...CORE_MIN, collection_method: 'send_invoice' })).ok).toBe(true);
   });
@@ -302,6 +307,7 @@ describe('Pelcro classification, response by response', () => {
     ['502', response(502, '<html>Bad gateway</html>'), 'ambiguous', 502, undefined, 'Pelcro server error: the renewal may or may not have been applied (HTTP 502)'],
     ['504 (Retry-After ignored: not retryable)', response(504, '', { 'retry-after': '5' }), 'ambiguous', 504, undefined, 'Pelcro server error: the renewal may or may not have been applied (HTTP 504)'],
     ['301 redirect (misconfigured base URL)', response(301, '', { location: 'https://x' }), 'auth', 301, undefined, 'unexpected answer from Pelcro: check PELCRO_BASE_URL (HTTP 301)'],
+    ['600, a status no row names', response(600, { message: 'odd' }), 'auth', 600, undefined, 'unexpected answer from Pelcro: check PELCRO_BASE_URL (HTTP 600)'],
     ['connection refused', { kind: 'not-sent', code: 'ECONNREFUSED', latencyMs: 1 }, 'retryable', undefined, undefined, 'connection failed before the request was sent (ECONNREFUSED)'],
     ['reset after sending', { kind: 'no-answer', code: 'ECONNRESET', latencyMs: 1 }, 'ambiguous', undefined, undefined, 'no answer after the request was sent (ECONNRESET); it may have taken effect'],
     ['timeout', { kind: 'no-answer', code: 'TIMEOUT', latencyMs: 1 }, 'ambiguous', undefined, undefined, 'no answer after the request was sent (TIMEOUT); it may have taken effect'],

@@ -47,8 +47,7 @@ export const buildPunchhRequest = (renewal: QueuedRenewal, { baseUrl, secrets }:
       start_time: p.startTime,
       end_time: p.endTime,
       purchase_price: p.purchasePrice,
-      // Mutation testing: this test replaced by `true` survives as an equivalent mutant:
-      // JSON.stringify leaves out a key whose value is undefined.
+      // Stryker disable next-line ConditionalExpression: JSON.stringify leaves out a key whose value is undefined, so `true` sends the same body
       ...(p.newPlanId !== undefined ? { new_plan_id: p.newPlanId } : {}),
     }),
   };
@@ -163,16 +162,15 @@ export const classifyPunchh = (result: CallResult): Classification => {
   const body = readBody(result.body);
   const rule = PUNCHH_RULES.find((r) => matches(r, status, body));
   const cls = rule?.class ?? 'auth';
-  // Mutation testing: for a success `said` is never read (its message is successMessage's), so
-  // this test replaced by `false` survives as an equivalent mutant.
-  // Stryker disable next-line ArrayDeclaration: for a success `said` is never read
-  const said = cls === 'success' ? [] : punchhMessages(body);
-  const fallback = `${rule?.note ?? 'unexpected answer from Punchh'} (HTTP ${status})`;
+  const failureMessage = (): string => {
+    const said = punchhMessages(body);
+    return said.length > 0 ? said.join('; ') : `${rule?.note ?? 'unexpected answer from Punchh'} (HTTP ${status})`;
+  };
   const retryAfter = cls === 'retryable' ? parseRetryAfter(result.headers['retry-after']) : undefined;
   return {
     class: cls,
     httpStatus: status,
-    message: sanitizeText(cls === 'success' ? successMessage(body) : said.length > 0 ? said.join('; ') : fallback),
+    message: sanitizeText(cls === 'success' ? successMessage(body) : failureMessage()),
     ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
   };
 };
