@@ -47,7 +47,20 @@ const send = async (c: Captured, change: { path?: string; headers?: Record<strin
 const read = (path: string) => fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${stack.env.RENEWALS_READ_TOKENS}` } });
 const renewalsOf = async (provider: string, ref: string) =>
   ((await (await read(`/v1/subscriptions/${provider}/${encodeURIComponent(ref)}/renewals`)).json()) as { items: Array<{ id: string }> }).items;
-const settle = () => new Promise((r) => setTimeout(r, 1_500));
+/**
+ * Waits until the one renewal `id` is finished (a hang limit, not a speed limit: a loaded machine
+ * may take long); a call made for a replay would have been queued before it, so is made by then.
+ */
+const finished = async (id: string, limitMs = 150_000): Promise<void> => {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    const res = await read(`/v1/renewals/${id}`);
+    const status = res.ok ? ((await res.json()) as { status: string }).status : 'unknown';
+    if (['succeeded', 'accepted', 'failed', 'needs_attention', 'cancelled'].includes(status)) return;
+    if (Date.now() > until) throw new Error(`renewal ${id} still ${status} after ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
 
 describe('a replayed webhook with an unsigned part changed', () => {
   it('PressOne: Idempotency-Key removed or replaced answers 409 and renews nothing more; the exact repeat is 200', async () => {
@@ -65,22 +78,23 @@ describe('a replayed webhook with an unsigned part changed', () => {
     const repeat = await send(signed);
     expect(repeat).toMatchObject({ status: 200, json: { id: first.json.id, idempotencyKey: 'order-1' } });
 
-    await settle();
+    await finished(String(first.json.id));
     expect(stack.sandboxes.pressone.renewalsFor(email)).toBe(1);
     expect(await renewalsOf('pressone', email)).toHaveLength(1);
-  });
+  }, 180_000);
 
   it('Pelcro Core: user_id 35 instead of 34 answers 409 and Pelcro is called for user 34 only', async () => {
     const sub = next();
     const body = { subscription_id: sub, plan_id: 7, quantity: 1, source: 'API' };
     const signed = capture('POST', '/v1/providers/pelcro/core/subscriptions/renew?site_id=1&user_id=34', body);
-    expect((await send(signed)).status).toBe(202);
+    const first = await send(signed);
+    expect(first.status).toBe(202);
     expect((await send(signed, { path: '/v1/providers/pelcro/core/subscriptions/renew?site_id=1&user_id=35' })).status).toBe(409);
     expect((await send(signed, { path: '/v1/providers/pelcro/core/subscriptions/renew?site_id=2&user_id=34' })).status).toBe(409);
-    await settle();
+    await finished(String(first.json.id));
     const calls = stack.sandboxes.pelcro.calls().filter((c) => c.path.startsWith('/api/v1/core/subscriptions/renew'));
     expect(calls.map((c) => c.path)).toEqual([expect.stringMatching(/user_id=34/)]);
-  });
+  }, 180_000);
 
   it('Pelcro SDK: another customer’s token in Authorization answers 409', async () => {
     const signed = capture('POST', '/v1/providers/pelcro/subscription/renew?site_id=1', { plan_id: 7, subscription_id: next() }, { authorization: `Bearer ${customerJwt()}` });
