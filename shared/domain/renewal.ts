@@ -216,6 +216,24 @@ export const queuedMessageFor = (record: RenewalRecord, request: CanonicalReques
   ...(request.deadline ? { deadline: request.deadline } : {}),
 });
 
+/**
+ * A new copy of a stored renewal, sent again (operator retry or resume, sweeper): the record's
+ * request with its deadline, continuing its current hop (docs/architecture.md#one-copy-per-renewal).
+ */
+export const requeuedMessageFor = (r: RenewalRecord): QueuedRenewal => ({
+  v: 1,
+  copyId: newCopyId(),
+  ...(r.hop ? { hop: r.hop } : {}),
+  id: r.id,
+  idempotencyKey: r.idempotencyKey,
+  provider: r.provider,
+  operation: r.operation,
+  subscription: r.subscription,
+  params: { ...r.params },
+  ...(r.notBefore ? { notBefore: r.notBefore } : {}),
+  ...(r.deadline ? { deadline: r.deadline } : {}),
+});
+
 /** What the status API returns: the record without internals (lease, hash). */
 export const toResource = (r: RenewalRecord, waitingFor?: WaitingFor) => ({
   id: r.id,

@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../logger';
 import { actionConflict, notFound, serviceUnavailable, type FieldError } from '../http/problem';
-import { attemptsSettledByOperator, newCopyId, type HistoryEntry, type QueuedRenewal, type RenewalRecord, type RenewalStatus } from '../domain/renewal';
+import { attemptsSettledByOperator, requeuedMessageFor, type HistoryEntry, type QueuedRenewal, type RenewalRecord, type RenewalStatus } from '../domain/renewal';
 import { delaySecondsUntil, type RenewalQueue } from '../adapters/queue';
 import type { ApplyResult, OperatorChange, OperatorStore } from '../adapters/operator-store';
 import type { Provider } from '../system';
@@ -38,18 +38,7 @@ export interface ActionResult {
  * wait and claim like any copy of the renewal, and of it and any copy still in flight continuing
  * the same hop only one goes on.
  */
-export const messageOf = (r: RenewalRecord): QueuedRenewal => ({
-  v: 1,
-  copyId: newCopyId(),
-  ...(r.hop ? { hop: r.hop } : {}),
-  id: r.id,
-  idempotencyKey: r.idempotencyKey,
-  provider: r.provider,
-  operation: r.operation,
-  subscription: r.subscription,
-  params: { ...r.params },
-  ...(r.notBefore ? { notBefore: r.notBefore } : {}),
-});
+export const messageOf = requeuedMessageFor;
 
 const lastAttemptUnknown = (r: RenewalRecord): boolean => {
   const last = r.attempts.at(-1);

@@ -17,7 +17,7 @@
 import type { Logger } from '../logger';
 import { SWEPT_INBOX_STATUSES, type RenewalSweep } from '../adapters/renewal-sweep';
 import { MAX_BATCH, type QueuedEntry, type RenewalQueue } from '../adapters/queue';
-import { isTerminal, newCopyId, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
+import { isTerminal, requeuedMessageFor, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
 import { parseCanonicalRequest } from '../domain/canonical';
 import type { Provider } from '../system';
 
@@ -66,20 +66,8 @@ const since = (r: RenewalRecord): number | undefined => {
 };
 
 const messageFor = (r: RenewalRecord): QueuedRenewal => ({
-  v: 1,
-  id: r.id,
-  idempotencyKey: r.idempotencyKey,
-  provider: r.provider,
-  operation: r.operation,
-  subscription: r.subscription,
-  params: { ...r.params },
-  ...(r.notBefore ? { notBefore: r.notBefore } : {}),
-  ...(r.deadline ? { deadline: r.deadline } : {}),
+  ...requeuedMessageFor(r),
   ...(r.status === 'retry_scheduled' && r.nextAttemptAt ? { dueAt: r.nextAttemptAt } : {}),
-  // A new copy that continues the renewal's current hop (docs/architecture.md#one-copy-per-renewal):
-  // the first of it and any surviving copy to wait or claim carries the renewal, the other is dropped.
-  copyId: newCopyId(),
-  ...(r.hop ? { hop: r.hop } : {}),
 });
 
 export const runSweeper = async (deps: SweeperDeps, now = new Date()): Promise<SweepSummary> => {
