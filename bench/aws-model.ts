@@ -65,7 +65,22 @@ export interface SchedulerModelInput {
   readonly dueIndexWruPerSchedule: number;
   /** Partitions of the inbox's open bucket, which every new renewal enters (one write each). */
   readonly inboxShards: number;
+  /**
+   * Write units a second the table and each index serve at once: a new on-demand table's 4,000,
+   * or what `-c tableWarmWritesPerSecond` pre-warms them to.
+   */
+  readonly warmWru: number;
 }
+
+/**
+ * The events function (docs/architecture.md#the-event-log-a-dense-sequence) logs each new
+ * renewal's `queued` event on the same table while the fan-out runs: per event a transaction
+ * writes the event and its id marker (two items, two units each: 4 units), chunks of 49 events
+ * sharing one counter update; and every event is in the one `EVENTLOG` partition, whose 1,000
+ * units a second at two per item log at most 500 events a second. So it takes up to 2,000 of the
+ * table's units a second, whatever the fan-out's rate, and lags it.
+ */
+export const EVENT_LOG = { wruPerEvent: 4, eventsPerSecond: QUOTAS.dynamoPartitionWcuPerSecond / 2 } as const;
 
 export interface SchedulerModelLine {
   readonly step: string;
@@ -73,7 +88,7 @@ export interface SchedulerModelLine {
 }
 
 /** How long one million (or `schedules`) due at 00:00 take to be queued in AWS, from measured costs and named quotas. */
-export const schedulerModel = (m: SchedulerModelInput): { lines: SchedulerModelLine[]; seconds: number } => {
+export const schedulerModel = (m: SchedulerModelInput): { lines: SchedulerModelLine[]; seconds: number; rate: number } => {
   const vcpu = Math.min(1, m.workerMemoryMb / QUOTAS.lambdaMbPerVcpu);
   const cpuRate = (vcpu * 1000) / m.cpuMsPerSchedule;
   // The writes of a page go `writesInFlight` at a time; reads and sends are a few requests per page.
@@ -82,11 +97,20 @@ export const schedulerModel = (m: SchedulerModelInput): { lines: SchedulerModelL
   const workerRate = 1 / (1 / cpuRate + 1 / ioRate);
   const fleetRate = workerRate * m.workers;
   const shardCap = (QUOTAS.dynamoPartitionWcuPerSecond / m.dueIndexWruPerSchedule) * m.shards;
-  const tableCap = QUOTAS.dynamoNewOnDemandTableWruPerSecond / m.tableWruPerSchedule;
   const inboxCap = QUOTAS.dynamoPartitionWcuPerSecond * m.inboxShards;
-  const rate = Math.min(fleetRate, shardCap, tableCap, inboxCap);
-  const bound =
-    rate === fleetRate ? 'the workers (CPU and write latency)' : rate === shardCap ? 'the due index partitions' : rate === inboxCap ? 'the inbox partitions' : 'the new on-demand table';
+  // The index as a whole: the due index takes the most per schedule (the advance moves its entry).
+  const indexCap = m.warmWru / m.dueIndexWruPerSchedule;
+  // The table: the fan-out's own writes plus what the events function takes meanwhile.
+  const eventsWru = EVENT_LOG.wruPerEvent * EVENT_LOG.eventsPerSecond;
+  const tableCap = Math.max(0, m.warmWru - eventsWru) / m.tableWruPerSchedule;
+  const caps: Array<[number, string]> = [
+    [fleetRate, 'the workers (CPU and write latency)'],
+    [shardCap, 'the due index partitions'],
+    [inboxCap, 'the inbox partitions'],
+    [indexCap, 'the due index as a whole'],
+    [tableCap, 'the table, shared with the event log'],
+  ];
+  const [rate, bound] = caps.reduce((a, b) => (b[0] < a[0] ? b : a));
   // Start: the rule ticks somewhere in the first minute (count all of it); the event source starts
   // 5 workers at once and adds the rest at up to 300 a minute (count that time as lost too).
   const rampSeconds = Math.ceil(QUOTAS.ruleTickSeconds + (Math.max(0, m.workers - QUOTAS.lambdaSqsInitialConcurrency) / QUOTAS.lambdaSqsScalePerMinute) * 60);
@@ -100,13 +124,28 @@ export const schedulerModel = (m: SchedulerModelInput): { lines: SchedulerModelL
     { step: 'workers', figure: `${m.workers} (one per shard; the scheduler queue's maximumConcurrency) → ${f(fleetRate)} schedules/s` },
     { step: 'due index partitions', figure: `${m.shards} shards × 1,000 WCU/s ÷ ${m.dueIndexWruPerSchedule} WCU per advance → at most ${f(shardCap)} schedules/s` },
     { step: 'inbox partitions', figure: `each new renewal enters the inbox's open bucket: ${m.inboxShards} shards × 1,000 WCU/s ÷ 1 WCU → at most ${f(inboxCap)} schedules/s (a throttled index write throttles the table's)` },
-    { step: 'table', figure: `new on-demand table: 4,000 WRU/s at once ÷ ${m.tableWruPerSchedule} WRU per schedule → at most ${f(tableCap)} schedules/s` },
+    { step: 'due index', figure: `${f(m.warmWru)} WRU/s at once ÷ ${m.dueIndexWruPerSchedule} WRU per advance → at most ${f(indexCap)} schedules/s (the inbox and bySubscription take 1 each)` },
+    {
+      step: 'table',
+      figure: `${f(m.warmWru)} WRU/s at once, less the event log's ${f(eventsWru)} (its one partition logs ≤ ${f(EVENT_LOG.eventsPerSecond)} events/s at ${EVENT_LOG.wruPerEvent} WRU each, lagging the fan-out), ÷ ${m.tableWruPerSchedule} WRU per schedule → at most ${f(tableCap)} schedules/s`,
+    },
     { step: 'SQS', figure: `${f(m.sqsRequestsPerSchedule, 3)} requests per schedule → ${f(rate * m.sqsRequestsPerSchedule)} SendMessageBatch/s: standard queues take nearly unlimited calls; messages wait in the queue, not in flight (120,000 limit)` },
     { step: 'Lambda', figure: `${m.workers + 1} concurrent executions of the account's 1,000; the event source starts 5 and adds up to 300 a minute` },
     { step: 'rate', figure: `${f(rate)} schedules/s, bounded by ${bound}` },
     { step: 'start', figure: `${rampSeconds} s: the rule ticks within the minute, then the event source brings the workers from 5 to ${m.workers} (both counted as lost)` },
-    { step: 'beyond the new-table bound', figure: `a table whose previous peak was higher (last month's run), or given warm throughput ahead of the date, lifts it to ${f(Math.min(fleetRate, shardCap, inboxCap))} schedules/s` },
+    {
+      step: 'event log',
+      figure: `${f(m.schedules)} queued events at ≤ ${f(EVENT_LOG.eventsPerSecond)}/s: logged (and pushed to endpoints) up to ${f(m.schedules / EVENT_LOG.eventsPerSecond / 60)} min after the fan-out began; the stream keeps records 24 h`,
+    },
     { step: `${f(m.schedules)} schedules`, figure: `${f(rampSeconds)} s + ${f(workSeconds)} s = ${f(seconds)} s (${f(seconds / 60, 1)} min)` },
   ];
-  return { lines, seconds };
+  return { lines, seconds, rate };
+};
+
+/** The warm write units a second the table and its indexes need for `schedules` to be queued within `seconds` (the model's other bounds aside). */
+export const warmWruFor = (m: Omit<SchedulerModelInput, 'warmWru'>, seconds: number): number => {
+  const rampSeconds = Math.ceil(QUOTAS.ruleTickSeconds + (Math.max(0, m.workers - QUOTAS.lambdaSqsInitialConcurrency) / QUOTAS.lambdaSqsScalePerMinute) * 60);
+  const rate = m.schedules / (seconds - rampSeconds);
+  const need = Math.max(rate * m.tableWruPerSchedule + EVENT_LOG.wruPerEvent * EVENT_LOG.eventsPerSecond, rate * m.dueIndexWruPerSchedule, QUOTAS.dynamoNewOnDemandTableWruPerSecond);
+  return Math.ceil(need / 1000) * 1000;
 };

@@ -34,6 +34,8 @@ export interface GatewayAppOptions {
  *   each given to the functions that read it and checked by their own reading of it; unset: their default;
  * - `-c apiRateLimit=N -c apiBurstLimit=N`: the HTTP API stage throttle (default 1000 rps, burst 5000);
  * - `-c intakeReservedConcurrency=N`: concurrency reserved for (and capping) intake (default 200; 0: none);
+ * - `-c tableWarmWritesPerSecond=N`: pre-warm the table and its indexes to N write units a second
+ *   (DynamoDB warm throughput, 4000–40000) for the month-start fan-out; unset: DynamoDB's own;
  * - `-c tracing=active|off`: X-Ray tracing of the functions (default off, read by GatewayFunction);
  * - `-c retainData=false`: a throwaway stage whose table, secrets and logs go with the stack.
  * Shared by `infra/app.ts` and the tests, so the tests check the stack that gets deployed.
@@ -90,6 +92,7 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
   const apiRateLimit = wholeNumber('apiRateLimit');
   const apiBurstLimit = wholeNumber('apiBurstLimit');
   const intakeReservedConcurrency = wholeNumber('intakeReservedConcurrency');
+  const tableWarmWritesPerSecond = wholeNumber('tableWarmWritesPerSecond');
   tracingOf(app.node.tryGetContext('tracing'));
   const retainData = stringContext(app, 'retainData');
   if (retainData !== undefined && retainData !== 'true' && retainData !== 'false') {
@@ -107,6 +110,7 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
       ? { apiThrottle: { rateLimit: apiRateLimit ?? API_THROTTLE_DEFAULTS.rateLimit, burstLimit: apiBurstLimit ?? API_THROTTLE_DEFAULTS.burstLimit } }
       : {}),
     ...(intakeReservedConcurrency !== undefined ? { intakeReservedConcurrency } : {}),
+    ...(tableWarmWritesPerSecond !== undefined ? { tableWarmWritesPerSecond } : {}),
     tuning,
     retainData: retainData !== 'false',
   });

@@ -56,6 +56,11 @@ export interface RenewalGatewayStackProps extends StackProps {
    */
   readonly sweeperStaleAfterSeconds?: number;
   /**
+   * Write units a second the table and its indexes serve at once (DynamoDB warm throughput), for
+   * the month-start fan-out: 4,000–40,000. Unset: DynamoDB's own (4,000 for a new table).
+   */
+  readonly tableWarmWritesPerSecond?: number;
+  /**
    * Tuning variables by name (`RETRY_BASE_DELAY_MS`, `LOG_LEVEL`… : TUNING_SETTINGS in
    * infra/settings.ts), each given to the functions that read it, checked by their own reading.
    * @default none: the functions' defaults apply
@@ -82,6 +87,17 @@ const hasAccessSettings = (id: FunctionId): id is AccessFunctionId => Object.has
  * docs/architecture.md#aws-resources), built from `shared/system.ts`: every queue, function and
  * route there appears here by looping over the description, never by listing them again.
  */
+/**
+ * DynamoDB warm throughput for an on-demand table: at least what a new table has (4,000 write
+ * units a second), at most the default per-table quota (40,000).
+ */
+const checkWarmWrites = (value: number): number => {
+  if (!Number.isInteger(value) || value < 4_000 || value > 40_000) {
+    throw new Error(`tableWarmWritesPerSecond must be a whole number from 4000 to 40000 (write units a second), got ${value}`);
+  }
+  return value;
+};
+
 export class RenewalGatewayStack extends Stack {
   public readonly table: RenewalTable;
   public readonly queues: ReadonlyMap<string, ProviderQueue>;
@@ -111,6 +127,7 @@ export class RenewalGatewayStack extends Stack {
       scheduleRateMinutes: _rates,
       apiThrottle: _throttle,
       sweeperStaleAfterSeconds: _stale,
+      tableWarmWritesPerSecond: warmWrites,
       intakeReservedConcurrency: _reserved,
       tuning: _tuning,
       retainData: _retain,
@@ -137,6 +154,7 @@ export class RenewalGatewayStack extends Stack {
       description: system.table,
       removalPolicy,
       deletionProtection: retain,
+      ...(warmWrites !== undefined ? { warmWritesPerSecond: checkWarmWrites(warmWrites) } : {}),
     });
     this.secrets = new ConfigSecrets(this, 'Secrets', { removalPolicy });
     this.alarms = new GatewayAlarms(this, 'Alarms', { keyRemovalPolicy: removalPolicy });

@@ -38,6 +38,9 @@ import { createDeliveryHandler, loadDeliveryDeps } from '../functions/delivery/a
 import { ALLOW_HTTP_ENV } from '../functions/operator/endpoints';
 import { LoggingPublisher } from '../shared/events/publish';
 
+/** DynamoDB commands billed double per item in AWS. */
+const TRANSACTIONS = new Set(['TransactWriteItemsCommand', 'TransactGetItemsCommand']);
+
 export interface LocalStackOptions {
   /** Ports; 0 picks a free one. Defaults: the LOCAL_DEFAULTS ports. */
   readonly apiPort?: number;
@@ -173,7 +176,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           if (!asked && context.commandName !== 'DescribeTableCommand' && context.commandName !== 'CreateTableCommand') input.ReturnConsumedCapacity = 'TOTAL';
           const result = await next(args);
           const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> }).ConsumedCapacity;
-          const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+          const reported = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+          // A transaction's items cost two units each in AWS (prepare and commit); DynamoDB Local
+          // reports one (checked: a two-item TransactWriteItems reports 2), so they are doubled here.
+          const units = TRANSACTIONS.has(context.commandName ?? '') ? 2 * reported : reported;
           if (units > 0) {
             const kind = /^(Put|Update|Delete|BatchWrite|TransactWrite)/.test(context.commandName ?? '') ? 'WriteUnits' : 'ReadUnits';
             const key = `${label} DynamoDB.${kind}`;

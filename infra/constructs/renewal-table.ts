@@ -15,6 +15,13 @@ export interface RenewalTableProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
+   * Write units a second the table and each index serve at once (pre-warmed, DynamoDB warm
+   * throughput): the month-start fan-out needs more than a new on-demand table's 4,000
+   * (README#performance-npm-run-bench prints the figure). Unset: DynamoDB's own (4,000 for a new
+   * table, then twice its previous peak).
+   */
+  readonly warmWritesPerSecond?: number;
+  /**
    * DynamoDB deletion protection, which also blocks a manual delete in the console.
    * @default true
    */
@@ -61,6 +68,7 @@ export class RenewalTable extends Construct {
       // The outbox of events: every write, with old and new images (docs/architecture.md#events-the-table-stream-is-the-outbox).
       ...(description.stream === 'NEW_AND_OLD_IMAGES' ? { stream: StreamViewType.NEW_AND_OLD_IMAGES } : {}),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...(props.warmWritesPerSecond !== undefined ? { warmThroughput: { writeUnitsPerSecond: props.warmWritesPerSecond } } : {}),
     });
 
     for (const index of description.indexes) {
@@ -74,6 +82,7 @@ export class RenewalTable extends Construct {
         ...(index.projection?.type === 'INCLUDE'
           ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.projection.attributes] }
           : { projectionType: index.projection?.type === 'ALL' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY }),
+        ...(props.warmWritesPerSecond !== undefined ? { warmThroughput: { writeUnitsPerSecond: props.warmWritesPerSecond } } : {}),
       });
     }
   }

@@ -17,8 +17,11 @@
  *   redelivers (or an SDK retry of a committed transaction) adds nothing.
  * Readers query the base table with strongly consistent reads and stop at a hole younger than
  * `HOLE_SETTLE_MS` (a commit not visible to this query yet), so even a read racing a commit
- * cannot step over an event. All events share one partition: about 1000 writes per second, far above the
- * gateway's rate of status changes (a few per renewal).
+ * cannot step over an event. All events share one partition: 1,000 write units a second, two per
+ * transactional item, so at most 500 events a second. That is above the gateway's steady rate of
+ * status changes (a few per renewal), not above a month-start fan-out's: a million `queued` events
+ * are logged over about 33 minutes, behind the renewals (the stream keeps records 24 h), and take
+ * 2,000 of the table's write units a second meanwhile (bench/aws-model.ts, README#performance).
  */
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';

@@ -879,10 +879,27 @@ describe('stage configuration from context', () => {
         apiRateLimit: '200',
         apiBurstLimit: '400',
         intakeReservedConcurrency: '0',
+        tableWarmWritesPerSecond: '8000',
       },
     });
   });
   afterAll(() => prod?.dispose());
+
+  it('pre-warms the table and every index for the month-start fan-out when asked (-c tableWarmWritesPerSecond), and not by default', () => {
+    const table = (json: typeof prod.json) => props(Object.values(json.Resources ?? {}).find((r) => r.Type === 'AWS::DynamoDB::Table') ?? { Type: '' });
+    const warmed = table(prod.json);
+    expect(warmed.WarmThroughput).toEqual({ WriteUnitsPerSecond: 8000 });
+    const indexes = warmed.GlobalSecondaryIndexes as Array<{ IndexName: string; WarmThroughput?: unknown }>;
+    expect(indexes.map((i) => i.IndexName).sort()).toEqual(['bySubscription', 'due', 'inbox', 'sweep']);
+    for (const index of indexes) expect(index.WarmThroughput, index.IndexName).toEqual({ WriteUnitsPerSecond: 8000 });
+    const plain = table(g.json);
+    expect(plain.WarmThroughput).toBeUndefined();
+    for (const index of plain.GlobalSecondaryIndexes as Array<{ WarmThroughput?: unknown }>) expect(index.WarmThroughput).toBeUndefined();
+  });
+
+  it.each(['3999', '40001', '5000.5', 'lots'])('refuses tableWarmWritesPerSecond=%s, naming the key', (value) => {
+    expect(() => synthGateway({ context: { tableWarmWritesPerSecond: value } })).toThrow(/tableWarmWritesPerSecond/);
+  });
 
   it('traces every function when asked (-c tracing=active), and takes the throttle and intake reservation from context', () => {
     for (const [, fn] of prod.stack.functions) {
