@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   system,
@@ -259,6 +260,14 @@ export class RenewalGatewayStack extends Stack {
       ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}),
       accessLogRemovalPolicy: removalPolicy,
     });
+
+    // Dead letters are what an operator inspects or redrives (a renewal's poison message, a
+    // delivery given up, stream records the events function gave up on): they stay with the data
+    // (`retainData`), so `cdk destroy` does not delete them with their messages. Work queues go:
+    // a redeployed stage's sweeper queues again whatever the retained table says is waiting.
+    for (const construct of this.node.findAll()) {
+      if (construct instanceof Queue && (construct.node.id === 'DeadLetterQueue' || construct.node.id === 'FailureQueue')) construct.applyRemovalPolicy(removalPolicy);
+    }
 
     this.outputs();
   }

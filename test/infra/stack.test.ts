@@ -885,6 +885,16 @@ describe('stage configuration from context', () => {
   });
   afterAll(() => prod?.dispose());
 
+  it('keeps every dead-letter queue with the data by default (retainData), and lets a throwaway stage delete them', () => {
+    const queues = (json: typeof prod.json) => Object.entries(json.Resources ?? {}).filter(([, r]) => r.Type === 'AWS::SQS::Queue');
+    const deadLetters = (json: typeof prod.json) => queues(json).filter(([id]) => /DeadLetterQueue|FailureQueue/.test(id));
+    // Four providers', the scheduler queue's, the delivery queue's, the events' failures, and the rules' DLQs.
+    expect(deadLetters(g.json).length).toBeGreaterThanOrEqual(8);
+    for (const [id, r] of deadLetters(g.json)) expect(r.DeletionPolicy, id).toBe('Retain');
+    for (const [id, r] of queues(g.json).filter(([qid]) => !/DeadLetterQueue|FailureQueue/.test(qid))) expect(r.DeletionPolicy, id).toBe('Delete');
+    for (const [id, r] of deadLetters(prod.json)) expect(r.DeletionPolicy, id).toBe('Delete');
+  });
+
   it('pre-warms the table and every index for the month-start fan-out when asked (-c tableWarmWritesPerSecond), and not by default', () => {
     const table = (json: typeof prod.json) => props(Object.values(json.Resources ?? {}).find((r) => r.Type === 'AWS::DynamoDB::Table') ?? { Type: '' });
     const warmed = table(prod.json);
