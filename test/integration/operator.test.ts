@@ -229,6 +229,18 @@ describe('retry', () => {
     expect((await call('POST', '/v1/renewals/{id}/retry', { id }, { body: { note: 'again' } })).status).toBe(409);
   });
 
+  it('sends the retried renewal with its deadline, so its own retries still stop there', async () => {
+    const deadline = new Date(Date.now() + 3 * 3_600_000).toISOString();
+    const id = await seed({ ...pressoneRequest(), deadline }, 'needs_attention');
+    expect((await store.get(id))?.deadline).toBe(deadline);
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: queues.pressone.url }));
+    expect((await call('POST', '/v1/renewals/{id}/retry', { id }, { body: { note: 'key rotated' } })).status).toBe(200);
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.pressone.url, MaxNumberOfMessages: 10 }));
+    const bodies = (received.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}') as { id: string; deadline?: string });
+    expect(bodies.map((b) => b.id)).toEqual([id]);
+    expect(bodies[0]?.deadline).toBe(deadline);
+  });
+
   it('refuses to retry an ambiguous last attempt without the provider state, and retries it with "not_renewed"', async () => {
     const id = await seed({ provider: 'pelcro', operation: 'renew', subscription: '77', params: { api: 'core', siteId: 1, userId: 2, planId: 3, quantity: 1, source: 'API' } }, 'needs_attention', 'ambiguous', 502);
     const refused = await call('POST', '/v1/renewals/{id}/retry', { id }, { body: { note: 'looks fine' } });
