@@ -63,6 +63,8 @@ export interface SchedulerModelInput {
   readonly tableWruPerSchedule: number;
   /** Due-index write units per schedule: the advance moves the entry (a delete and a put). */
   readonly dueIndexWruPerSchedule: number;
+  /** Partitions of the inbox's open bucket, which every new renewal enters (one write each). */
+  readonly inboxShards: number;
 }
 
 export interface SchedulerModelLine {
@@ -81,8 +83,10 @@ export const schedulerModel = (m: SchedulerModelInput): { lines: SchedulerModelL
   const fleetRate = workerRate * m.workers;
   const shardCap = (QUOTAS.dynamoPartitionWcuPerSecond / m.dueIndexWruPerSchedule) * m.shards;
   const tableCap = QUOTAS.dynamoNewOnDemandTableWruPerSecond / m.tableWruPerSchedule;
-  const rate = Math.min(fleetRate, shardCap, tableCap);
-  const bound = rate === fleetRate ? 'the workers (CPU and write latency)' : rate === shardCap ? 'the due index partitions' : 'the new on-demand table';
+  const inboxCap = QUOTAS.dynamoPartitionWcuPerSecond * m.inboxShards;
+  const rate = Math.min(fleetRate, shardCap, tableCap, inboxCap);
+  const bound =
+    rate === fleetRate ? 'the workers (CPU and write latency)' : rate === shardCap ? 'the due index partitions' : rate === inboxCap ? 'the inbox partitions' : 'the new on-demand table';
   // Start: the rule ticks somewhere in the first minute (count all of it); the event source starts
   // 5 workers at once and adds the rest at up to 300 a minute (count that time as lost too).
   const rampSeconds = Math.ceil(QUOTAS.ruleTickSeconds + (Math.max(0, m.workers - QUOTAS.lambdaSqsInitialConcurrency) / QUOTAS.lambdaSqsScalePerMinute) * 60);
@@ -95,12 +99,13 @@ export const schedulerModel = (m: SchedulerModelInput): { lines: SchedulerModelL
     { step: 'one worker', figure: `${f(workerRate)} schedules/s (CPU time and waiting added, no overlap)` },
     { step: 'workers', figure: `${m.workers} (one per shard; the scheduler queue's maximumConcurrency) → ${f(fleetRate)} schedules/s` },
     { step: 'due index partitions', figure: `${m.shards} shards × 1,000 WCU/s ÷ ${m.dueIndexWruPerSchedule} WCU per advance → at most ${f(shardCap)} schedules/s` },
+    { step: 'inbox partitions', figure: `each new renewal enters the inbox's open bucket: ${m.inboxShards} shards × 1,000 WCU/s ÷ 1 WCU → at most ${f(inboxCap)} schedules/s (a throttled index write throttles the table's)` },
     { step: 'table', figure: `new on-demand table: 4,000 WRU/s at once ÷ ${m.tableWruPerSchedule} WRU per schedule → at most ${f(tableCap)} schedules/s` },
     { step: 'SQS', figure: `${f(m.sqsRequestsPerSchedule, 3)} requests per schedule → ${f(rate * m.sqsRequestsPerSchedule)} SendMessageBatch/s: standard queues take nearly unlimited calls; messages wait in the queue, not in flight (120,000 limit)` },
     { step: 'Lambda', figure: `${m.workers + 1} concurrent executions of the account's 1,000; the event source starts 5 and adds up to 300 a minute` },
     { step: 'rate', figure: `${f(rate)} schedules/s, bounded by ${bound}` },
     { step: 'start', figure: `${rampSeconds} s: the rule ticks within the minute, then the event source brings the workers from 5 to ${m.workers} (both counted as lost)` },
-    { step: 'beyond the new-table bound', figure: `a table whose previous peak was higher (last month's run), or given warm throughput ahead of the date, lifts it to ${f(Math.min(fleetRate, shardCap))} schedules/s` },
+    { step: 'beyond the new-table bound', figure: `a table whose previous peak was higher (last month's run), or given warm throughput ahead of the date, lifts it to ${f(Math.min(fleetRate, shardCap, inboxCap))} schedules/s` },
     { step: `${f(m.schedules)} schedules`, figure: `${f(rampSeconds)} s + ${f(workSeconds)} s = ${f(seconds)} s (${f(seconds / 60, 1)} min)` },
   ];
   return { lines, seconds };

@@ -11,6 +11,7 @@ import { ScheduleStore } from '../shared/adapters/schedule-store';
 import { scheduleFromRequest } from '../shared/domain/schedule';
 import { SCHEDULER, functionDescription } from '../shared/system';
 import { schedulerModel } from './aws-model';
+import { INBOX_SHARDS } from '../shared/domain/inbox';
 import { fmt, table } from './stats';
 
 const N = Number(process.env.BENCH_SCHEDULES ?? 10_000);
@@ -104,6 +105,7 @@ export const benchScheduler = async (): Promise<void> => {
       writeLatencyMs: 10,
       tableWruPerSchedule: 2,
       dueIndexWruPerSchedule: 2,
+      inboxShards: INBOX_SHARDS,
     });
     console.log(`\nAWS model: ${MODEL_SCHEDULES.toLocaleString('en-US')} schedules due at 00:00 (from the CPU and requests measured above, with ${N} schedules)\n`);
     console.log(table(model.lines.map((l) => ({ step: l.step, figure: l.figure }))));

@@ -3,7 +3,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ENABLED_PROVIDERS, system, type EnabledProvider, type FunctionDescription, type FunctionId } from '../shared/system';
 import { camel } from './naming';
 import { RenewalGatewayStack } from './renewal-gateway-stack';
-import { API_THROTTLE_DEFAULTS, contextKeyOf, providerSettingNames } from './settings';
+import { API_THROTTLE_DEFAULTS, TUNING_SETTINGS, contextKeyOf, providerSettingNames } from './settings';
 import { tracingOf } from './constructs/gateway-function';
 
 export const DEFAULT_STAGE = 'dev';
@@ -29,6 +29,9 @@ export interface GatewayAppOptions {
  * - `-c schedulerRateMinutes=N`: run the scheduler every N minutes instead of the described rate
  *   (any function with `runsEvery` in shared/system.ts has such a key: `<camelCaseId>RateMinutes`);
  * - `-c sweeperStaleAfterSeconds=N`: the sweeper's staleness (default 900);
+ * - tuning variables by camel-cased name (`-c providerCallTimeoutMs=8000`, `-c retryBaseDelayMs=…`,
+ *   `-c deliveryRetryScheduleSeconds=5,300`, `-c logLevel=DEBUG`…: TUNING_SETTINGS in infra/settings.ts),
+ *   each given to the functions that read it and checked by their own reading of it; unset: their default;
  * - `-c apiRateLimit=N -c apiBurstLimit=N`: the HTTP API stage throttle (default 1000 rps, burst 5000);
  * - `-c intakeReservedConcurrency=N`: concurrency reserved for (and capping) intake (default 200; 0: none);
  * - `-c tracing=active|off`: X-Ray tracing of the functions (default off, read by GatewayFunction);
@@ -70,6 +73,12 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
     }
     scheduleRateMinutes[fn.id] = value;
   }
+  const tuning: Record<string, string> = {};
+  for (const { env } of TUNING_SETTINGS) {
+    const value = stringContext(app, contextKeyOf(env));
+    // `-c key=` (blank) is as good as unset: the function's default.
+    if (value !== undefined && value.trim() !== '') tuning[env] = value;
+  }
   const stale = stringContext(app, 'sweeperStaleAfterSeconds');
   if (stale !== undefined && !/^\d+$/.test(stale.trim())) throw new Error(`sweeperStaleAfterSeconds must be a whole number of seconds, got ${stale}`);
   const wholeNumber = (key: string): number | undefined => {
@@ -98,6 +107,7 @@ export function addRenewalGateway(app: App, options: GatewayAppOptions = {}): Re
       ? { apiThrottle: { rateLimit: apiRateLimit ?? API_THROTTLE_DEFAULTS.rateLimit, burstLimit: apiBurstLimit ?? API_THROTTLE_DEFAULTS.burstLimit } }
       : {}),
     ...(intakeReservedConcurrency !== undefined ? { intakeReservedConcurrency } : {}),
+    tuning,
     retainData: retainData !== 'false',
   });
   Tags.of(stack).add('project', 'renewal-gateway');

@@ -24,7 +24,7 @@ import { RenewalTable } from './constructs/renewal-table';
 import { SchedulerQueue } from './constructs/scheduler-queue';
 import { STALE_AFTER_ENV } from '../shared/sweeper/sweep';
 import { pascal } from './naming';
-import { FUNCTION_ACCESS, INTAKE_RESERVED_CONCURRENCY, providerSettingNames, providerSettings } from './settings';
+import { FUNCTION_ACCESS, INTAKE_RESERVED_CONCURRENCY, providerSettingNames, providerSettings, tuningEnvironmentOf } from './settings';
 
 export interface RenewalGatewayStackProps extends StackProps {
   /** Stage name (`dev`, `staging`, `prod`...). Several stages may share an account. */
@@ -55,6 +55,12 @@ export interface RenewalGatewayStackProps extends StackProps {
    * @default DEFAULT_STALE_AFTER_SECONDS (900), applied by the function
    */
   readonly sweeperStaleAfterSeconds?: number;
+  /**
+   * Tuning variables by name (`RETRY_BASE_DELAY_MS`, `LOG_LEVEL`… : TUNING_SETTINGS in
+   * infra/settings.ts), each given to the functions that read it, checked by their own reading.
+   * @default none: the functions' defaults apply
+   */
+  readonly tuning?: Readonly<Record<string, string>>;
   /**
    * Concurrency reserved for (and capping) the intake function; 0: none.
    * @default INTAKE_RESERVED_CONCURRENCY (200)
@@ -106,6 +112,7 @@ export class RenewalGatewayStack extends Stack {
       apiThrottle: _throttle,
       sweeperStaleAfterSeconds: _stale,
       intakeReservedConcurrency: _reserved,
+      tuning: _tuning,
       retainData: _retain,
       ...stackProps
     } = props;
@@ -121,6 +128,10 @@ export class RenewalGatewayStack extends Stack {
     // Checked before anything is built (and bundled), so a bad URL fails synth at once.
     for (const [provider, url] of Object.entries(props.providerBaseUrls ?? {})) checkBaseUrl(provider, url);
     for (const [fnId, minutes] of Object.entries(props.scheduleRateMinutes ?? {})) checkScheduleRate(fnDescriptions, fnId, minutes);
+    // Likewise a tuning value a function would refuse at cold start. A consumer's reading depends on its rate limit.
+    const tuning = new Map(
+      fnDescriptions.map((d) => [d.id, tuningEnvironmentOf(d, props.tuning ?? {}, d.consumes ? props.providerEnvironment : {})] as const),
+    );
 
     this.table = new RenewalTable(this, system.table.id, {
       description: system.table,
@@ -150,6 +161,7 @@ export class RenewalGatewayStack extends Stack {
         ? this.consumer(description, description.consumes.queueId, props)
         : this.accessFunction(description);
       fn.useTable(this.table, description.consumes ? 'readWrite' : this.access(description.id).table);
+      for (const [name, value] of Object.entries(tuning.get(description.id) ?? {})) fn.fn.addEnvironment(name, value);
       functions.set(description.id, fn);
       this.alarms.watchFunction(fn);
     }

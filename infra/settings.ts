@@ -8,8 +8,12 @@
  * function or an enabled provider, instead of the stack silently deploying it half-configured.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { PROVIDER_CONFIG, PROVIDER_SECRETS, type EnabledProvider, type FunctionId, type ProviderSecretName } from '../shared/system';
-import { SECRET_PLACEHOLDER } from '../shared/config';
+import { PROVIDER_CONFIG, PROVIDER_SECRETS, type EnabledProvider, type FunctionDescription, type FunctionId, type ProviderSecretName } from '../shared/system';
+import { AUTH_FAILURE_PAUSE_ENV, SECRETS_MAX_AGE_ENV, SECRET_PLACEHOLDER, authFailurePauseMs, secretsMaxAgeSeconds, type Env } from '../shared/config';
+import { CALL_TIMEOUT_ENV, MAX_ATTEMPTS_ENV, RETRY_BASE_DELAY_ENV, RETRY_MAX_DELAY_ENV, consumerTuning, rateLimitSetting } from '../shared/consumer/tuning';
+import { DELIVERY_RATE_LIMIT_ENV, DELIVERY_TIMEOUT_ENV, deliveryTuning } from '../shared/delivery/tuning';
+import { RETRY_SCHEDULE_ENV } from '../shared/delivery/policy';
+import { POWERTOOLS_LOG_LEVEL_ENV, logLevelOf } from '../shared/logger';
 
 /** How a secret gets its first value when the stack creates it. */
 export type SecretInitialValue =
@@ -205,3 +209,100 @@ export const EVENT_SETTINGS = {
   /** Share of finished renewals that failed (5 min) above which the failure-rate alarm fires. */
   failureRateThreshold: 0.2,
 } as const;
+
+/**
+ * A tuning variable a stage may set with `-c <contextKeyOf(env)>=value` (`-c retryBaseDelayMs=60000`).
+ * The value reaches only the functions that read it, and is checked at synth by the functions' own
+ * reading of their environment (`check`), so `cdk synth` refuses what a cold start would refuse.
+ * Unset, nothing is set: the function's documented default applies (README#deploying-to-aws).
+ */
+export interface TuningSetting {
+  /** The variable's name (locally and in docs/architecture.md#configuration-names); the context key derives from it. */
+  readonly env: string;
+  /** The variable set on the functions when it is not `env`: `LOG_LEVEL` is Powertools' `POWERTOOLS_LOG_LEVEL`. */
+  readonly functionEnv?: string;
+  /** The functions that read it; no other function gets it. */
+  readonly readBy: (fn: FunctionDescription) => boolean;
+  /** How the value is written to the function's environment (trimmed unless said otherwise). */
+  readonly normalize?: (value: string) => string;
+  /** The function's own reading of its environment: throws on a value it would refuse. */
+  readonly check: (env: Env, fn: FunctionDescription) => unknown;
+}
+
+const isConsumer = (fn: FunctionDescription): boolean => fn.consumes !== undefined;
+
+/** What a consumer reads of its tuning, with the rate limit it will have (shared/consumer/config.ts does the same). */
+const checkConsumer = (env: Env, fn: FunctionDescription): unknown => {
+  const provider = fn.provider;
+  if (!provider) throw new Error(`consumer ${fn.id} names no provider in shared/system.ts`);
+  const rate = rateLimitSetting(PROVIDER_CONFIG[provider], env);
+  return consumerTuning(env, { provider, functionTimeoutMs: fn.timeoutSeconds * 1000, rateLimited: !!rate && rate !== 'off' });
+};
+
+/** Functions that read secrets (createSecretReader): the consumers, and those FUNCTION_ACCESS gives a secret. */
+const readsSecrets = (fn: FunctionDescription): boolean =>
+  isConsumer(fn) || (Object.hasOwn(FUNCTION_ACCESS, fn.id) && FUNCTION_ACCESS[fn.id as keyof typeof FUNCTION_ACCESS].secrets.length > 0);
+
+/**
+ * Every tuning variable a stage may set in AWS (README#deploying-to-aws lists their keys and
+ * defaults). Who reads what: the consumers build their call timeout and retry policy in
+ * shared/consumer/tuning.ts; the consumers of providers that pause on refused credentials, and the
+ * status and operator functions (which show the pause), read AUTH_FAILURE_PAUSE_SECONDS; delivery
+ * reads shared/delivery/tuning.ts; every function that reads a secret reads SECRETS_MAX_AGE_SECONDS;
+ * every function logs through Powertools. `SWEEPER_STALE_AFTER_SECONDS` has its own key
+ * (`sweeperStaleAfterSeconds`, infra/gateway-app.ts).
+ */
+export const TUNING_SETTINGS: readonly TuningSetting[] = [
+  ...[CALL_TIMEOUT_ENV, MAX_ATTEMPTS_ENV, RETRY_BASE_DELAY_ENV, RETRY_MAX_DELAY_ENV].map(
+    (env): TuningSetting => ({ env, readBy: isConsumer, check: checkConsumer }),
+  ),
+  {
+    env: AUTH_FAILURE_PAUSE_ENV,
+    readBy: (fn) => fn.id === 'status' || fn.id === 'operator' || (fn.provider !== undefined && PROVIDER_CONFIG[fn.provider].pauseOnAuthStatuses.length > 0),
+    check: authFailurePauseMs,
+  },
+  ...[DELIVERY_TIMEOUT_ENV, DELIVERY_RATE_LIMIT_ENV, RETRY_SCHEDULE_ENV].map(
+    (env): TuningSetting => ({ env, readBy: (fn) => fn.deliversEvents !== undefined, check: deliveryTuning }),
+  ),
+  { env: SECRETS_MAX_AGE_ENV, readBy: readsSecrets, check: secretsMaxAgeSeconds },
+  {
+    env: 'LOG_LEVEL',
+    functionEnv: POWERTOOLS_LOG_LEVEL_ENV,
+    readBy: () => true,
+    normalize: (value) => value.trim().toUpperCase(),
+    check: (env) => logLevelOf(env[POWERTOOLS_LOG_LEVEL_ENV] ?? 'INFO', POWERTOOLS_LOG_LEVEL_ENV),
+  },
+];
+
+/**
+ * The tuning environment of one function, from a stage's values (by variable name, as
+ * `TUNING_SETTINGS` names them): only the variables it reads, checked by its own reading of them.
+ * `context` is the rest of what the function is given that its reading depends on (a consumer's
+ * provider rate limit). A refused value throws, naming the context key(s) to fix.
+ */
+export const tuningEnvironmentOf = (
+  fn: FunctionDescription,
+  values: Readonly<Record<string, string>>,
+  context: Env = {},
+): Record<string, string> => {
+  for (const name of Object.keys(values)) {
+    if (!TUNING_SETTINGS.some((s) => s.env === name)) throw new Error(`${name} is not a tuning variable (TUNING_SETTINGS, infra/settings.ts)`);
+  }
+  const read = TUNING_SETTINGS.filter((s) => s.readBy(fn));
+  const set = read.filter((s) => values[s.env] !== undefined);
+  const environment = Object.fromEntries(
+    set.map((s) => [s.functionEnv ?? s.env, (s.normalize ?? ((v: string) => v.trim()))(values[s.env] ?? '')]),
+  );
+  for (const check of new Set(set.map((s) => s.check))) {
+    try {
+      check({ ...context, ...environment }, fn);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const checked = set.filter((s) => s.check === check);
+      const named = checked.filter((s) => [s.env, s.functionEnv].some((n) => n !== undefined && new RegExp(`\\b${n}\\b`).test(message)));
+      const keys = (named.length > 0 ? named : checked).map((s) => `-c ${contextKeyOf(s.env)}=${values[s.env] ?? ''}`);
+      throw new Error(`${keys.join(', ')} refused (function ${fn.id}): ${message}`);
+    }
+  }
+  return environment;
+};

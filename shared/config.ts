@@ -49,6 +49,22 @@ export const SECRET_PLACEHOLDER = 'PLACEHOLDER-set-this-secret-value';
 
 /** How long a warm function keeps a secret before reading it again: rotation takes effect within it. */
 export const DEFAULT_SECRETS_MAX_AGE_SECONDS = 300;
+export const SECRETS_MAX_AGE_ENV = 'SECRETS_MAX_AGE_SECONDS';
+
+/** `SECRETS_MAX_AGE_SECONDS`: whole seconds from 1 to 86,400 (a day); unset: 300. */
+export const secretsMaxAgeSeconds = (env: Env): number =>
+  optionalInt(env, SECRETS_MAX_AGE_ENV, DEFAULT_SECRETS_MAX_AGE_SECONDS, 1, 86_400);
+
+/** After a provider refuses the account's credentials, its other renewals wait this long (AUTH_FAILURE_PAUSE_SECONDS). */
+export const DEFAULT_AUTH_FAILURE_PAUSE_SECONDS = 600;
+export const AUTH_FAILURE_PAUSE_ENV = 'AUTH_FAILURE_PAUSE_SECONDS';
+
+/**
+ * `AUTH_FAILURE_PAUSE_SECONDS` in ms: whole seconds, at least 1; unset: 600. Read by the consumers
+ * that pause (to pause) and by the status and operator functions (to show a pause's end).
+ */
+export const authFailurePauseMs = (env: Env): number =>
+  optionalInt(env, AUTH_FAILURE_PAUSE_ENV, DEFAULT_AUTH_FAILURE_PAUSE_SECONDS, 1) * 1000;
 
 /** Reads a named secret's current value; in AWS cached for at most `SECRETS_MAX_AGE_SECONDS`. */
 export type SecretReader = (name: string) => Promise<string>;
@@ -61,7 +77,7 @@ export type SecretReader = (name: string) => Promise<string>;
  * provider key takes effect in warm containers within that time, not at their next cold start.
  */
 export const createSecretReader = (env: Env, clients: { readonly secrets?: SecretsManagerClient } = {}): SecretReader => {
-  const maxAge = optionalInt(env, 'SECRETS_MAX_AGE_SECONDS', DEFAULT_SECRETS_MAX_AGE_SECONDS, 1, 86_400);
+  const maxAge = secretsMaxAgeSeconds(env);
   let provider: SecretsProvider | undefined;
   const lastRead = new Map<string, string>();
   return async (name) => {

@@ -18,10 +18,10 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { optionalInt, requireEnv, type Env } from '../../shared/config';
+import { requireEnv, type Env } from '../../shared/config';
 import { EndpointStore } from '../../shared/adapters/event-endpoints';
 import { EventLog } from '../../shared/adapters/event-log';
-import { DynamoRateLimiter, parseRateLimit } from '../../shared/adapters/rate-limiter';
+import { DynamoRateLimiter } from '../../shared/adapters/rate-limiter';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as MessageModule from '../../shared/delivery/message';
 import type * as SignModule from '../../shared/delivery/sign';
@@ -32,7 +32,8 @@ import type { EndpointEvent, GatewayEvent } from '../../shared/events/event';
 import type { Limiter } from '../../shared/adapters/rate-limiter';
 import { MAX_DELAY_SECONDS } from '../../shared/adapters/queue';
 import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue, fanOut, type DeliveryMessage, type DeliveryQueue } from '../../shared/delivery/queue';
-import { RETRY_SCHEDULE_ENV, decideOutcome, parseRetrySchedule, shouldDisable, signingSecrets } from '../../shared/delivery/policy';
+import { decideOutcome, shouldDisable, signingSecrets } from '../../shared/delivery/policy';
+import { deliveryTuning } from '../../shared/delivery/tuning';
 import { publicHostsOnly } from '../../shared/http/public-address';
 import { createHttpPost, type Post } from './post';
 
@@ -241,12 +242,7 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
   };
 };
 
-/** Configuration names of the delivery function (README "Pushing events to endpoints"). */
-export const DELIVERY_TIMEOUT_ENV = 'DELIVERY_TIMEOUT_MS';
-export const DELIVERY_RATE_LIMIT_ENV = 'DELIVERY_RATE_LIMIT';
-/** Per endpoint: at most 20 deliveries a second unless DELIVERY_RATE_LIMIT says otherwise (`off`: none). */
-export const DEFAULT_DELIVERY_RATE_LIMIT = '20/1s';
-
+/** Configuration (README "Pushing events to endpoints"): DELIVERY_TIMEOUT_MS, DELIVERY_RATE_LIMIT and the retry schedule, read by deliveryTuning. */
 export const loadDeliveryDeps = (
   env: Env,
   clients: { dynamo: DynamoDBClient; sqs: SQSClient },
@@ -255,8 +251,7 @@ export const loadDeliveryDeps = (
 ): DeliveryDeps => {
   const tableName = requireEnv(env, 'TABLE_NAME');
   const store = new EndpointStore(clients.dynamo, tableName);
-  const rateValue = env[DELIVERY_RATE_LIMIT_ENV]?.trim() || DEFAULT_DELIVERY_RATE_LIMIT;
-  const rate = rateValue === 'off' ? undefined : parseRateLimit(rateValue, DELIVERY_RATE_LIMIT_ENV);
+  const { rate, schedule, timeoutMs } = deliveryTuning(env);
   const limiters = new Map<string, Limiter>();
   return {
     store,
@@ -275,8 +270,8 @@ export const loadDeliveryDeps = (
       : {}),
     log: new EventLog(clients.dynamo, tableName),
     publisher,
-    schedule: parseRetrySchedule(env[RETRY_SCHEDULE_ENV]),
-    timeoutMs: optionalInt(env, DELIVERY_TIMEOUT_ENV, 10_000, 100, 60_000),
+    schedule,
+    timeoutMs,
     logger,
   };
 };

@@ -10,7 +10,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from '../../shared/zod';
 import type { Logger } from '../../shared/logger';
-import { createSecretReader, optionalInt, requireEnv, type Env } from '../../shared/config';
+import { authFailurePauseMs, createSecretReader, requireEnv, type Env } from '../../shared/config';
 import { actionConflict, badRequest, HttpError, notFound, unprocessable } from '../../shared/http/problem';
 import { httpFunction, jsonResponse } from '../../shared/http/middleware';
 import { loadBearerCheck, type BearerCheck } from '../../shared/http/auth';
@@ -261,7 +261,7 @@ export const loadOperatorDeps = async (
   return {
     store: new OperatorStore(clients.dynamo, tableName),
     inbox: new InboxReader(clients.dynamo, tableName),
-    states: new ProviderStates(clients.dynamo, tableName, optionalInt(env, 'AUTH_FAILURE_PAUSE_SECONDS', 600, 1) * 1000),
+    states: new ProviderStates(clients.dynamo, tableName, authFailurePauseMs(env)),
     queues: providerQueues(env, clients.sqs),
     queueRefs: providerQueueRefs(env),
     sqs: clients.sqs,

@@ -7,7 +7,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../../shared/logger';
-import { createSecretReader, optionalInt, requireEnv, type Env } from '../../shared/config';
+import { authFailurePauseMs, createSecretReader, requireEnv, type Env } from '../../shared/config';
 import { badRequest, notFound } from '../../shared/http/problem';
 import { jsonResponse, httpFunction } from '../../shared/http/middleware';
 import { loadBearerCheck, type BearerCheck } from '../../shared/http/auth';
@@ -121,7 +121,7 @@ export const loadStatusDeps = async (env: Env, clients: { dynamo: DynamoDBClient
     store: new RenewalRecords(clients.dynamo, tableName),
     events: new EventLog(clients.dynamo, tableName),
     inbox: new InboxReader(clients.dynamo, tableName),
-    states: new ProviderStates(clients.dynamo, tableName, optionalInt(env, 'AUTH_FAILURE_PAUSE_SECONDS', 600, 1) * 1000),
+    states: new ProviderStates(clients.dynamo, tableName, authFailurePauseMs(env)),
     checkToken: await loadBearerCheck(createSecretReader(env, clients)),
     openapiDocument: openapiDocumentReader(env),
     logger,

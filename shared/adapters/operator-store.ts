@@ -77,7 +77,7 @@ export class OperatorStore {
         ':entry': [change.entry],
         ':seenStatus': seen.status,
         ':seenAt': seen.updatedAt,
-        ...(inInbox && isInboxStatus(change.status) ? { ':inboxPk': inboxPk(change.status) } : {}),
+        ...(inInbox && isInboxStatus(change.status) ? { ':inboxPk': inboxPk(change.status, seen.id) } : {}),
         ...(swept ? { ':sweepPk': sweepPk(seen.provider, seen.id), ':sweepSk': sweepSk(now.toISOString(), seen.id) } : {}),
         ...(seen.status === 'in_progress' ? { ':seenLease': seen.leaseExpiresAt ?? -1, ':nowMs': now.getTime() } : {}),
       },

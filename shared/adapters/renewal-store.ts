@@ -15,7 +15,7 @@
  *   gsi3sk = <since>#<id>                       queued again, by when they should have moved by (sweep
  *                                              index, sparse: removed when terminal; the sweeper finds
  *                                              the others through the inbox, by creation time)
- *   gsi4pk = INBOX#<status>,                    the operators' inbox: renewals waiting, working or ended
+ *   gsi4pk = INBOX#<bucket>[#<n>],              the operators' inbox: renewals waiting, working or ended
  *   gsi4sk = <provider>#<createdAt>#<id>        badly, oldest first (inbox index, sparse: shared/domain/inbox.ts)
  *
  * Nothing deletes a renewal. Costs per renewal: intake 1 write (create; +1 only when its send fails); consumer 2 writes on the success path (claim,
@@ -27,6 +27,7 @@ import {
   TransactionCanceledException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   BatchGetCommand,
@@ -40,7 +41,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isTerminal, type Attempt, type RenewalRecord, type RenewalStatus } from '../domain/renewal';
 import type { Provider } from '../system';
-import { INBOX_INDEX, inboxPk, inboxSk, inboxUpdate, type InboxStatus } from '../domain/inbox';
+import { INBOX_INDEX, inboxPartitionsOf, inboxPk, inboxSk, inboxUpdate, type InboxStatus, type OpenStatus } from '../domain/inbox';
 
 export const renewalKey = (id: string) => ({ pk: `RENEWAL#${id}`, sk: 'RENEWAL' });
 
@@ -137,8 +138,9 @@ export class RenewalRecords {
             // No sweep index entry (gsi3): the sweeper finds a new renewal through the inbox, by
             // creation time; only a renewal it had to queue again (or an operator's retry) enters
             // the sweep index, so a renewal that ends well writes that index never (2 WRU less).
-            // The inbox (shared/domain/inbox.ts): in it while queued; its sort key never changes.
-            gsi4pk: inboxPk('queued'),
+            // The inbox (shared/domain/inbox.ts): in its open shard while queued or worked on;
+            // the sort key never changes.
+            gsi4pk: inboxPk('queued', record.id),
             gsi4sk: inboxSk(record.provider, record.createdAt, record.id),
             ...record,
           },
@@ -282,11 +284,15 @@ export class RenewalRecords {
 
 /**
  * Reads the operators' inbox (shared/domain/inbox.ts), oldest first across the statuses and
- * providers asked for. Each (status, provider) pair is one key range of the index; a page reads at
- * most `limit` keys from each range, merges them by creation time, keeps the first `limit`, and
+ * providers asked for. Each (partition, provider) pair is one key range of the index (the open
+ * bucket's shards, or a partition of renewals that ended badly); a round reads at most the keys
+ * still wanted from each range, merges them by creation time, keeps as many as are wanted, and
  * reads those renewals with consistent BatchGetItems (the index holds keys only and lags the
- * table). A renewal whose status moved on since the index was read is left out of the page. The
- * cursor holds each range's position, so the next page goes on where each range stopped.
+ * table). A renewal no longer in that partition, or not in a status asked for (the open bucket
+ * holds three), is left out; while the page is not full, another round goes on, up to
+ * INBOX_MAX_KEYS keys looked at, so a page may hold fewer than `limit` renewals and still have a
+ * `nextCursor`. The cursor holds each range's position, so the next page goes on where each range
+ * stopped.
  */
 export class InboxReader {
   private readonly doc: DynamoDBDocumentClient;
@@ -294,15 +300,41 @@ export class InboxReader {
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
+    /** Index entries one page looks at, at most, before it answers with a cursor. */
+    private readonly maxKeys = INBOX_MAX_KEYS,
   ) {
     this.doc = DynamoDBDocumentClient.from(client);
   }
 
   async page(filter: InboxFilter, options: { limit: number; cursor?: string }): Promise<Page<RenewalRecord>> {
     const ranges = inboxRanges(filter);
-    const positions = options.cursor ? decodeInboxCursor(options.cursor, filter, ranges) : new Map<string, string | true>();
-    type Candidate = { readonly range: InboxRange; readonly sk: string; readonly id: string; readonly createdAt: string };
-    const found: Candidate[] = [];
+    let positions = options.cursor ? decodeInboxCursor(options.cursor, filter, ranges) : new Map<string, string | true>();
+    const items: RenewalRecord[] = [];
+    let looked = 0;
+    for (let round = 0; ; round++) {
+      const wanted = options.limit - items.length;
+      // The first round reads what the page still wants; when renewals in other statuses (or
+      // moved on) were in the way, later rounds read more at a time, up to 100.
+      const size = round === 0 ? wanted : Math.min(100, Math.max(wanted, 25 * 2 ** (round - 1)));
+      const { found, more } = await this.read(filter, ranges, positions, size);
+      const candidates = found.slice(0, size);
+      const records = await this.current(candidates, filter.statuses);
+      let consumed = 0;
+      for (const record of records) {
+        consumed++;
+        if (record) items.push(record);
+        if (items.length >= options.limit) break;
+      }
+      positions = advance(ranges, positions, found, consumed, more);
+      looked += consumed;
+      if (ranges.every((r) => positions.get(r.key) === true)) return { items };
+      if (items.length >= options.limit || looked >= this.maxKeys) return { items, nextCursor: encodeInboxCursor(filter, ranges, positions) };
+    }
+  }
+
+  /** Up to `size` index entries from each range after its position, all of them oldest first, and which ranges have more. */
+  private async read(filter: InboxFilter, ranges: readonly InboxRange[], positions: ReadonlyMap<string, string | true>, size: number) {
+    const found: InboxCandidate[] = [];
     const more = new Map<string, boolean>();
     await Promise.all(
       ranges.map(async (range) => {
@@ -312,14 +344,9 @@ export class InboxReader {
           new QueryCommand({
             TableName: this.tableName,
             IndexName: INBOX_INDEX,
-            KeyConditionExpression: filter.createdBefore ? 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi' : 'gsi4pk = :pk AND begins_with(gsi4sk, :lo)',
-            ExpressionAttributeValues: {
-              ':pk': inboxPk(range.status),
-              ':lo': `${range.provider}#`,
-              ...(filter.createdBefore ? { ':hi': `${range.provider}#${filter.createdBefore}` } : {}),
-            },
-            Limit: options.limit,
-            ...(at ? { ExclusiveStartKey: { pk: `RENEWAL#${idOfSk(at)}`, sk: 'RENEWAL', gsi4pk: inboxPk(range.status), gsi4sk: at } } : {}),
+            ...rangeCondition(range, filter),
+            Limit: size,
+            ...(at ? { ExclusiveStartKey: { pk: `RENEWAL#${idOfSk(at)}`, sk: 'RENEWAL', gsi4pk: range.pk, gsi4sk: at } } : {}),
           }),
         );
         more.set(range.key, out.LastEvaluatedKey !== undefined);
@@ -331,40 +358,21 @@ export class InboxReader {
       }),
     );
     found.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const taken = found.slice(0, options.limit);
-    const next = new Map(positions);
-    for (const range of ranges) {
-      if (next.get(range.key) === true) continue;
-      const mine = found.filter((c) => c.range.key === range.key);
-      const takenMine = taken.filter((c) => c.range.key === range.key);
-      const last = takenMine.at(-1);
-      if (last) next.set(range.key, last.sk);
-      if (takenMine.length === mine.length && !more.get(range.key)) next.set(range.key, true);
-    }
-    const items = await this.current(taken.map((c) => ({ id: c.id, inboxPk: inboxPk(c.range.status) })));
-    const done = ranges.every((r) => next.get(r.key) === true);
-    return { items, ...(done ? {} : { nextCursor: encodeInboxCursor(filter, next) }) };
+    return { found, more };
   }
 
-  /** How many renewals the filter matches now, from the index (keys only: half a read unit per 8 KB of keys). */
-  async count(filter: InboxFilter): Promise<number> {
+  /**
+   * How many renewals that ended badly the filter matches now, from the index (keys only: half a
+   * read unit per 8 KB of keys). Not for the open statuses, which share partitions: counting one
+   * of them would mean reading every renewal waiting.
+   */
+  async count(filter: InboxFilter & { readonly statuses: readonly Exclude<InboxStatus, OpenStatus>[] }): Promise<number> {
     let total = 0;
     for (const range of inboxRanges(filter)) {
       let start: Record<string, unknown> | undefined;
       do {
         const out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INBOX_INDEX,
-            Select: 'COUNT',
-            KeyConditionExpression: filter.createdBefore ? 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi' : 'gsi4pk = :pk AND begins_with(gsi4sk, :lo)',
-            ExpressionAttributeValues: {
-              ':pk': inboxPk(range.status),
-              ':lo': `${range.provider}#`,
-              ...(filter.createdBefore ? { ':hi': `${range.provider}#${filter.createdBefore}` } : {}),
-            },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
+          new QueryCommand({ TableName: this.tableName, IndexName: INBOX_INDEX, Select: 'COUNT', ...rangeCondition(range, filter), ...(start ? { ExclusiveStartKey: start } : {}) }),
         );
         total += out.Count ?? 0;
         start = out.LastEvaluatedKey;
@@ -373,8 +381,8 @@ export class InboxReader {
     return total;
   }
 
-  /** The renewals as they are now, in this order, without those no longer in that part of the inbox. */
-  private async current(wanted: ReadonlyArray<{ id: string; inboxPk: string }>): Promise<RenewalRecord[]> {
+  /** The renewals as they are now, in this order; undefined for those no longer in that partition or in another status. */
+  private async current(wanted: readonly InboxCandidate[], statuses: readonly InboxStatus[]): Promise<Array<RenewalRecord | undefined>> {
     const byId = new Map<string, Record<string, unknown>>();
     for (let i = 0; i < wanted.length; i += 100) {
       let keys: Record<string, unknown>[] = wanted.slice(i, i + 100).map((w) => renewalKey(w.id));
@@ -386,21 +394,58 @@ export class InboxReader {
         keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
       }
     }
-    return wanted.flatMap((w) => {
+    return wanted.map((w) => {
       const item = byId.get(w.id);
-      return item && item.gsi4pk === w.inboxPk ? [toRecord(item)] : [];
+      return item && item.gsi4pk === w.range.pk && (statuses as readonly unknown[]).includes(item.status) ? toRecord(item) : undefined;
     });
   }
 }
 
+/** Index entries one page looks at, at most, before it answers with a cursor (a page of one open status may skip the others). */
+export const INBOX_MAX_KEYS = 1_000;
+
 interface InboxRange {
+  /** `<partition>:<provider>`, unique per filter. */
   readonly key: string;
-  readonly status: InboxStatus;
+  readonly pk: string;
   readonly provider: Provider;
 }
 
-const inboxRanges = (filter: InboxFilter): InboxRange[] =>
-  filter.statuses.flatMap((status) => filter.providers.map((provider) => ({ key: `${status}:${provider}`, status, provider })));
+interface InboxCandidate {
+  readonly range: InboxRange;
+  readonly sk: string;
+  readonly id: string;
+  readonly createdAt: string;
+}
+
+/** The positions after the first `consumed` of `found` (sorted): a range is done when all it had was consumed and it has no more. */
+const advance = (ranges: readonly InboxRange[], positions: ReadonlyMap<string, string | true>, found: readonly InboxCandidate[], consumed: number, more: ReadonlyMap<string, boolean>) => {
+  const taken = found.slice(0, consumed);
+  const next = new Map(positions);
+  for (const range of ranges) {
+    if (next.get(range.key) === true) continue;
+    const mine = found.filter((c) => c.range.key === range.key);
+    const takenMine = taken.filter((c) => c.range.key === range.key);
+    const last = takenMine.at(-1);
+    if (last) next.set(range.key, last.sk);
+    if (takenMine.length === mine.length && !more.get(range.key)) next.set(range.key, true);
+  }
+  return next;
+};
+
+const inboxRanges = (filter: InboxFilter): InboxRange[] => {
+  const partitions = [...new Set(filter.statuses.flatMap(inboxPartitionsOf))];
+  return partitions.flatMap((pk) => filter.providers.map((provider) => ({ key: `${pk}:${provider}`, pk, provider })));
+};
+
+const rangeCondition = (range: InboxRange, filter: InboxFilter) => ({
+  KeyConditionExpression: filter.createdBefore ? 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi' : 'gsi4pk = :pk AND begins_with(gsi4sk, :lo)',
+  ExpressionAttributeValues: {
+    ':pk': range.pk,
+    ':lo': `${range.provider}#`,
+    ...(filter.createdBefore ? { ':hi': `${range.provider}#${filter.createdBefore}` } : {}),
+  },
+});
 
 const INBOX_SK = /^([a-z0-9]+)#(\d{4}-\d{2}-\d{2}T[\d:.]+Z)#(rnw_[a-z2-7]{26})$/;
 const parseInboxSk = (sk: string): { provider: string; createdAt: string; id: string } | undefined => {
@@ -409,25 +454,62 @@ const parseInboxSk = (sk: string): { provider: string; createdAt: string; id: st
 };
 const idOfSk = (sk: string): string => parseInboxSk(sk)?.id ?? '';
 
-/** What a cursor is bound to: the same filter (another filter's cursor would skip or repeat renewals). */
-const filterKey = (filter: InboxFilter): string => JSON.stringify([filter.statuses, filter.providers, filter.createdBefore ?? null]);
+/** What a cursor is bound to: the same filter (another filter's cursor would skip or repeat renewals), as a short hash. */
+const filterKey = (filter: InboxFilter): string =>
+  createHash('sha256')
+    .update(JSON.stringify([filter.statuses, filter.providers, filter.createdBefore ?? null]))
+    .digest('base64url')
+    .slice(0, 16);
 
-const encodeInboxCursor = (filter: InboxFilter, positions: ReadonlyMap<string, string | true>): string =>
-  Buffer.from(JSON.stringify({ v: 1, f: filterKey(filter), p: Object.fromEntries(positions) })).toString('base64url');
+/**
+ * Positions in the order of the filter's ranges (which the filter determines): 0 not started, 1
+ * done, or the last entry taken as `<createdAt in base-36 ms>.<id without rnw_>` (the range names
+ * the provider): 36 bytes a range, so a cursor over all 72 ranges stays under 4 KB in a query
+ * string.
+ */
+const encodeInboxCursor = (filter: InboxFilter, ranges: readonly InboxRange[], positions: ReadonlyMap<string, string | true>): string =>
+  Buffer.from(
+    JSON.stringify({
+      v: 2,
+      f: filterKey(filter),
+      p: ranges.map((r) => {
+        const at = positions.get(r.key);
+        if (at === undefined) return 0;
+        if (at === true) return 1;
+        const parsed = parseInboxSk(at);
+        return parsed ? `${Date.parse(parsed.createdAt).toString(36)}.${parsed.id.slice('rnw_'.length)}` : 0;
+      }),
+    }),
+  ).toString('base64url');
+
+/** The sort key a cursor position stands for, if it is one. */
+const skOfPosition = (provider: Provider, value: string): string | undefined => {
+  const m = /^([0-9a-z]{1,12})\.([a-z2-7]{26})$/.exec(value);
+  if (!m?.[1] || !m[2]) return undefined;
+  const ms = parseInt(m[1], 36);
+  if (!Number.isSafeInteger(ms) || ms > 8.64e15) return undefined;
+  const sk = `${provider}#${new Date(ms).toISOString()}#rnw_${m[2]}`;
+  return parseInboxSk(sk) ? sk : undefined;
+};
 
 const decodeInboxCursor = (cursor: string, filter: InboxFilter, ranges: readonly InboxRange[]): Map<string, string | true> => {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && 'v' in parsed && parsed.v === 1 && 'f' in parsed && parsed.f === filterKey(filter) && 'p' in parsed) {
+    if (parsed && typeof parsed === 'object' && 'v' in parsed && parsed.v === 2 && 'f' in parsed && parsed.f === filterKey(filter) && 'p' in parsed) {
       const p = parsed.p;
-      if (p && typeof p === 'object' && !Array.isArray(p)) {
+      if (Array.isArray(p) && p.length === ranges.length) {
         const out = new Map<string, string | true>();
-        for (const [key, value] of Object.entries(p as Record<string, unknown>)) {
-          const range = ranges.find((r) => r.key === key);
+        for (const [i, value] of (p as unknown[]).entries()) {
+          const range = ranges[i];
           if (!range) throw new InvalidCursorError();
-          if (value === true) out.set(key, true);
-          else if (typeof value === 'string' && parseInboxSk(value)?.provider === range.provider) out.set(key, value);
-          else throw new InvalidCursorError();
+          if (value === 0) continue;
+          if (value === 1) {
+            out.set(range.key, true);
+            continue;
+          }
+          const sk = typeof value === 'string' ? skOfPosition(range.provider, value) : undefined;
+          if (!sk) throw new InvalidCursorError();
+          out.set(range.key, sk);
         }
         return out;
       }
@@ -461,7 +543,7 @@ export class RenewalStore extends RenewalRecords {
       TableName: this.tableName,
       Key: renewalKey(id),
       // claimedSince stays from the first claim whose outcome is not recorded yet (holders that died).
-      UpdateExpression: `SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now, claimedSince = if_not_exists(claimedSince, :now), gsi4pk = :inboxInProgress${hop ? ', hop = :hop' : ''} REMOVE nextAttemptAt`,
+      UpdateExpression: `SET #s = :inprog, leaseOwner = :owner, leaseExpiresAt = :exp, updatedAt = :now, claimedSince = if_not_exists(claimedSince, :now), gsi4pk = :inboxOpen${hop ? ', hop = :hop' : ''} REMOVE nextAttemptAt`,
       ConditionExpression: CLAIMABLE,
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: {
@@ -472,7 +554,8 @@ export class RenewalStore extends RenewalRecords {
         ':exp': now.getTime() + leaseMs,
         ':now': now.toISOString(),
         ':nowMs': now.getTime(),
-        ':inboxInProgress': inboxPk('in_progress'),
+        // Its own bucket for a queued renewal (no index write); back from the retry bucket for a retry.
+        ':inboxOpen': inboxPk('in_progress', id),
         ...(hop ? { ':hop': hop } : {}),
       },
     };
@@ -596,7 +679,7 @@ export class RenewalStore extends RenewalRecords {
             'SET #s = :status, attempts = list_append(attempts, :attempts), updatedAt = :now, gsi4pk = :inboxPk REMOVE leaseOwner, leaseExpiresAt, claimedSince',
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':status': status, ':attempts': attempts, ':now': now.toISOString(), ':owner': owner, ':inboxPk': inboxPk(status) },
+          ExpressionAttributeValues: { ':status': status, ':attempts': attempts, ':now': now.toISOString(), ':owner': owner, ':inboxPk': inboxPk(status, id) },
         }),
       );
     } catch (error) {
@@ -626,7 +709,7 @@ export class RenewalStore extends RenewalRecords {
    * Only from a waiting status: a renewal being worked on is left to its worker.
    */
   async completeWithoutCall(id: string, now: Date, status: RenewalStatus, reason: string, duplicateOf: string): Promise<boolean> {
-    const inbox = inboxUpdate(status);
+    const inbox = inboxUpdate(status, id);
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -661,7 +744,7 @@ export class RenewalStore extends RenewalRecords {
    */
   async complete(id: string, owner: string, now: Date, completion: Completion): Promise<{ fenced: boolean }> {
     const attempts = completion.attempts;
-    const inbox = inboxUpdate(completion.status);
+    const inbox = inboxUpdate(completion.status, id);
     try {
       await this.doc.send(
         new UpdateCommand({

@@ -13,10 +13,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RenewalRecord } from '../domain/renewal';
 import type { Provider } from '../system';
 import { RenewalRecords, SWEEP_SHARDS, sweepPk, sweepSk, toRecord } from './renewal-store';
-import { INBOX_INDEX, inboxPk, type InboxStatus } from '../domain/inbox';
-
-/** The statuses the sweeper looks for in the inbox: not terminal. */
-export const SWEPT_INBOX_STATUSES = ['queued', 'in_progress', 'retry_scheduled'] as const satisfies readonly InboxStatus[];
+import { INBOX_INDEX, SWEPT_PARTITIONS, inboxPk } from '../domain/inbox';
 
 export interface SweptRecord {
   readonly record: RenewalRecord;
@@ -28,6 +25,8 @@ export const SWEEP_INDEX = 'sweep';
 
 export class RenewalSweep extends RenewalRecords {
   readonly shards = SWEEP_SHARDS;
+  /** The inbox partitions holding the renewals waiting or working, those from before the buckets included (shared/domain/inbox.ts). */
+  readonly openPartitions = SWEPT_PARTITIONS;
 
   /** Keys of a provider's renewals (one shard) whose `since` is before `before`, oldest first. */
   async stale(provider: Provider, shard: number, before: Date, limit: number, cursor?: Record<string, unknown>) {
@@ -46,16 +45,17 @@ export class RenewalSweep extends RenewalRecords {
   }
 
   /**
-   * Keys of a provider's renewals in one inbox status created before `before`, oldest first: the
-   * candidates not in the sweep index (a renewal moves no later than it was created).
+   * Keys of a provider's renewals waiting or working in one open inbox partition, created before
+   * `before`, oldest first: the candidates not in the sweep index (a renewal moves no later than
+   * it was created).
    */
-  async waiting(provider: Provider, status: InboxStatus, before: Date, limit: number, cursor?: Record<string, unknown>) {
+  async waiting(provider: Provider, partition: string, before: Date, limit: number, cursor?: Record<string, unknown>) {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: INBOX_INDEX,
         KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi',
-        ExpressionAttributeValues: { ':pk': inboxPk(status), ':lo': `${provider}#`, ':hi': `${provider}#${before.toISOString()}` },
+        ExpressionAttributeValues: { ':pk': partition, ':lo': `${provider}#`, ':hi': `${provider}#${before.toISOString()}` },
         ProjectionExpression: 'pk, sk',
         Limit: limit,
         ...(cursor ? { ExclusiveStartKey: cursor } : {}),
@@ -90,7 +90,7 @@ export class RenewalSweep extends RenewalRecords {
     // Out of the sweep index (terminal), into the operators' inbox as needs_attention (gsi4pk).
     return this.fenced(r, 'SET #s = :na, statusReason = :reason, updatedAt = :now, gsi4pk = :inboxPk REMOVE gsi3pk, gsi3sk, nextAttemptAt, leaseOwner, leaseExpiresAt', {
       ':na': 'needs_attention',
-      ':inboxPk': inboxPk('needs_attention'),
+      ':inboxPk': inboxPk('needs_attention', r.id),
       ':reason': reason,
       ':now': now.toISOString(),
     });

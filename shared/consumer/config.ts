@@ -5,13 +5,12 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, createSecretReader, optionalInt, requireEnv, requireUrl, type Env } from '../config';
+import { authFailurePauseMs, createSecretReader, optionalInt, requireEnv, requireUrl, type Env } from '../config';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../logger';
 import { RenewalStore } from '../adapters/renewal-store';
 import { SqsRenewalQueue } from '../adapters/queue';
 import { fetchCall } from '../adapters/http-call';
-import { DEFAULT_RETRY_POLICY } from '../domain/retry';
 import { PROVIDER_CONFIG, declarationOf, functionDescription, queueFor, type EnabledProvider, type ProviderConfigNames } from '../system';
 import { settingValue, type ProviderDeclaration } from '../providers/declaration';
 import type { ProviderConfig } from '../providers/types';
@@ -19,6 +18,7 @@ import type { ConsumerConfig } from './batch';
 import { DynamoRateLimiter, parseRateLimit } from '../adapters/rate-limiter';
 import { DynamoProviderPause } from '../adapters/provider-pause';
 import { DynamoHealthRecorder } from '../adapters/provider-health';
+import { consumerTuning, rateLimitSetting } from './tuning';
 
 export const loadConsumerDeps = async (
   provider: EnabledProvider,
@@ -29,16 +29,10 @@ export const loadConsumerDeps = async (
   const names: ProviderConfigNames = PROVIDER_CONFIG[provider];
   const fn = functionDescription(`consumer-${provider}`);
   const functionTimeoutMs = fn.timeoutSeconds * 1000;
-  const callTimeoutMs = optionalInt(env, 'PROVIDER_CALL_TIMEOUT_MS', 10_000, 100);
-  if (callTimeoutMs >= functionTimeoutMs) {
-    throw new ConfigError(`PROVIDER_CALL_TIMEOUT_MS (${callTimeoutMs}) must be below the function timeout (${functionTimeoutMs} ms)`);
-  }
   const tableName = requireEnv(env, 'TABLE_NAME');
-  const rateSetting = env[names.rateLimitEnv]?.trim() || names.defaultRateLimit;
+  const rateSetting = rateLimitSetting(names, env);
   const rate = rateSetting && rateSetting !== 'off' ? parseRateLimit(rateSetting, names.rateLimitEnv) : undefined;
-  // Each call must get its slot early enough to finish before the function is stopped.
-  const maxSlotWaitMs = functionTimeoutMs - callTimeoutMs - 5_000;
-  if (rate && maxSlotWaitMs <= 0) throw new ConfigError(`PROVIDER_CALL_TIMEOUT_MS leaves no time to wait for ${provider}'s rate limit`);
+  const { callTimeoutMs, maxSlotWaitMs, retry } = consumerTuning(env, { provider, functionTimeoutMs, rateLimited: rate !== undefined });
   const declaration: ProviderDeclaration = declarationOf(provider);
   const baseUrl = requireUrl(env, names.baseUrlEnv);
   const settings = Object.fromEntries(names.settingEnvs.map((n) => [n, env[n]?.trim() || undefined]));
@@ -61,11 +55,11 @@ export const loadConsumerDeps = async (
     ...(rate ? { limiter: new DynamoRateLimiter(clients.dynamo, tableName, provider, rate) } : {}),
     ...(names.pauseOnAuthStatuses.length > 0
       ? {
-          pause: new DynamoProviderPause(clients.dynamo, tableName, provider, optionalInt(env, 'AUTH_FAILURE_PAUSE_SECONDS', 600, 1) * 1000),
+          pause: new DynamoProviderPause(clients.dynamo, tableName, provider, authFailurePauseMs(env)),
           pauseOnAuthStatuses: names.pauseOnAuthStatuses,
         }
       : {}),
-    maxSlotWaitMs: Math.max(0, maxSlotWaitMs),
+    maxSlotWaitMs,
     queue: new SqsRenewalQueue(clients.sqs, requireEnv(env, queueFor(provider).urlEnv)),
     config,
     call: fetchCall,
@@ -73,11 +67,7 @@ export const loadConsumerDeps = async (
     ...(env.CONFIRMATION_SETTLE_SECONDS?.trim() ? { settleMs: optionalInt(env, 'CONFIRMATION_SETTLE_SECONDS', 0, 0, 900) * 1000 } : {}),
     // The lease outlives the function: while the holder can still be running, nobody else calls.
     leaseMs: functionTimeoutMs + 5_000,
-    retry: {
-      maxAttempts: optionalInt(env, 'RENEWAL_MAX_ATTEMPTS', DEFAULT_RETRY_POLICY.maxAttempts, 1),
-      baseDelayMs: optionalInt(env, 'RETRY_BASE_DELAY_MS', DEFAULT_RETRY_POLICY.baseDelayMs, 0),
-      maxDelayMs: optionalInt(env, 'RETRY_MAX_DELAY_MS', DEFAULT_RETRY_POLICY.maxDelayMs, 0),
-    },
+    retry,
     logger,
   };
 };

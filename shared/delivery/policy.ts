@@ -23,13 +23,16 @@ export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 /** A Retry-After longer than this is capped (a receiver cannot park a delivery for a week). */
 export const MAX_RETRY_AFTER_SECONDS = 24 * 3600;
 
-/** Parses `DELIVERY_RETRY_SCHEDULE_SECONDS`; unset or blank: the default. */
+/**
+ * Parses `DELIVERY_RETRY_SCHEDULE_SECONDS`; unset or blank: the default. Each wait is at least a
+ * second: a 0 would send a failing endpoint its retry at once, in the same breath as the failure.
+ */
 export const parseRetrySchedule = (value: string | undefined): readonly number[] => {
   if (!value?.trim()) return DEFAULT_RETRY_SCHEDULE_SECONDS;
   const parts = value.split(',').map((p) => p.trim());
   const seconds = parts.map(Number);
-  if (seconds.length === 0 || seconds.some((s, i) => !/^\d+$/.test(parts[i] ?? '') || !Number.isSafeInteger(s) || s < 0)) {
-    throw new Error(`${RETRY_SCHEDULE_ENV} must be comma-separated whole seconds, e.g. 5,300,1800; got ${JSON.stringify(value)}`);
+  if (seconds.length === 0 || seconds.some((s, i) => !/^\d+$/.test(parts[i] ?? '') || !Number.isSafeInteger(s) || s < 1)) {
+    throw new Error(`${RETRY_SCHEDULE_ENV} must be comma-separated whole seconds, each at least 1, e.g. 5,300,1800; got ${JSON.stringify(value)}`);
   }
   return seconds;
 };

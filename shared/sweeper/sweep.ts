@@ -15,7 +15,7 @@
  * renewal whose messages keep dying (a poison message in the DLQ) is not re-sent every run.
  */
 import type { Logger } from '../logger';
-import { SWEPT_INBOX_STATUSES, type RenewalSweep } from '../adapters/renewal-sweep';
+import type { RenewalSweep } from '../adapters/renewal-sweep';
 import { MAX_BATCH, type QueuedEntry, type RenewalQueue } from '../adapters/queue';
 import { isTerminal, requeuedMessageFor, type QueuedRenewal, type RenewalRecord } from '../domain/renewal';
 import { parseCanonicalRequest } from '../domain/canonical';
@@ -145,10 +145,10 @@ export const runSweeper = async (deps: SweeperDeps, now = new Date()): Promise<S
       } while (cursor);
     }
     // The inbox: every other renewal waiting or working, created before the cutoff.
-    for (const status of SWEPT_INBOX_STATUSES) {
+    for (const partition of deps.sweep.openPartitions) {
       let cursor: Record<string, unknown> | undefined;
       do {
-        const page = await deps.sweep.waiting(provider, status, cutoff, 100, cursor);
+        const page = await deps.sweep.waiting(provider, partition, cutoff, 100, cursor);
         cursor = page.cursor;
         await handle(page.keys, true);
       } while (cursor);

@@ -409,17 +409,20 @@ describe('the inbox (gsi4) and the sweep index (gsi3) keep their own attributes'
     const record = newRenewalRecord(pressoneRequest(), `op-key-${++n}-${process.pid}`, new Date(Date.now() - 60_000));
     const { id, createdAt } = record;
     const inboxSk = `pressone#${createdAt}#${id}`;
+    // Queued and worked on share the renewal's open shard; a retry waits in its retry shard.
+    const inboxShard = id.charCodeAt(id.length - 1) % 8;
+    const open = `INBOX#open#${inboxShard}`;
     await store.create(record);
     // Not in the sweep index: the sweeper finds a renewal it never queued again through the inbox.
-    expect(await keys(id)).toEqual({ gsi3pk: undefined, gsi3sk: undefined, gsi4pk: 'INBOX#queued', gsi4sk: inboxSk });
+    expect(await keys(id)).toEqual({ gsi3pk: undefined, gsi3sk: undefined, gsi4pk: open, gsi4sk: inboxSk });
 
     expect((await store.claim(id, 'worker', new Date(), 35_000)).claimed).toBe(true);
-    expect(await keys(id)).toEqual({ gsi3pk: undefined, gsi3sk: undefined, gsi4pk: 'INBOX#in_progress', gsi4sk: inboxSk });
+    expect(await keys(id)).toEqual({ gsi3pk: undefined, gsi3sk: undefined, gsi4pk: open, gsi4sk: inboxSk });
 
     const next = new Date(Date.now() + 3_600_000).toISOString();
     await store.complete(id, 'worker', new Date(), { status: 'retry_scheduled', reason: 'seeded', attempts: [attempt('retryable', 503)], nextAttemptAt: next });
     // The sort key moves (it counts once the sweeper has put the renewal in the sweep index).
-    expect(await keys(id)).toEqual({ gsi3pk: undefined, gsi3sk: `${next}#${id}`, gsi4pk: 'INBOX#retry_scheduled', gsi4sk: inboxSk });
+    expect(await keys(id)).toEqual({ gsi3pk: undefined, gsi3sk: `${next}#${id}`, gsi4pk: `INBOX#retry#${inboxShard}`, gsi4sk: inboxSk });
 
     expect((await store.claim(id, 'worker', new Date(Date.now() + 3_700_000), 35_000)).claimed).toBe(true);
     await store.complete(id, 'worker', new Date(), { status: 'needs_attention', reason: 'seeded', attempts: [attempt('auth', 401)] });
@@ -429,7 +432,7 @@ describe('the inbox (gsi4) and the sweep index (gsi3) keep their own attributes'
     const before = Date.now();
     expect((await call('POST', '/v1/renewals/{id}/retry', { id }, { body: { note: 'key rotated' } })).status).toBe(200);
     const retried = await keys(id);
-    expect(retried).toMatchObject({ gsi3pk: sweepPk('pressone', id), gsi4pk: 'INBOX#queued', gsi4sk: inboxSk });
+    expect(retried).toMatchObject({ gsi3pk: sweepPk('pressone', id), gsi4pk: open, gsi4sk: inboxSk });
     // Swept from the retry's time on, so the sweeper finds it once it stops moving again.
     expect(Date.parse(String(retried.gsi3sk).split('#')[0] ?? '')).toBeGreaterThanOrEqual(before - 1000);
     const sweep = new RenewalSweep(dynamo, tableName);

@@ -49,11 +49,11 @@ describe('retry schedule', () => {
     expect(nextDelaySeconds([5, 300], 2, 60)).toBe(300);
     expect(nextDelaySeconds([5], 1, 10 * 86_400)).toBe(86_400);
   });
-  it('reads DELIVERY_RETRY_SCHEDULE_SECONDS, refusing anything but whole seconds', () => {
+  it('reads DELIVERY_RETRY_SCHEDULE_SECONDS, refusing anything but whole seconds of at least 1', () => {
     expect(parseRetrySchedule(undefined)).toBe(DEFAULT_RETRY_SCHEDULE_SECONDS);
     expect(parseRetrySchedule(' ')).toBe(DEFAULT_RETRY_SCHEDULE_SECONDS);
     expect(parseRetrySchedule('1, 1,2')).toEqual([1, 1, 2]);
-    for (const bad of ['1,,2', '-1', '1.5', 'a', '1;2']) expect(() => parseRetrySchedule(bad), bad).toThrow(/DELIVERY_RETRY_SCHEDULE_SECONDS/);
+    for (const bad of ['1,,2', '-1', '1.5', 'a', '1;2', '0', '5,0,300']) expect(() => parseRetrySchedule(bad), bad).toThrow(/DELIVERY_RETRY_SCHEDULE_SECONDS/);
   });
 });
 
