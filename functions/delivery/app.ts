@@ -8,7 +8,9 @@
  * with every secret of the endpoint still signing (a rotated one for 24 h), recorded (status, latency,
  * error), and followed by: nothing (2xx), a retry on the schedule (shared/delivery/policy.ts,
  * at least `Retry-After`), or a dead-letter record (410, or the schedule ran out). An endpoint
- * failing for 5 days straight is disabled and an `endpoint.disabled` event says so.
+ * failing for 5 days straight is disabled and an `endpoint.disabled` event says so. In AWS the
+ * endpoint's host must resolve to public addresses only, and the call goes to a checked one
+ * (post.ts): anything else is a failed attempt like a refused connection.
  *
  * At least once: a message is deleted only after its outcome is recorded and its retry sent; an
  * error before that leaves it to come back (the queue's redrive policy ends in the alarmed DLQ).
@@ -30,8 +32,10 @@ import type { EndpointEvent, GatewayEvent } from '../../shared/events/event';
 import type { Limiter } from '../../shared/adapters/rate-limiter';
 import { MAX_DELAY_SECONDS } from '../../shared/adapters/queue';
 import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue, fanOut, type DeliveryMessage, type DeliveryQueue } from '../../shared/delivery/queue';
-import { decideOutcome, shouldDisable, signingSecrets, type AttemptResult } from '../../shared/delivery/policy';
+import { decideOutcome, shouldDisable, signingSecrets } from '../../shared/delivery/policy';
 import { deliveryTuning } from '../../shared/delivery/tuning';
+import { publicHostsOnly } from '../../shared/http/public-address';
+import { createHttpPost, type Post } from './post';
 
 // The message check (zod) and the signing (standardwebhooks) are loaded by the first batch, not at
 // module load: the cold start measured by `npm run bench -- bundles` does not evaluate them.
@@ -53,8 +57,7 @@ export interface DeliveryStore {
   recordDeadLetter(endpointId: string, event: GatewayEvent, reason: 'gone' | 'exhausted', attempts: number, at: Date): Promise<void>;
 }
 
-/** One HTTP POST with a timeout; never throws for an endpoint's failure, only answers it. */
-export type Post = (url: string, headers: Record<string, string>, body: string, timeoutMs: number) => Promise<AttemptResult>;
+export type { Post };
 
 /** What the function reports per endpoint (Powertools Metrics in AWS). */
 export interface DeliveryObserver {
@@ -91,22 +94,6 @@ export const endpointDisabledEvent = (endpoint: Pick<EndpointRecord, 'id' | 'url
   createdAt: at.toISOString(),
   data: { id: endpoint.id, url: endpoint.url, reason, failingSince },
 });
-
-/** The default POST: fetch with an abort timeout, redirects not followed (a 3xx is a failure). */
-export const fetchPost: Post = async (url, headers, body, timeoutMs) => {
-  try {
-    const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    // The body is not read: only the status matters, and a large body would cost time.
-    await res.body?.cancel().catch(() => undefined);
-    return { kind: 'response', status: res.status, retryAfter: res.headers.get('retry-after') };
-  } catch (error) {
-    const name = error instanceof Error ? error.name : '';
-    if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'error', error: `timeout after ${timeoutMs} ms` };
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-    const code = cause && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
-    return { kind: 'error', error: code ?? (error instanceof Error ? error.message.slice(0, 200) : 'request failed') };
-  }
-};
 
 export const createDeliveryHandler = (deps: DeliveryDeps) => {
   const now = () => deps.now?.() ?? new Date();
@@ -269,7 +256,9 @@ export const loadDeliveryDeps = (
   return {
     store,
     queue: new SqsDeliveryQueue(clients.sqs, requireEnv(env, DELIVERY_QUEUE_URL_ENV)),
-    post: fetchPost,
+    // In AWS every delivery checks the addresses its endpoint's host resolves to (post.ts); on the
+    // local stack (EVENT_ENDPOINTS_ALLOW_HTTP=true, as for the operator) receivers are local.
+    post: createHttpPost({ publicOnly: publicHostsOnly(env) }),
     ...(rate
       ? {
           limiterFor: (id: string) => {

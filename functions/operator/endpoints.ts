@@ -20,9 +20,10 @@ import { endpointView } from '../../shared/delivery/view';
 import type { EventLog } from '../../shared/adapters/event-log';
 import { generateSecret, rotateSecrets, wantsType } from '../../shared/delivery/policy';
 import type { DeliveryEntry, DeliveryQueue } from '../../shared/delivery/queue';
+import { ALLOW_HTTP_ENV, isPublicHost, publicHostsOnly } from '../../shared/http/public-address';
 
-/** `true` lets endpoints use plain http (the local stack); otherwise https only. */
-export const ALLOW_HTTP_ENV = 'EVENT_ENDPOINTS_ALLOW_HTTP';
+/** `true` lets endpoints use plain http and local receivers (the local stack); otherwise https only. */
+export { ALLOW_HTTP_ENV };
 /** At most this many events are sent again by one replay call; the answer says where to go on. */
 export const REPLAY_MAX_EVENTS = 1000;
 
@@ -62,44 +63,6 @@ const parsedUrl = (v: string): URL | undefined => {
   }
 };
 
-const ipv4 = (host: string): number[] | undefined => {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  const parts = m?.slice(1).map(Number);
-  return parts?.every((p) => p <= 255) ? parts : undefined;
-};
-
-/**
- * Whether a URL's host may receive deliveries from AWS: not a name or an address literal of this
- * machine, a private network, link-local (the instance metadata range), carrier-grade NAT,
- * benchmarking or multicast space. The gateway's functions must not be made to call inside the
- * network they run in (server-side request forgery). A public name that resolves to such an
- * address is not caught here (docs/architecture.md#known-gaps).
- */
-export const isPublicHost = (hostname: string): boolean => {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  if (host === '' || host === 'localhost' || /\.(localhost|local|internal)$/.test(host)) return false;
-  const v4 = ipv4(host) ?? ipv4(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host)?.[1] ?? '');
-  if (v4) {
-    const [a = 0, b = 0] = v4;
-    return !(
-      a === 0 || a === 10 || a === 127 || a >= 224 ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 192 && b === 0 && v4[2] === 0) ||
-      (a === 198 && (b === 18 || b === 19))
-    );
-  }
-  if (host.includes(':')) {
-    // IPv6 literal: loopback, unspecified, unique local (fc00::/7), link-local (fe80::/10),
-    // multicast (ff00::/8), and IPv4-mapped forms in hex (::ffff:7f00:1).
-    if (host === '::1' || host === '::' || host.startsWith('::ffff:')) return false;
-    return !/^(f[cd][0-9a-f]{0,2}|fe[89ab][0-9a-f]?|ff[0-9a-f]{0,2}):/.test(host);
-  }
-  return true;
-};
-
 const urlField = (allowHttp: boolean) =>
   z.string().check(
     z.maxLength(2048),
@@ -112,7 +75,8 @@ const urlField = (allowHttp: boolean) =>
       const u = parsedUrl(v);
       return u === undefined || (u.username === '' && u.password === '');
     }, 'must not carry a user name or password (the endpoint verifies the signature instead)'),
-    // Locally (EVENT_ENDPOINTS_ALLOW_HTTP) the receiver is on this machine; in AWS, only public hosts.
+    // Locally (EVENT_ENDPOINTS_ALLOW_HTTP) the receiver is on this machine; in AWS, only public hosts
+    // (shared/http/public-address.ts; the delivery function checks what the name resolves to).
     z.refine((v) => {
       const u = parsedUrl(v);
       return allowHttp || u === undefined || isPublicHost(u.hostname);
@@ -153,7 +117,7 @@ export const eventEndpointRoute = async (event: APIGatewayProxyEventV2, deps: En
 
   switch (event.routeKey) {
     case 'POST /v1/event-endpoints': {
-      const request = parseBody(createBody(deps.env[ALLOW_HTTP_ENV] === 'true'), event);
+      const request = parseBody(createBody(!publicHostsOnly(deps.env)), event);
       const secret = generateSecret();
       const record: EndpointRecord = {
         id: `ep_${randomBytes(13).toString('hex')}`,

@@ -2,7 +2,8 @@
  * Push delivery's pure parts (shared/delivery/policy.ts, the fan-out of shared/delivery/queue.ts)
  * and the delivery function's rules (functions/delivery/app.ts) with its store, queue and HTTP
  * faked: the schedule, Retry-After, 410, disabling after 5 failing days, the rate limit, signing
- * with two secrets, one endpoint never holding another's deliveries.
+ * with two secrets, one endpoint never holding another's deliveries, a host resolving to a private
+ * address being a failed attempt (functions/delivery/post.ts, test/unit/delivery-post.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import type { SQSEvent } from 'aws-lambda';
@@ -23,6 +24,7 @@ import {
 import { fanOut, type DeliveryEntry, type DeliveryMessage } from '../../shared/delivery/queue';
 import { signedHeaders } from '../../shared/delivery/sign';
 import { createDeliveryHandler, endpointDisabledEvent, type DeliveryStore, type Post } from '../../functions/delivery/app';
+import { createHttpPost, type Resolve } from '../../functions/delivery/post';
 import type { DeliveryAttempt, EndpointRecord } from '../../shared/adapters/event-endpoints';
 import type { GatewayEvent, RenewalEvent } from '../../shared/events/event';
 import type { Limiter } from '../../shared/adapters/rate-limiter';
@@ -260,6 +262,20 @@ describe('delivery function', () => {
     expect(h.sent).toEqual([]);
     expect(h.dead).toEqual([{ endpointId: ep.id, eventId: event(1).id, reason: 'exhausted' }]);
     expect(h.attempts[0]).toMatchObject({ statusCode: null, error: 'ECONNREFUSED', outcome: 'dead' });
+  });
+
+  it('a public name resolving to a private address is a failed attempt, retried; the batch does not fail and the other endpoint is served', async () => {
+    const rebound = endpoint('ep_aaaaaaaaaaaaaaaaaaaaaaaaaa');
+    const fine = endpoint('ep_bbbbbbbbbbbbbbbbbbbbbbbbbb');
+    const resolve: Resolve = (host) => Promise.resolve(host === new URL(rebound.url).hostname ? [{ address: '10.0.0.5', family: 4 }] : []);
+    const refusing = createHttpPost({ publicOnly: true, resolve });
+    // The real check, then a fake receiver for whatever it lets through (nothing here connects).
+    const h = harness([rebound, fine], async (url, headers, body, timeoutMs) => (url === rebound.url ? refusing(url, headers, body, timeoutMs) : { kind: 'response', status: 204 }));
+    const result = await h.handler(sqsEvent([{ endpointId: rebound.id, event: event(1), attempt: 1 }, { endpointId: fine.id, event: event(1), attempt: 1 }]));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(h.attempts.find((a) => a.endpointId === rebound.id)).toMatchObject({ statusCode: null, error: 'address not public: 10.0.0.5', outcome: 'retry' });
+    expect(h.attempts.find((a) => a.endpointId === fine.id)).toMatchObject({ statusCode: 204, outcome: 'delivered' });
+    expect(h.sent).toEqual([{ message: { endpointId: rebound.id, event: event(1), attempt: 2 }, delaySeconds: 5 }]);
   });
 
   it('an endpoint failing for 5 days straight is disabled and endpoint.disabled is logged, published and sent to the other endpoints', async () => {
