@@ -20,6 +20,9 @@ import type { AttemptResult } from '../../shared/delivery/policy';
 import { isPublicAddress } from '../../shared/http/public-address';
 
 /** One HTTP POST with a timeout; never throws for an endpoint's failure, only answers it. */
+/** The User-Agent of every delivery. */
+export const USER_AGENT = 'renewal-gateway-webhooks/1';
+
 export type Post = (url: string, headers: Record<string, string>, body: string, timeoutMs: number) => Promise<AttemptResult>;
 
 /** A name's addresses, as `dns.lookup(name, { all: true })` gives them. */
@@ -133,7 +136,8 @@ export const createHttpPost = ({ publicOnly, resolve = systemResolve, ca }: Http
           target,
           {
             method: 'POST',
-            headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+            // Named, as fetch named itself: a receiver's logs and firewall can tell these calls apart.
+            headers: { 'user-agent': USER_AGENT, ...headers, 'content-length': String(Buffer.byteLength(body)) },
             agent: agents[target.protocol],
             lookup,
           },

@@ -144,7 +144,7 @@ describe('a delivery over HTTP', () => {
     expect(names.asked).toEqual(['receiver.test']);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ host: `receiver.test:${port}`, path: '/hooks?x=1', body: '{"a":"é"}' });
-    expect(seen[0]?.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': 'evt_1', 'content-length': String(Buffer.byteLength('{"a":"é"}')) });
+    expect(seen[0]?.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': 'evt_1', 'user-agent': 'renewal-gateway-webhooks/1', 'content-length': String(Buffer.byteLength('{"a":"é"}')) });
   });
 
   it('with the check on (AWS), refuses that same name as a failed attempt, and the receiver sees nothing', async () => {
