@@ -328,7 +328,8 @@ export class InboxReader {
       positions = advance(ranges, positions, found, consumed, more);
       looked += consumed;
       if (ranges.every((r) => positions.get(r.key) === true)) return { items };
-      if (items.length >= options.limit || looked >= this.maxKeys) return { items, nextCursor: encodeInboxCursor(filter, ranges, positions) };
+      // The round cap only guards the loop's end (each round consumes an entry or ends a range).
+      if (items.length >= options.limit || looked >= this.maxKeys || round >= 100) return { items, nextCursor: encodeInboxCursor(filter, ranges, positions) };
     }
   }
 
