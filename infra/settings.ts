@@ -11,7 +11,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { PROVIDER_CONFIG, PROVIDER_SECRETS, type EnabledProvider, type FunctionDescription, type FunctionId, type ProviderSecretName } from '../shared/system';
 import { AUTH_FAILURE_PAUSE_ENV, SECRETS_MAX_AGE_ENV, SECRET_PLACEHOLDER, authFailurePauseMs, secretsMaxAgeSeconds, type Env } from '../shared/config';
 import { CALL_TIMEOUT_ENV, MAX_ATTEMPTS_ENV, RETRY_BASE_DELAY_ENV, RETRY_MAX_DELAY_ENV, consumerTuning, rateLimitSetting } from '../shared/consumer/tuning';
-import { DELIVERY_RATE_LIMIT_ENV, DELIVERY_TIMEOUT_ENV, deliveryTuning } from '../shared/delivery/tuning';
+import { DELIVERY_RATE_LIMIT_ENV, DELIVERY_SLOW_CALL_ENV, DELIVERY_TIMEOUT_ENV, deliveryTuning } from '../shared/delivery/tuning';
 import { RETRY_SCHEDULE_ENV } from '../shared/delivery/policy';
 import { POWERTOOLS_LOG_LEVEL_ENV, logLevelOf } from '../shared/logger';
 
@@ -261,7 +261,7 @@ export const TUNING_SETTINGS: readonly TuningSetting[] = [
     readBy: (fn) => fn.id === 'status' || fn.id === 'operator' || (fn.provider !== undefined && PROVIDER_CONFIG[fn.provider].pauseOnAuthStatuses.length > 0),
     check: authFailurePauseMs,
   },
-  ...[DELIVERY_TIMEOUT_ENV, DELIVERY_RATE_LIMIT_ENV, RETRY_SCHEDULE_ENV].map(
+  ...[DELIVERY_TIMEOUT_ENV, DELIVERY_SLOW_CALL_ENV, DELIVERY_RATE_LIMIT_ENV, RETRY_SCHEDULE_ENV].map(
     (env): TuningSetting => ({ env, readBy: (fn) => fn.deliversEvents !== undefined, check: deliveryTuning }),
   ),
   { env: SECRETS_MAX_AGE_ENV, readBy: readsSecrets, check: secretsMaxAgeSeconds },

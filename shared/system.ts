@@ -159,6 +159,11 @@ export interface FunctionDescription {
     readonly batchSize: number;
     readonly maxBatchingWindowSeconds: number;
     readonly maximumConcurrency: number;
+    /**
+     * The slow lane's mapping (DELIVERY_SLOW_QUEUE, same batch settings): endpoints whose calls
+     * took longer than DELIVERY_SLOW_CALL_MS are delivered there, holding at most this many invocations.
+     */
+    readonly slowMaximumConcurrency: number;
   };
 }
 
@@ -290,8 +295,16 @@ const functionsOf = (registry: typeof REGISTRY): readonly FunctionDescription[] 
   { id: 'events', entry: 'functions/events/handler.ts', timeoutSeconds: 60, memoryMb: 256, readsTableStream: { batchSize: 100, maxBatchingWindowSeconds: 1, sortKeys: ['RENEWAL'] } },
   // Push delivery: one message per (endpoint, event); a batch's endpoints are worked at once, each
   // call under DELIVERY_TIMEOUT_MS (10 s), so a slow endpoint cannot hold another's deliveries. The
-  // timeout leaves room for one endpoint's 10 messages in a row (functions/delivery/app.ts).
-  { id: 'delivery', entry: 'functions/delivery/handler.ts', timeoutSeconds: 120, memoryMb: 256, deliversEvents: { batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 10 } },
+  // timeout leaves room for one endpoint's 10 messages in a row (functions/delivery/app.ts). An
+  // endpoint that answers slowly (over DELIVERY_SLOW_CALL_MS) is moved to the slow lane for 10
+  // minutes, whose own mapping holds at most 2 invocations, so it cannot fill the main lane's 10.
+  {
+    id: 'delivery',
+    entry: 'functions/delivery/handler.ts',
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    deliversEvents: { batchSize: 10, maxBatchingWindowSeconds: 1, maximumConcurrency: 10, slowMaximumConcurrency: 2 },
+  },
 ];
 export const FUNCTIONS = /* @__PURE__ */ functionsOf(REGISTRY);
 
@@ -335,6 +348,12 @@ export const ROUTES = /* @__PURE__ */ routesOf(REGISTRY);
 
 /** Messages stay 14 days (the SQS maximum): the retry schedule spans 27.6 h, a hop at most 15 min. */
 export const DELIVERY_QUEUE = { id: 'EventDelivery', urlEnv: 'DELIVERY_QUEUE_URL', maxReceiveCount: 5, retentionDays: 14, dlqRetentionDays: 14 } as const satisfies DeliveryQueueDescription;
+/**
+ * The push delivery's slow lane: messages for endpoints that answered slowly lately (slowUntil on
+ * the endpoint). Sent to by the events function (fan-out) and the delivery function (forwards,
+ * retries); consumed by the delivery function with `deliversEvents.slowMaximumConcurrency`.
+ */
+export const DELIVERY_SLOW_QUEUE = { id: 'EventDeliverySlow', urlEnv: 'DELIVERY_SLOW_QUEUE_URL', maxReceiveCount: 5, retentionDays: 14, dlqRetentionDays: 14 } as const satisfies DeliveryQueueDescription;
 
 /** Environment variable through which the events function receives its EventBridge bus name. */
 export const EVENT_BUS_NAME_ENV = 'EVENT_BUS_NAME';
@@ -345,7 +364,7 @@ export const METRICS_NAMESPACE = 'RenewalGateway';
 export const SCHEDULER = { dueIndex: 'due', shards: 16, workers: 16, leaseSeconds: 330, queueUrlEnv: 'SCHEDULER_QUEUE_URL' } as const satisfies SchedulerDescription;
 
 /** The whole description, as the CDK stack and the local stack loop over it. */
-export const system = { table: TABLE, queues: QUEUES, functions: FUNCTIONS, routes: ROUTES, scheduler: SCHEDULER, deliveryQueue: DELIVERY_QUEUE } as const;
+export const system = { table: TABLE, queues: QUEUES, functions: FUNCTIONS, routes: ROUTES, scheduler: SCHEDULER, deliveryQueue: DELIVERY_QUEUE, slowDeliveryQueue: DELIVERY_SLOW_QUEUE } as const;
 
 export type SystemDescription = typeof system;
 

@@ -14,6 +14,12 @@
  *
  * At least once: a message is deleted only after its outcome is recorded and its retry sent; an
  * error before that leaves it to come back (the queue's redrive policy ends in the alarmed DLQ).
+ *
+ * Two lanes (with DELIVERY_SLOW_QUEUE_URL set): a call that took longer than DELIVERY_SLOW_CALL_MS
+ * marks its endpoint slow for 10 minutes (`slowUntil`, in the endpoint write that follows every
+ * attempt anyway). A main-lane message for a slow endpoint is forwarded to the slow queue (sent
+ * there, then deleted here; a failed send brings it back) instead of being called, and retries go
+ * to the lane the endpoint is on. A slow-lane message is delivered where it is.
  */
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -31,9 +37,22 @@ import type { EventPublisher } from '../../shared/events/publish';
 import type { EndpointEvent, GatewayEvent } from '../../shared/events/event';
 import type { Limiter } from '../../shared/adapters/rate-limiter';
 import { MAX_DELAY_SECONDS } from '../../shared/adapters/queue';
-import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue, fanOut, type DeliveryMessage, type DeliveryQueue } from '../../shared/delivery/queue';
+import {
+  DELIVERY_QUEUE_URL_ENV,
+  DELIVERY_SLOW_QUEUE_URL_ENV,
+  SLOW_FOR_MS,
+  SqsDeliveryQueue,
+  fanOut,
+  isSlow,
+  onLane,
+  sendByLane,
+  type DeliveryEntry,
+  type DeliveryLanes,
+  type DeliveryMessage,
+  type DeliveryQueue,
+} from '../../shared/delivery/queue';
 import { decideOutcome, shouldDisable, signingSecrets } from '../../shared/delivery/policy';
-import { deliveryTuning } from '../../shared/delivery/tuning';
+import { DEFAULT_DELIVERY_SLOW_CALL_MS, deliveryTuning } from '../../shared/delivery/tuning';
 import { publicHostsOnly } from '../../shared/http/public-address';
 import { createHttpPost, type Post } from './post';
 
@@ -51,8 +70,8 @@ export interface DeliveryStore {
   get(id: string): Promise<EndpointRecord | undefined>;
   list(): Promise<readonly EndpointRecord[]>;
   recordAttempt(endpointId: string, attempt: DeliveryAttempt): Promise<void>;
-  recordSuccess(id: string, at: Date): Promise<void>;
-  recordFailure(id: string, at: Date): Promise<string | undefined>;
+  recordSuccess(id: string, at: Date, slowUntil?: Date): Promise<void>;
+  recordFailure(id: string, at: Date, slowUntil?: Date): Promise<string | undefined>;
   disable(id: string, failingSince: string, reason: string, at: Date): Promise<boolean>;
   recordDeadLetter(endpointId: string, event: GatewayEvent, reason: 'gone' | 'exhausted', attempts: number, at: Date): Promise<void>;
 }
@@ -68,6 +87,10 @@ export interface DeliveryObserver {
 export interface DeliveryDeps {
   readonly store: DeliveryStore;
   readonly queue: DeliveryQueue;
+  /** The slow lane (DELIVERY_SLOW_QUEUE_URL); absent: one lane, nothing is forwarded. */
+  readonly slowQueue?: DeliveryQueue;
+  /** A call that took longer marks its endpoint slow (DELIVERY_SLOW_CALL_MS; default 2000). */
+  readonly slowCallMs?: number;
   readonly post: Post;
   /** The rate limit of an endpoint's deliveries (one limiter per endpoint); none: unlimited. */
   readonly limiterFor?: (endpointId: string) => Limiter;
@@ -87,6 +110,16 @@ export interface DeliveryDeps {
 /** Waits at most this long for a rate-limit slot in the function; longer goes back to the queue. */
 const MAX_SLOT_WAIT_MS = 2000;
 
+/** Until when a call of `latencyMs` puts its endpoint on the slow lane; undefined: it was not slow. */
+export const slowUntilAfter = (latencyMs: number, slowCallMs: number, after: Date): Date | undefined =>
+  latencyMs > slowCallMs ? new Date(after.getTime() + SLOW_FOR_MS) : undefined;
+
+/** What became of one message: taken (false: the rest of the endpoint's batch waits), and the endpoint's lane when it was read. */
+interface Delivered {
+  readonly taken: boolean;
+  readonly slow?: boolean;
+}
+
 /** The event saying an endpoint was disabled: its id is the same however often it is derived. */
 export const endpointDisabledEvent = (endpoint: Pick<EndpointRecord, 'id' | 'url'>, failingSince: string, reason: string, at: Date): EndpointEvent => ({
   id: `evt_${createHash('sha256').update(`endpoint-event:${endpoint.id}|disabled|${failingSince}`).digest('hex').slice(0, 32)}`,
@@ -98,15 +131,23 @@ export const endpointDisabledEvent = (endpoint: Pick<EndpointRecord, 'id' | 'url
 export const createDeliveryHandler = (deps: DeliveryDeps) => {
   const now = () => deps.now?.() ?? new Date();
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const slowCallMs = deps.slowCallMs ?? DEFAULT_DELIVERY_SLOW_CALL_MS;
+  const lanes: DeliveryLanes = { main: deps.queue, slow: deps.slowQueue };
+  /** Sends the entry on the slow lane (when there is one) or the main one. */
+  const send = (entry: DeliveryEntry, slow: boolean): Promise<void> => sendByLane(lanes, [onLane(entry, slow)]);
 
-  /** Sends the message back to wait `seconds` (hops of at most 15 minutes until `notBefore`). */
-  const later = ({ notBefore: _done, ...message }: DeliveryMessage, seconds: number, at: Date): Promise<void> =>
-    deps.queue.send([
+  /**
+   * Sends the message back to wait `seconds` (hops of at most 15 minutes until `notBefore`), on
+   * the slow lane or the main one (unknown: the lane it came on).
+   */
+  const later = ({ notBefore: _done, ...message }: DeliveryMessage, seconds: number, at: Date, slow = message.lane === 'slow'): Promise<void> =>
+    send(
       {
         message: { ...message, ...(seconds > MAX_DELAY_SECONDS ? { notBefore: new Date(at.getTime() + seconds * 1000).toISOString() } : {}) },
         delaySeconds: Math.min(MAX_DELAY_SECONDS, seconds),
       },
-    ]);
+      slow,
+    );
 
   const disable = async (endpoint: EndpointRecord, failingSince: string, at: Date): Promise<void> => {
     const reason = 'failing for 5 days without a successful delivery';
@@ -119,22 +160,30 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
     if (await deps.store.disable(endpoint.id, failingSince, reason, at)) {
       deps.logger.warn('endpoint disabled', { endpointId: endpoint.id, failingSince });
       const others = (await deps.store.list()).filter((e) => e.id !== endpoint.id);
-      const entries = fanOut([event], others);
-      if (entries.length > 0) await deps.queue.send(entries);
+      const entries = fanOut([event], others, at);
+      if (entries.length > 0) await sendByLane(lanes, entries);
     }
   };
 
-  /** One delivery; false when the endpoint did not take it (the rest of its batch then waits). */
-  const deliver = async (message: DeliveryMessage): Promise<boolean> => {
+  /** One delivery; not taken when the endpoint did not take it (the rest of its batch then waits). */
+  const deliver = async (message: DeliveryMessage): Promise<Delivered> => {
     const start = now();
     if (message.notBefore && Date.parse(message.notBefore) > start.getTime()) {
       await later(message, Math.ceil((Date.parse(message.notBefore) - start.getTime()) / 1000), start);
-      return true;
+      return { taken: true };
     }
     const endpoint = await deps.store.get(message.endpointId);
     if (!endpoint || !endpoint.enabled) {
       deps.logger.info('delivery dropped: the endpoint is gone or disabled', { endpointId: message.endpointId, eventId: message.event.id });
-      return true;
+      return { taken: true };
+    }
+    const slow = deps.slowQueue !== undefined && isSlow(endpoint, start);
+    if (slow && message.lane !== 'slow') {
+      // A slow endpoint's message on the main lane moves to the slow lane, not called here; the
+      // send throwing brings this message back (nothing is deleted before it is on the slow queue).
+      await send({ message }, true);
+      deps.logger.debug('delivery moved to the slow lane', { endpointId: endpoint.id, eventId: message.event.id, slowUntil: endpoint.slowUntil });
+      return { taken: true, slow };
     }
     const limiter = deps.limiterFor?.(endpoint.id);
     if (limiter) {
@@ -142,8 +191,8 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
       const slot = slots[0];
       if (slot === undefined) {
         // Over the endpoint's rate: back to the queue, the same attempt, without holding the batch.
-        await deps.queue.send([{ message, delaySeconds: Math.max(1, Math.ceil(retryInMs / 1000)) }]);
-        return false;
+        await send({ message, delaySeconds: Math.max(1, Math.ceil(retryInMs / 1000)) }, slow);
+        return { taken: false, slow };
       }
       if (slot > Date.now()) await sleep(slot - Date.now());
     }
@@ -157,6 +206,10 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
     const latencyMs = Math.round(performance.now() - began);
     const after = now();
     const outcome = decideOutcome(result, message.attempt, deps.schedule, after);
+    // Slow (answered or not): recorded with the endpoint write below, and this endpoint's next
+    // messages (its retries included) take the slow lane.
+    const slowUntil = slowUntilAfter(latencyMs, slowCallMs, after);
+    const slowAfter = deps.slowQueue !== undefined && (slowUntil !== undefined || isSlow(endpoint, after));
 
     await deps.store.recordAttempt(endpoint.id, {
       eventId: message.event.id,
@@ -171,21 +224,28 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
       ...(message.replay ? { replay: true } : {}),
     });
     deps.observer?.attempted(endpoint.id, outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'dead' ? 'dead' : 'failed');
-    const log = { endpointId: endpoint.id, eventId: message.event.id, attempt: message.attempt, statusCode: result.kind === 'response' ? result.status : null, latencyMs };
+    const log = {
+      endpointId: endpoint.id,
+      eventId: message.event.id,
+      attempt: message.attempt,
+      statusCode: result.kind === 'response' ? result.status : null,
+      latencyMs,
+      ...(slowUntil ? { slowUntil: slowUntil.toISOString() } : {}),
+    };
 
     if (outcome.kind === 'delivered') {
-      await deps.store.recordSuccess(endpoint.id, after);
+      await deps.store.recordSuccess(endpoint.id, after, slowUntil);
       deps.logger.debug('event delivered', log);
-      return true;
+      return { taken: true, slow: slowAfter };
     }
-    if (outcome.kind === 'retry') await later({ ...message, attempt: message.attempt + 1 }, outcome.delaySeconds, after);
+    if (outcome.kind === 'retry') await later({ ...message, attempt: message.attempt + 1 }, outcome.delaySeconds, after, slowAfter);
     else await deps.store.recordDeadLetter(endpoint.id, message.event, outcome.reason, message.attempt, after);
     deps.logger.info(outcome.kind === 'retry' ? 'delivery failed; retrying' : 'delivery given up (dead letter)', { ...log, outcome });
     // 410 says the receiver wants no more of this event; it is not the receiver failing.
-    if (outcome.kind === 'dead' && outcome.reason === 'gone') return true;
-    const failingSince = await deps.store.recordFailure(endpoint.id, after);
+    if (outcome.kind === 'dead' && outcome.reason === 'gone') return { taken: true, slow: slowAfter };
+    const failingSince = await deps.store.recordFailure(endpoint.id, after, slowUntil);
     if (shouldDisable(failingSince, after) && failingSince) await disable(endpoint, failingSince, after);
-    return false;
+    return { taken: false, slow: slowAfter };
   };
 
   return async function delivery(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
@@ -220,6 +280,8 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
       [...byEndpoint.values()].map(async (group) => {
         group.sort((a, b) => a.message.event.createdAt.localeCompare(b.message.event.createdAt));
         let refused = false;
+        // The endpoint's lane as last seen in this batch (unknown: each message's own).
+        let slow: boolean | undefined;
         for (const { record, message } of group) {
           try {
             // After the endpoint failed one, the rest of its batch waits the first retry delay
@@ -227,9 +289,12 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
             if (refused) {
               const at = now();
               const due = message.notBefore ? Math.ceil((Date.parse(message.notBefore) - at.getTime()) / 1000) : 0;
-              await later(message, Math.max(deps.schedule[0] ?? 5, due), at);
+              await later(message, Math.max(deps.schedule[0] ?? 5, due), at, slow);
+            } else {
+              const done = await deliver(message);
+              refused = !done.taken;
+              if (done.slow !== undefined) slow = done.slow;
             }
-            else refused = !(await deliver(message));
           } catch (error) {
             deps.logger.error('delivery failed; the message comes back', { messageId: record.messageId, endpointId: message.endpointId, eventId: message.event.id, error: String(error) });
             failures.push({ itemIdentifier: record.messageId });
@@ -242,7 +307,7 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
   };
 };
 
-/** Configuration (README "Pushing events to endpoints"): DELIVERY_TIMEOUT_MS, DELIVERY_RATE_LIMIT and the retry schedule, read by deliveryTuning. */
+/** Configuration (README "Pushing events to endpoints"): DELIVERY_TIMEOUT_MS, DELIVERY_SLOW_CALL_MS, DELIVERY_RATE_LIMIT and the retry schedule, read by deliveryTuning; DELIVERY_SLOW_QUEUE_URL (optional) is the slow lane. */
 export const loadDeliveryDeps = (
   env: Env,
   clients: { dynamo: DynamoDBClient; sqs: SQSClient },
@@ -251,11 +316,14 @@ export const loadDeliveryDeps = (
 ): DeliveryDeps => {
   const tableName = requireEnv(env, 'TABLE_NAME');
   const store = new EndpointStore(clients.dynamo, tableName);
-  const { rate, schedule, timeoutMs } = deliveryTuning(env);
+  const { rate, schedule, timeoutMs, slowCallMs } = deliveryTuning(env);
   const limiters = new Map<string, Limiter>();
+  const slowUrl = env[DELIVERY_SLOW_QUEUE_URL_ENV]?.trim();
   return {
     store,
     queue: new SqsDeliveryQueue(clients.sqs, requireEnv(env, DELIVERY_QUEUE_URL_ENV)),
+    ...(slowUrl ? { slowQueue: new SqsDeliveryQueue(clients.sqs, slowUrl) } : {}),
+    slowCallMs,
     // In AWS every delivery checks the addresses its endpoint's host resolves to (post.ts); on the
     // local stack (EVENT_ENDPOINTS_ALLOW_HTTP=true, as for the operator) receivers are local.
     post: createHttpPost({ publicOnly: publicHostsOnly(env) }),

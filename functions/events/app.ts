@@ -16,7 +16,7 @@ import { requireEnv, type Env } from '../../shared/config';
 import { EventLog } from '../../shared/adapters/event-log';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EndpointStore } from '../../shared/adapters/event-endpoints';
-import { DELIVERY_QUEUE_URL_ENV, SqsDeliveryQueue } from '../../shared/delivery/queue';
+import { DELIVERY_QUEUE_URL_ENV, DELIVERY_SLOW_QUEUE_URL_ENV, SqsDeliveryQueue, sendByLane } from '../../shared/delivery/queue';
 import { deriveEvent, type DerivedEvent } from '../../shared/events/event';
 import type { EventPublisher } from '../../shared/events/publish';
 import type { EndpointRecord } from '../../shared/adapters/event-endpoints';
@@ -26,6 +26,8 @@ import { fanOut, type DeliveryQueue } from '../../shared/delivery/queue';
 export interface DeliveryFanOut {
   readonly endpoints: () => Promise<readonly EndpointRecord[]>;
   readonly queue: DeliveryQueue;
+  /** The slow lane: messages for endpoints slow now (slowUntil) go there; absent: all on `queue`. */
+  readonly slowQueue?: DeliveryQueue;
 }
 
 /** What the function reports about events it logged for the first time (metrics; none locally by default). */
@@ -90,11 +92,13 @@ export const createEventsHandler = (deps: EventsDeps) =>
     // failed fan-out sends them again (at least once; receivers dedupe by webhook-id).
     if (deps.deliveries) {
       try {
+        // The endpoint list is read anyway: a slow endpoint's messages go straight to the slow lane.
         const entries = fanOut(
           derived.map((d) => d.derived.event),
           await deps.deliveries.endpoints(),
+          now(),
         );
-        if (entries.length > 0) await deps.deliveries.queue.send(entries);
+        if (entries.length > 0) await sendByLane({ main: deps.deliveries.queue, slow: deps.deliveries.slowQueue }, entries);
       } catch (error) {
         deps.logger.error('delivery fan-out failed; the stream retries the batch', { error: String(error), eventId: first.derived.event.id });
         return failureAt(first.record);
@@ -106,10 +110,11 @@ export const createEventsHandler = (deps: EventsDeps) =>
 
 export const loadEventLog = (env: Env, dynamo: DynamoDBClient): EventLog => new EventLog(dynamo, requireEnv(env, 'TABLE_NAME'));
 
-/** The fan-out onto the delivery queue (DELIVERY_QUEUE_URL); none when it is unset. */
+/** The fan-out onto the delivery queue (DELIVERY_QUEUE_URL) and its slow lane (DELIVERY_SLOW_QUEUE_URL, optional); none when the first is unset. */
 export const loadDeliveryFanOut = (env: Env, clients: { dynamo: DynamoDBClient; sqs: SQSClient }): DeliveryFanOut | undefined => {
   const url = env[DELIVERY_QUEUE_URL_ENV]?.trim();
   if (!url) return undefined;
+  const slowUrl = env[DELIVERY_SLOW_QUEUE_URL_ENV]?.trim();
   const store = new EndpointStore(clients.dynamo, requireEnv(env, 'TABLE_NAME'));
-  return { endpoints: () => store.list(), queue: new SqsDeliveryQueue(clients.sqs, url) };
+  return { endpoints: () => store.list(), queue: new SqsDeliveryQueue(clients.sqs, url), ...(slowUrl ? { slowQueue: new SqsDeliveryQueue(clients.sqs, slowUrl) } : {}) };
 };

@@ -40,6 +40,12 @@ export interface EndpointRecord {
   readonly lastFailureAt?: string;
   readonly disabledAt?: string;
   readonly disabledReason?: string;
+  /**
+   * Until when its deliveries go on the slow lane (DELIVERY_SLOW_QUEUE): set to 10 minutes after a
+   * call that took longer than DELIVERY_SLOW_CALL_MS, pushed on by each further slow call, never
+   * cleared (it expires).
+   */
+  readonly slowUntil?: string;
 }
 
 export interface DeliveryAttempt {
@@ -129,14 +135,23 @@ export class EndpointStore {
     }
   }
 
-  /** A success ends the endpoint's run of failures. */
-  async recordSuccess(id: string, at: Date): Promise<void> {
-    await this.update(id, 'SET lastSuccessAt = :at REMOVE failingSince', { ':at': at.toISOString() });
+  /**
+   * A success ends the endpoint's run of failures. `slowUntil` (the call was slow) is written in
+   * the same update: marking an endpoint slow costs no write of its own.
+   */
+  async recordSuccess(id: string, at: Date, slowUntil?: Date): Promise<void> {
+    await this.update(id, `SET lastSuccessAt = :at${slowUntil ? ', slowUntil = :slow' : ''} REMOVE failingSince`, {
+      ':at': at.toISOString(),
+      ...(slowUntil ? { ':slow': slowUntil.toISOString() } : {}),
+    });
   }
 
-  /** A failure starts a run of failures unless one is running; returns the run's start. */
-  async recordFailure(id: string, at: Date): Promise<string | undefined> {
-    const out = await this.update(id, 'SET lastFailureAt = :at, failingSince = if_not_exists(failingSince, :at)', { ':at': at.toISOString() });
+  /** A failure starts a run of failures unless one is running; returns the run's start. `slowUntil`: as recordSuccess. */
+  async recordFailure(id: string, at: Date, slowUntil?: Date): Promise<string | undefined> {
+    const out = await this.update(id, `SET lastFailureAt = :at, failingSince = if_not_exists(failingSince, :at)${slowUntil ? ', slowUntil = :slow' : ''}`, {
+      ':at': at.toISOString(),
+      ...(slowUntil ? { ':slow': slowUntil.toISOString() } : {}),
+    });
     const since = out?.failingSince;
     return typeof since === 'string' ? since : undefined;
   }

@@ -11,5 +11,6 @@ export const deliveryMessage = z.object({
   attempt: z.int().check(z.minimum(1), z.maximum(1000)),
   notBefore: z.optional(z.iso.datetime()),
   replay: z.optional(z.boolean()),
+  lane: z.optional(z.literal('slow')),
 });
 

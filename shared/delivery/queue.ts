@@ -4,16 +4,24 @@
  * function fans out each new event to the matching enabled endpoints; the operator's replay sends
  * logged events again; the delivery function re-sends a message to itself for a retry (with a
  * delay: SQS caps it at 15 minutes, so a longer wait hops, as the consumers' retries do).
+ *
+ * Two lanes: messages for an endpoint that answered slowly lately (`slowUntil` in the future) go
+ * on the slow queue (DELIVERY_SLOW_QUEUE_URL), whose mapping holds few invocations, so a slow
+ * receiver cannot fill the main lane's. Without a slow queue every message goes on the main one.
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { GatewayEvent } from '../events/event';
 import type { EndpointRecord } from '../adapters/event-endpoints';
 import { wantsType } from './policy';
 import { MAX_BATCH, MAX_DELAY_SECONDS } from '../adapters/queue';
-import { DELIVERY_QUEUE } from '../system';
+import { DELIVERY_QUEUE, DELIVERY_SLOW_QUEUE } from '../system';
 
 /** Environment variable with the delivery queue's URL (events, operator and delivery functions). */
 export const DELIVERY_QUEUE_URL_ENV = DELIVERY_QUEUE.urlEnv;
+/** Environment variable with the slow lane's URL (events and delivery functions); unset: one lane. */
+export const DELIVERY_SLOW_QUEUE_URL_ENV = DELIVERY_SLOW_QUEUE.urlEnv;
+/** How long one slow call keeps its endpoint on the slow lane. */
+export const SLOW_FOR_MS = 10 * 60 * 1000;
 
 export interface DeliveryMessage {
   readonly endpointId: string;
@@ -24,6 +32,8 @@ export interface DeliveryMessage {
   readonly notBefore?: string;
   /** Sent by `POST /v1/event-endpoints/{id}/replay`. */
   readonly replay?: boolean;
+  /** On the slow lane (set by sendByLane): delivered there as it is, never sent back to the main lane. */
+  readonly lane?: 'slow';
 }
 
 export interface DeliveryEntry {
@@ -56,8 +66,46 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   }
 }
 
-/** One message per (enabled endpoint that wants the event's type, event). */
-export const fanOut = (events: readonly GatewayEvent[], endpoints: readonly EndpointRecord[]): DeliveryEntry[] =>
+/** True while the endpoint is on the slow lane (its `slowUntil` is after `at`). */
+export const isSlow = (endpoint: Pick<EndpointRecord, 'slowUntil'>, at: Date): boolean =>
+  endpoint.slowUntil !== undefined && Date.parse(endpoint.slowUntil) > at.getTime();
+
+/**
+ * One message per (enabled endpoint that wants the event's type, event). Given `at`, the messages
+ * of endpoints slow at that time are marked for the slow lane (sendByLane puts them there).
+ */
+export const fanOut = (events: readonly GatewayEvent[], endpoints: readonly EndpointRecord[], at?: Date): DeliveryEntry[] =>
   events.flatMap((event) =>
-    endpoints.filter((e) => e.enabled && wantsType(e.types, event.type)).map((e): DeliveryEntry => ({ message: { endpointId: e.id, event, attempt: 1 } })),
+    endpoints
+      .filter((e) => e.enabled && wantsType(e.types, event.type))
+      .map((e): DeliveryEntry => ({ message: { endpointId: e.id, event, attempt: 1, ...(at && isSlow(e, at) ? { lane: 'slow' as const } : {}) } })),
   );
+
+/** The two lanes; without `slow`, everything goes on `main`. */
+export interface DeliveryLanes {
+  readonly main: DeliveryQueue;
+  readonly slow?: DeliveryQueue | undefined;
+}
+
+/**
+ * Sends entries marked `lane: 'slow'` on the slow queue and the others on the main one (the mark
+ * dropped, as there is no slow queue to honour it). Throws when any could not be sent.
+ */
+export const sendByLane = async (lanes: DeliveryLanes, entries: readonly DeliveryEntry[]): Promise<void> => {
+  const slow = lanes.slow ? entries.filter((e) => e.message.lane === 'slow') : [];
+  const main = entries
+    .filter((e) => !lanes.slow || e.message.lane !== 'slow')
+    .map((e): DeliveryEntry => {
+      if (e.message.lane === undefined) return e;
+      const { lane: _lane, ...message } = e.message;
+      return { ...e, message };
+    });
+  if (main.length > 0) await lanes.main.send(main);
+  if (slow.length > 0) await lanes.slow?.send(slow);
+};
+
+/** The entry for the lane: marked `lane: 'slow'` or unmarked. */
+export const onLane = (entry: DeliveryEntry, slow: boolean): DeliveryEntry => {
+  const { lane: _lane, ...message } = entry.message;
+  return { ...entry, message: slow ? { ...message, lane: 'slow' } : message };
+};
