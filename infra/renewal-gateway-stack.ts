@@ -201,6 +201,9 @@ export class RenewalGatewayStack extends Stack {
       description: system.deliveryQueue,
       // The events function fans out each new event; the operator's replay sends logged ones again.
       senders: [eventsFunction, operator],
+      // The events function sends a slow endpoint's new messages straight to the slow lane.
+      slowDescription: system.slowDeliveryQueue,
+      slowSenders: [eventsFunction],
       bus: this.events.bus,
     });
     this.alarms.watchDelivery(this.delivery);
@@ -356,6 +359,10 @@ export class RenewalGatewayStack extends Stack {
     new CfnOutput(this, 'EventDeliveryDeadLetterQueueUrl', {
       value: this.delivery.deadLetterQueue.queueUrl,
       description: 'Event delivery messages the delivery function failed on 5 times (endpoint failures end in dead-letter records instead)',
+    });
+    new CfnOutput(this, 'EventDeliverySlowDeadLetterQueueUrl', {
+      value: this.delivery.slowDeadLetterQueue.queueUrl,
+      description: "Event delivery messages of the slow lane the delivery function failed on 5 times (endpoint failures end in dead-letter records instead)",
     });
     new CfnOutput(this, 'SchedulerQueueDeadLetterQueueUrl', {
       value: this.schedulerQueue.deadLetterQueue.queueUrl,

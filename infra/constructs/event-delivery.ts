@@ -12,6 +12,10 @@ export interface EventDeliveryProps {
   readonly description: DeliveryQueueDescription;
   /** Functions that put messages on the queue besides the delivery function: events (fan-out), operator (replay). */
   readonly senders: readonly GatewayFunction[];
+  /** The slow lane's queue (DELIVERY_SLOW_QUEUE): same conventions, its own DLQ and mapping. */
+  readonly slowDescription: DeliveryQueueDescription;
+  /** Functions that put messages on the slow lane besides the delivery function: events (fan-out of slow endpoints). */
+  readonly slowSenders: readonly GatewayFunction[];
   /** The stage's bus: the delivery function puts `endpoint.disabled` on it. */
   readonly bus: IEventBus;
 }
@@ -22,11 +26,18 @@ export interface EventDeliveryProps {
  * re-sends a message to the queue for each retry (delay hops of at most 15 minutes), so a message
  * only reaches the DLQ when the function itself failed 5 times on it (alarmed); an endpoint's
  * failures end in its dead-letter records in the table instead.
+ *
+ * The slow lane is a second such queue (and DLQ) with its own mapping of few invocations
+ * (`deliversEvents.slowMaximumConcurrency`): endpoints that answered slowly lately are delivered
+ * there, so they share those invocations among themselves instead of filling the main lane's.
  */
 export class EventDelivery extends Construct {
   public readonly queue: Queue;
   public readonly deadLetterQueue: Queue;
   public readonly eventSource: SqsEventSource;
+  public readonly slowQueue: Queue;
+  public readonly slowDeadLetterQueue: Queue;
+  public readonly slowEventSource: SqsEventSource;
   public readonly function: GatewayFunction;
 
   constructor(scope: Construct, id: string, props: EventDeliveryProps) {
@@ -35,37 +46,51 @@ export class EventDelivery extends Construct {
     this.function = fn;
     const mapping = fn.description.deliversEvents;
     if (!mapping) throw new Error(`EventDelivery: function ${fn.description.id} has no deliversEvents in shared/system.ts`);
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(description.dlqRetentionDays),
-    });
-    this.queue = new Queue(this, 'Queue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(description.retentionDays),
-      visibilityTimeout: Duration.seconds(visibilityTimeoutFor(fn.description)),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: description.maxReceiveCount },
-    });
-    for (const sender of [fn, ...props.senders]) {
-      sender.fn.addEnvironment(description.urlEnv, this.queue.queueUrl);
-      this.queue.grantSendMessages(sender.fn);
-    }
+    const lane = (prefix: '' | 'Slow', queueDescription: DeliveryQueueDescription, senders: readonly GatewayFunction[], maxConcurrency: number) => {
+      // The slow lane's queues sit in their own scope under the same ids (the stack keeps every
+      // `DeadLetterQueue` with the data).
+      const scope = prefix ? new Construct(this, prefix) : this;
+      const deadLetterQueue = new Queue(scope, 'DeadLetterQueue', {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(queueDescription.dlqRetentionDays),
+      });
+      const queue = new Queue(scope, 'Queue', {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(queueDescription.retentionDays),
+        visibilityTimeout: Duration.seconds(visibilityTimeoutFor(fn.description)),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: queueDescription.maxReceiveCount },
+      });
+      for (const sender of [fn, ...senders]) {
+        sender.fn.addEnvironment(queueDescription.urlEnv, queue.queueUrl);
+        queue.grantSendMessages(sender.fn);
+      }
+      const eventSource = new SqsEventSource(queue, {
+        batchSize: mapping.batchSize,
+        maxBatchingWindow: Duration.seconds(mapping.maxBatchingWindowSeconds),
+        maxConcurrency,
+        reportBatchItemFailures: true,
+      });
+      fn.fn.addEventSource(eventSource);
+      Validations.of(deadLetterQueue).acknowledge({
+        id: 'Serverless-SQSRedrivePolicy',
+        reason: `This queue is the dead-letter queue of the delivery queue${prefix ? "'s slow lane" : ''}: messages the delivery function failed on 5 times wait here for inspection (alarmed); nothing consumes it.`,
+      });
+      return { queue, deadLetterQueue, eventSource };
+    };
+    const main = lane('', description, props.senders, mapping.maximumConcurrency);
+    this.queue = main.queue;
+    this.deadLetterQueue = main.deadLetterQueue;
+    this.eventSource = main.eventSource;
+    // The slow lane: the delivery function forwards and retries there, the events function fans out there.
+    const slow = lane('Slow', props.slowDescription, props.slowSenders, mapping.slowMaximumConcurrency);
+    this.slowQueue = slow.queue;
+    this.slowDeadLetterQueue = slow.deadLetterQueue;
+    this.slowEventSource = slow.eventSource;
     props.bus.grantPutEventsTo(fn.fn);
     fn.fn.addEnvironment(EVENT_BUS_NAME_ENV, props.bus.eventBusName);
 
-    this.eventSource = new SqsEventSource(this.queue, {
-      batchSize: mapping.batchSize,
-      maxBatchingWindow: Duration.seconds(mapping.maxBatchingWindowSeconds),
-      maxConcurrency: mapping.maximumConcurrency,
-      reportBatchItemFailures: true,
-    });
-    fn.fn.addEventSource(this.eventSource);
-
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: 'This queue is the dead-letter queue of the delivery queue: messages the delivery function failed on 5 times wait here for inspection (alarmed); nothing consumes it.',
-    });
     Validations.of(fn.fn).acknowledge(
       {
         id: 'Serverless-LambdaDLQ',

@@ -189,7 +189,7 @@ export class GatewayAlarms extends Construct {
   /**
    * Alarms on push delivery: deliveries failing (any failed attempt in each of three 5-minute
    * periods: an endpoint down for 15 minutes or more), any delivery given up (dead letter), and any
-   * message in the delivery queue's DLQ (the function itself failing on it).
+   * message in the delivery queue's DLQ or the slow lane's (the function itself failing on it).
    */
   watchDelivery(delivery: EventDelivery): void {
     const total = (metricName: string) =>
@@ -219,6 +219,11 @@ export class GatewayAlarms extends Construct {
       'EventDeliveryDeadLetters',
       delivery.deadLetterQueue,
       'The delivery function failed 5 times on delivery messages (an error of its own, not an endpoint failing); see its logs, then redrive the DLQ.',
+    );
+    this.deadLetterAlarm(
+      'EventDeliverySlowDeadLetters',
+      delivery.slowDeadLetterQueue,
+      "The delivery function failed 5 times on messages of the delivery's slow lane (an error of its own, not an endpoint failing); see its logs, then redrive the DLQ.",
     );
   }
 

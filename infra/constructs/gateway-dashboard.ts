@@ -92,10 +92,16 @@ export class GatewayDashboard extends Construct {
           right: [outcome('EventDeliveriesFailed'), outcome('EventDeliveriesDeadLettered')],
         }),
         new GraphWidget({
-          title: 'Delivery queue depth and its DLQ',
+          title: 'Delivery queue depth (main and slow lane) and their DLQs',
           width: 12,
-          left: [delivery.queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'delivery queue' })],
-          right: [delivery.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'delivery DLQ' })],
+          left: [
+            delivery.queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'delivery queue' }),
+            delivery.slowQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'slow lane' }),
+          ],
+          right: [
+            delivery.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'delivery DLQ' }),
+            delivery.slowDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'slow lane DLQ' }),
+          ],
         }),
       );
     }

@@ -5,7 +5,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DELIVERY_QUEUE, EVENT_BUS_NAME_ENV, METRICS_NAMESPACE, functionDescription, visibilityTimeoutFor } from '../../shared/system';
+import { DELIVERY_QUEUE, DELIVERY_SLOW_QUEUE, EVENT_BUS_NAME_ENV, METRICS_NAMESPACE, functionDescription, visibilityTimeoutFor } from '../../shared/system';
 import { getAtt, logicalId, ref, resource, synthGateway, type SynthesizedGateway } from './synth';
 
 let g: SynthesizedGateway;
@@ -64,6 +64,57 @@ describe('push delivery', () => {
       Roles: [ref(logicalId(g.stack, fn('delivery').role))],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Action: 'events:PutEvents', Resource: getAtt(busId, 'Arn') })]) },
     });
+  });
+
+  it('a slow lane: its own queue and DLQ with the same conventions, consumed by the delivery function with at most 2 invocations', () => {
+    const queueId = logicalId(g.stack, g.stack.delivery.slowQueue);
+    const dlqId = logicalId(g.stack, g.stack.delivery.slowDeadLetterQueue);
+    expect(queueId).not.toBe(logicalId(g.stack, g.stack.delivery.queue));
+    expect(resource(g.json, queueId, 'AWS::SQS::Queue').Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: DELIVERY_SLOW_QUEUE.retentionDays * 86_400,
+      VisibilityTimeout: visibilityTimeoutFor(functionDescription('delivery')),
+      RedrivePolicy: { deadLetterTargetArn: getAtt(dlqId, 'Arn'), maxReceiveCount: DELIVERY_SLOW_QUEUE.maxReceiveCount },
+    });
+    expect(resource(g.json, dlqId, 'AWS::SQS::Queue').Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: DELIVERY_SLOW_QUEUE.dlqRetentionDays * 86_400 });
+    const mapping = functionDescription('delivery').deliversEvents;
+    expect(mapping?.slowMaximumConcurrency).toBe(2);
+    g.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: ref(logicalId(g.stack, fn('delivery').fn)),
+      EventSourceArn: getAtt(queueId, 'Arn'),
+      BatchSize: mapping?.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: mapping?.slowMaximumConcurrency },
+    });
+    // The delivery function may consume it.
+    g.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [ref(logicalId(g.stack, fn('delivery').role))],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Action: Match.arrayWith(['sqs:ReceiveMessage', 'sqs:DeleteMessage']), Resource: getAtt(queueId, 'Arn') })]) },
+    });
+  });
+
+  it('events (fan-out of slow endpoints) and delivery (forwards, retries) get the slow lane URL and may send to it; the operator does not', () => {
+    const queueId = logicalId(g.stack, g.stack.delivery.slowQueue);
+    for (const id of ['delivery', 'events'] as const) {
+      expect(env(id)[DELIVERY_SLOW_QUEUE.urlEnv], id).toEqual(ref(queueId));
+      g.template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [ref(logicalId(g.stack, fn(id).role))],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Action: Match.arrayWith(['sqs:SendMessage']), Resource: getAtt(queueId, 'Arn') })]) },
+      });
+    }
+    expect(env('operator')[DELIVERY_SLOW_QUEUE.urlEnv]).toBeUndefined();
+  });
+
+  it('alarms on messages in the slow lane DLQ, and the dashboard shows the slow lane', () => {
+    const dlqId = logicalId(g.stack, g.stack.delivery.slowDeadLetterQueue);
+    g.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(dlqId, 'QueueName') }],
+      Threshold: 0,
+    });
+    const [dashboard] = Object.values(g.json.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+    for (const needle of [logicalId(g.stack, g.stack.delivery.slowQueue), dlqId]) expect(body, needle).toContain(needle);
   });
 
   it('alarms on deliveries failing, on deliveries given up, on the DLQ and on the function erring', () => {

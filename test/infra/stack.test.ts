@@ -769,12 +769,13 @@ describe('HTTP API', () => {
 });
 
 describe('alarm count (README "Alarms" and "Cost", docs/architecture.md#alarms)', () => {
-  it('is a DLQ-depth and an oldest-message-age alarm per provider, one errors alarm per function, 2 per rule, the scheduler queue DLQ, 4 on events, 3 on push delivery, the backlog forecast: 33 with the four providers', () => {
+  it('is a DLQ-depth and an oldest-message-age alarm per provider, one errors alarm per function, 2 per rule, the scheduler queue DLQ, 4 on events, 4 on push delivery, the backlog forecast: 34 with the four providers', () => {
     const perFunction = system.functions.length;
     const providers = system.queues.length;
     expect(perFunction).toBe(providers + 8);
-    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(2 * providers + perFunction + 2 * 2 + 1 + 4 + 3 + 1);
-    // The README prices 33 for the four providers ("Cost"); each provider added to the registry
+    expect(resourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(2 * providers + perFunction + 2 * 2 + 1 + 4 + 4 + 1);
+    // The README prices 33 for the four providers ("Cost"), before the slow lane's DLQ alarm (34);
+    // each provider added to the registry
     // adds 3 (its DLQ depth, oldest-message age, consumer errors), updated there by hand.
     expect(resourcesOfType('AWS::Lambda::Function')).toHaveLength(perFunction);
     expect(resourcesOfType('AWS::Logs::LogGroup')).toHaveLength(perFunction + 1);
@@ -807,8 +808,9 @@ describe('alarm topic', () => {
     const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
     // Per queue: DLQ depth and oldest message; per function: errors; per schedule: DLQ depth and
     // failed invocations; the scheduler queue's DLQ depth; events: needs_attention, failure rate,
-    // stream failures, iterator age; push delivery: deliveries failing, given up, its DLQ; the backlog forecast.
-    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 1 + 4 + 3 + 1);
+    // stream failures, iterator age; push delivery: deliveries failing, given up, its DLQ and the
+    // slow lane's DLQ; the backlog forecast.
+    expect(alarms).toHaveLength(queues.length * 2 + functions.length + scheduled.length * 2 + 1 + 4 + 4 + 1);
     for (const [, alarm] of alarms) {
       expect(props(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }
@@ -888,8 +890,8 @@ describe('stage configuration from context', () => {
   it('keeps every dead-letter queue with the data by default (retainData), and lets a throwaway stage delete them', () => {
     const queues = (json: typeof prod.json) => Object.entries(json.Resources ?? {}).filter(([, r]) => r.Type === 'AWS::SQS::Queue');
     const deadLetters = (json: typeof prod.json) => queues(json).filter(([id]) => /DeadLetterQueue|FailureQueue/.test(id));
-    // Four providers', the scheduler queue's, the delivery queue's, the events' failures, and the rules' DLQs.
-    expect(deadLetters(g.json).length).toBeGreaterThanOrEqual(8);
+    // Four providers', the scheduler queue's, the delivery queue's and its slow lane's, the events' failures, and the rules' DLQs.
+    expect(deadLetters(g.json).length).toBeGreaterThanOrEqual(9);
     for (const [id, r] of deadLetters(g.json)) expect(r.DeletionPolicy, id).toBe('Retain');
     for (const [id, r] of queues(g.json).filter(([qid]) => !/DeadLetterQueue|FailureQueue/.test(qid))) expect(r.DeletionPolicy, id).toBe('Delete');
     for (const [id, r] of deadLetters(prod.json)) expect(r.DeletionPolicy, id).toBe('Delete');
