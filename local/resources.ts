@@ -4,7 +4,7 @@
  */
 import { CreateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { functionDescription, system, visibilityTimeoutFor, type EnabledProvider, type TableDescription, type TableIndex } from '../shared/system';
+import { functionDescription, system, visibilityTimeoutFor, type DeliveryQueueDescription, type EnabledProvider, type TableDescription, type TableIndex } from '../shared/system';
 
 /** Creates the table; returns its stream's ARN when the description has a stream. */
 export const createTable = async (dynamo: DynamoDBClient, tableName: string): Promise<string | undefined> => {
@@ -69,9 +69,12 @@ export const queueArn = async (sqs: SQSClient, url: string | undefined): Promise
 };
 
 
-/** The push delivery's queue and its DLQ (system.deliveryQueue), as the CDK stack declares them. */
-export const createDeliveryQueue = async (sqs: SQSClient, prefix: string): Promise<{ url: string; arn: string; dlqUrl: string; dlqArn: string }> => {
-  const q = system.deliveryQueue;
+/** The push delivery's queue and its DLQ (system.deliveryQueue, or its slow lane system.slowDeliveryQueue), as the CDK stack declares them. */
+export const createDeliveryQueue = async (
+  sqs: SQSClient,
+  prefix: string,
+  q: DeliveryQueueDescription = system.deliveryQueue,
+): Promise<{ url: string; arn: string; dlqUrl: string; dlqArn: string }> => {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-${q.id}-dlq`, Attributes: { MessageRetentionPeriod: String(q.dlqRetentionDays * 86_400) } }));
   const dlqArn = await queueArn(sqs, dlq.QueueUrl);
   const main = await sqs.send(

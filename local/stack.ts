@@ -73,6 +73,8 @@ export interface LocalStack {
   readonly queues: Readonly<Record<EnabledProvider, { url: string; arn: string; dlqUrl: string; dlqArn: string }>>;
   /** The push delivery's queue (system.deliveryQueue). */
   readonly deliveryQueue: { readonly url: string; readonly arn: string; readonly dlqUrl: string; readonly dlqArn: string };
+  /** Its slow lane (system.slowDeliveryQueue): endpoints that answered slowly lately. */
+  readonly slowDeliveryQueue: { readonly url: string; readonly arn: string; readonly dlqUrl: string; readonly dlqArn: string };
   /** Each provider's sandbox (local/sandboxes/<provider>.ts), typed as its module registers it. */
   readonly sandboxes: { readonly [P in EnabledProvider]: SandboxOf<P> };
   /** The configuration the functions run with (secrets included: for the banner and tests). */
@@ -226,6 +228,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const streamArn = await createTable(dynamo, tableName);
     const queues = await createQueues(sqs, prefix);
     const deliveryQueue = await createDeliveryQueue(sqs, prefix);
+    const slowDeliveryQueue = await createDeliveryQueue(sqs, prefix, system.slowDeliveryQueue);
 
     const given = options.env ?? {};
     const pick = (name: string, fallback: string): string => given[name]?.trim() || fallback;
@@ -255,6 +258,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       // Receivers on this machine listen on plain http (npm run ops -- listen).
       [ALLOW_HTTP_ENV]: pick(ALLOW_HTTP_ENV, 'true'),
       [system.deliveryQueue.urlEnv]: deliveryQueue.url,
+      [system.slowDeliveryQueue.urlEnv]: slowDeliveryQueue.url,
       // The status function's `files` sit beside its bundle in Lambda; here, in the repository.
       OPENAPI_DOCUMENT: pick('OPENAPI_DOCUMENT', fileURLToPath(new URL('../openapi.json', import.meta.url))),
       ...providerEnv,
@@ -334,26 +338,33 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       });
     }
 
-    // The push delivery's queue, polled as its event source mapping does in AWS. Its retry waits
-    // (DELIVERY_RETRY_SCHEDULE_SECONDS) and rate limit (DELIVERY_RATE_LIMIT) come from the env.
+    // The push delivery's queue and its slow lane, each polled as its event source mapping does in
+    // AWS, by the one function. Its retry waits (DELIVERY_RETRY_SCHEDULE_SECONDS), rate limit
+    // (DELIVERY_RATE_LIMIT) and slow threshold (DELIVERY_SLOW_CALL_MS) come from the env.
     for (const fn of system.functions as readonly FunctionDescription[]) {
       const delivers = fn.deliversEvents;
       if (!delivers) continue;
       const deliveryHandler = createDeliveryHandler(loadDeliveryDeps(env, clientsFor(fn.id), logger(fn.id), new LoggingPublisher(logger(fn.id))));
-      pollers.push(
-        startPoller({
-          client: clientsFor(`${fn.id}-event-source`).sqs,
-          queueUrl: deliveryQueue.url,
-          queueArn: deliveryQueue.arn,
-          handler: (event, context) => (bump(fn.id, 'Lambda', 'Invoke'), deliveryHandler(event, context)),
-          batchSize: delivers.batchSize,
-          maximumConcurrency: delivers.maximumConcurrency,
-          functionName: fn.id,
-          timeoutMs: fn.timeoutSeconds * 1000,
-          waitTimeSeconds: options.pollWaitSeconds ?? 1,
-          onError: (error: unknown) => logger(fn.id).error('poller error', { error: String(error) }),
-        }),
-      );
+      const lanes = [
+        { queue: deliveryQueue, maximumConcurrency: delivers.maximumConcurrency },
+        { queue: slowDeliveryQueue, maximumConcurrency: delivers.slowMaximumConcurrency },
+      ];
+      for (const { queue, maximumConcurrency } of lanes) {
+        pollers.push(
+          startPoller({
+            client: clientsFor(`${fn.id}-event-source`).sqs,
+            queueUrl: queue.url,
+            queueArn: queue.arn,
+            handler: (event, context) => (bump(fn.id, 'Lambda', 'Invoke'), deliveryHandler(event, context)),
+            batchSize: delivers.batchSize,
+            maximumConcurrency,
+            functionName: fn.id,
+            timeoutMs: fn.timeoutSeconds * 1000,
+            waitTimeSeconds: options.pollWaitSeconds ?? 1,
+            onError: (error: unknown) => logger(fn.id).error('poller error', { error: String(error) }),
+          }),
+        );
+      }
     }
 
     const countInvocations =
@@ -439,6 +450,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       tableName,
       queues,
       deliveryQueue,
+      slowDeliveryQueue,
       sandboxes,
       env,
       dynamo,
