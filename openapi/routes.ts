@@ -217,6 +217,7 @@ const endpointExample = {
   lastFailureAt: null,
   disabledAt: null,
   disabledReason: null,
+  slowUntil: null,
 };
 const endpointExampleWithSecret = { ...endpointExample, lastSuccessAt: null, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
 

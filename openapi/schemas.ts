@@ -269,6 +269,9 @@ export const EventEndpointSchema = z
     lastFailureAt: dateTime().nullable(),
     disabledAt: dateTime().nullable(),
     disabledReason: z.string().nullable(),
+    slowUntil: dateTime()
+      .nullable()
+      .meta({ description: 'While set: a delivery call took longer than `DELIVERY_SLOW_CALL_MS` lately, so its deliveries travel on the slow lane until then (they still arrive, at most two endpoints\' calls at a time); null: not slow now.' }),
   })
   .meta({ description: 'A registered event endpoint.' });
 

@@ -81,6 +81,8 @@ export type { Post };
 /** What the function reports per endpoint (Powertools Metrics in AWS). */
 export interface DeliveryObserver {
   attempted(endpointId: string, outcome: 'delivered' | 'failed' | 'dead'): void;
+  /** A main-lane message moved to the slow lane (its endpoint answered slowly lately). */
+  movedToSlowLane?(endpointId: string): void;
   flush(): void;
 }
 
@@ -183,6 +185,7 @@ export const createDeliveryHandler = (deps: DeliveryDeps) => {
       // send throwing brings this message back (nothing is deleted before it is on the slow queue).
       await send({ message }, true);
       deps.logger.debug('delivery moved to the slow lane', { endpointId: endpoint.id, eventId: message.event.id, slowUntil: endpoint.slowUntil });
+      deps.observer?.movedToSlowLane?.(endpoint.id);
       return { taken: true, slow };
     }
     const limiter = deps.limiterFor?.(endpoint.id);

@@ -2,6 +2,8 @@
  * Delivery metrics (Powertools Metrics, EMF: no API call), per attempt:
  * - `EventDeliveries` (service, endpoint, outcome = delivered | failed | dead): per endpoint.
  * - `EventDeliveriesFailed`, `EventDeliveriesDeadLettered` (service): totals, for the alarms.
+ * - `EventDeliveriesMovedToSlowLane` (service, endpoint): main-lane messages sent on to the slow
+ *   lane because their endpoint answered slowly lately.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../../shared/system';
@@ -17,6 +19,11 @@ export const createDeliveryMetrics = (metrics: Metrics = new Metrics({ namespace
       single.addMetric('EventDeliveries', MetricUnit.Count, 1);
       if (outcome !== 'delivered') failed++;
       if (outcome === 'dead') dead++;
+    },
+    movedToSlowLane(endpointId) {
+      const single = metrics.singleMetric();
+      single.addDimensions({ endpoint: endpointId });
+      single.addMetric('EventDeliveriesMovedToSlowLane', MetricUnit.Count, 1);
     },
     flush() {
       if (failed > 0) metrics.addMetric('EventDeliveriesFailed', MetricUnit.Count, failed);

@@ -21,5 +21,7 @@ export const endpointView = (e: EndpointRecord, now: Date) => ({
   lastFailureAt: e.lastFailureAt ?? null,
   disabledAt: e.disabledAt ?? null,
   disabledReason: e.disabledReason ?? null,
+  // While set and ahead: its deliveries travel on the slow lane (a call took longer than DELIVERY_SLOW_CALL_MS).
+  slowUntil: e.slowUntil !== undefined && Date.parse(e.slowUntil) > now.getTime() ? e.slowUntil : null,
 });
 

@@ -88,6 +88,9 @@ describe('the slow lane on the local stack', () => {
     await until('both receivers got the first renewal succeeded', () => slowTypes(first).includes('renewal.succeeded') && fastTypes(first).includes('renewal.succeeded'));
     const store = new EndpointStore(stack.dynamo, stack.tableName);
     await until('the slow endpoint is marked slow', async () => Date.parse((await store.get(slow.id))?.slowUntil ?? '') > Date.now());
+    // Operators see it: the endpoint's view says until when it is on the slow lane.
+    const view = (await (await fetch(`${stack.apiUrl}/v1/event-endpoints/${slow.id}`, { headers: { authorization: `Bearer ${operatorToken()}` } })).json()) as { slowUntil: string | null };
+    expect(Date.parse(view.slowUntil ?? '')).toBeGreaterThan(Date.now());
 
     const second = await renew(`slow-lane-2.${Date.now()}@example.com`);
     await until('both receivers got the second renewal succeeded', () => slowTypes(second).includes('renewal.succeeded') && fastTypes(second).includes('renewal.succeeded'));

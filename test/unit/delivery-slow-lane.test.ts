@@ -47,6 +47,7 @@ const harness = (endpoints: EndpointRecord[], post: Post, options: { slowCallMs?
   const byId = new Map(endpoints.map((e) => [e.id, { ...e }]));
   const attempts: DeliveryAttempt[] = [];
   const main: DeliveryEntry[] = [];
+  const moved: string[] = [];
   const slow: DeliveryEntry[] = [];
   const writes: Array<{ kind: 'success' | 'failure'; id: string; slowUntil: Date | undefined }> = [];
   const store: DeliveryStore = {
@@ -85,8 +86,9 @@ const harness = (endpoints: EndpointRecord[], post: Post, options: { slowCallMs?
     logger: createLogger('delivery', 'SILENT'),
     now: () => NOW,
     sleep: () => Promise.resolve(),
+    observer: { attempted: () => undefined, movedToSlowLane: (id) => void moved.push(id), flush: () => undefined },
   });
-  return { handler, byId, attempts, main, slow, writes };
+  return { handler, byId, attempts, main, slow, writes, moved };
 };
 const sqsEvent = (messages: readonly DeliveryMessage[]): SQSEvent =>
   ({ Records: messages.map((m, i) => ({ messageId: `m${i}`, body: JSON.stringify(m) })) }) as unknown as SQSEvent;
@@ -214,6 +216,8 @@ describe('delivery on two lanes', () => {
     expect(h.attempts).toEqual([]);
     expect(h.slow).toEqual([{ message: { ...message, lane: 'slow' } }]);
     expect(h.main).toEqual([]);
+    // Counted (EventDeliveriesMovedToSlowLane), per endpoint.
+    expect(h.moved).toEqual([A]);
   });
 
   it('a forward that fails is a batch item failure: the message comes back, nothing is called', async () => {

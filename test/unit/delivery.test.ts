@@ -352,4 +352,16 @@ describe('what the endpoint routes answer', () => {
     expect(JSON.stringify(view)).not.toContain(secret);
     expect(view.secrets.map((s) => s.active)).toEqual([true, true]);
   });
+
+  it("shows slowUntil only while it is ahead: the endpoint's deliveries are on the slow lane until then", async () => {
+    const { EventEndpointSchema } = await import('../../openapi/schemas');
+    const { endpointView } = await import('../../shared/adapters/event-endpoints');
+    const base = endpoint('ep_3f9a1c0e7b5d2a4c6e8f0a1b2c', {});
+    const ahead = new Date(NOW.getTime() + 60_000).toISOString();
+    expect(endpointView({ ...base, slowUntil: ahead }, NOW).slowUntil).toBe(ahead);
+    expect(endpointView({ ...base, slowUntil: NOW.toISOString() }, NOW).slowUntil).toBeNull();
+    expect(endpointView({ ...base, slowUntil: new Date(NOW.getTime() - 1).toISOString() }, NOW).slowUntil).toBeNull();
+    expect(endpointView(base, NOW).slowUntil).toBeNull();
+    expect(EventEndpointSchema.safeParse(endpointView({ ...base, slowUntil: ahead }, NOW)).error?.issues ?? []).toEqual([]);
+  });
 });
