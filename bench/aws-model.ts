@@ -87,8 +87,16 @@ export interface SchedulerModelLine {
   readonly figure: string;
 }
 
+/**
+ * Seconds before the fleet works at full rate: the rule ticks somewhere in the first minute (count
+ * all of it); the event source starts 5 workers at once and adds the rest at up to 300 a minute
+ * (count that time as lost too).
+ */
+const rampSecondsOf = (workers: number): number =>
+  Math.ceil(QUOTAS.ruleTickSeconds + (Math.max(0, workers - QUOTAS.lambdaSqsInitialConcurrency) / QUOTAS.lambdaSqsScalePerMinute) * 60);
+
 /** How long one million (or `schedules`) due at 00:00 take to be queued in AWS, from measured costs and named quotas. */
-export const schedulerModel = (m: SchedulerModelInput): { lines: SchedulerModelLine[]; seconds: number; rate: number } => {
+export const schedulerModel = (m: SchedulerModelInput): { lines: SchedulerModelLine[]; seconds: number } => {
   const vcpu = Math.min(1, m.workerMemoryMb / QUOTAS.lambdaMbPerVcpu);
   const cpuRate = (vcpu * 1000) / m.cpuMsPerSchedule;
   // The writes of a page go `writesInFlight` at a time; reads and sends are a few requests per page.
@@ -111,9 +119,7 @@ export const schedulerModel = (m: SchedulerModelInput): { lines: SchedulerModelL
     [tableCap, 'the table, shared with the event log'],
   ];
   const [rate, bound] = caps.reduce((a, b) => (b[0] < a[0] ? b : a));
-  // Start: the rule ticks somewhere in the first minute (count all of it); the event source starts
-  // 5 workers at once and adds the rest at up to 300 a minute (count that time as lost too).
-  const rampSeconds = Math.ceil(QUOTAS.ruleTickSeconds + (Math.max(0, m.workers - QUOTAS.lambdaSqsInitialConcurrency) / QUOTAS.lambdaSqsScalePerMinute) * 60);
+  const rampSeconds = rampSecondsOf(m.workers);
   const workSeconds = m.schedules / rate;
   const seconds = rampSeconds + workSeconds;
   const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -139,13 +145,12 @@ export const schedulerModel = (m: SchedulerModelInput): { lines: SchedulerModelL
     },
     { step: `${f(m.schedules)} schedules`, figure: `${f(rampSeconds)} s + ${f(workSeconds)} s = ${f(seconds)} s (${f(seconds / 60, 1)} min)` },
   ];
-  return { lines, seconds, rate };
+  return { lines, seconds };
 };
 
 /** The warm write units a second the table and its indexes need for `schedules` to be queued within `seconds` (the model's other bounds aside). */
 export const warmWruFor = (m: Omit<SchedulerModelInput, 'warmWru'>, seconds: number): number => {
-  const rampSeconds = Math.ceil(QUOTAS.ruleTickSeconds + (Math.max(0, m.workers - QUOTAS.lambdaSqsInitialConcurrency) / QUOTAS.lambdaSqsScalePerMinute) * 60);
-  const rate = m.schedules / (seconds - rampSeconds);
+  const rate = m.schedules / (seconds - rampSecondsOf(m.workers));
   const need = Math.max(rate * m.tableWruPerSchedule + EVENT_LOG.wruPerEvent * EVENT_LOG.eventsPerSecond, rate * m.dueIndexWruPerSchedule, QUOTAS.dynamoNewOnDemandTableWruPerSecond);
   return Math.ceil(need / 1000) * 1000;
 };

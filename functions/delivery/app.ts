@@ -40,10 +40,8 @@ import { MAX_DELAY_SECONDS } from '../../shared/adapters/queue';
 import {
   DELIVERY_QUEUE_URL_ENV,
   DELIVERY_SLOW_QUEUE_URL_ENV,
-  SLOW_FOR_MS,
   SqsDeliveryQueue,
   fanOut,
-  isSlow,
   onLane,
   sendByLane,
   type DeliveryEntry,
@@ -51,7 +49,7 @@ import {
   type DeliveryMessage,
   type DeliveryQueue,
 } from '../../shared/delivery/queue';
-import { decideOutcome, shouldDisable, signingSecrets } from '../../shared/delivery/policy';
+import { decideOutcome, isSlow, shouldDisable, signingSecrets, slowUntilAfter } from '../../shared/delivery/policy';
 import { DEFAULT_DELIVERY_SLOW_CALL_MS, deliveryTuning } from '../../shared/delivery/tuning';
 import { publicHostsOnly } from '../../shared/http/public-address';
 import { createHttpPost, type Post } from './post';
@@ -111,10 +109,6 @@ export interface DeliveryDeps {
 
 /** Waits at most this long for a rate-limit slot in the function; longer goes back to the queue. */
 const MAX_SLOT_WAIT_MS = 2000;
-
-/** Until when a call of `latencyMs` puts its endpoint on the slow lane; undefined: it was not slow. */
-export const slowUntilAfter = (latencyMs: number, slowCallMs: number, after: Date): Date | undefined =>
-  latencyMs > slowCallMs ? new Date(after.getTime() + SLOW_FOR_MS) : undefined;
 
 /** What became of one message: taken (false: the rest of the endpoint's batch waits), and the endpoint's lane when it was read. */
 interface Delivered {

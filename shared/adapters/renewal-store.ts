@@ -266,21 +266,31 @@ export class RenewalRecords {
   }
 
   /** The items as stored (index attributes included), by `pk`. */
-  protected async getItems(keys: ReadonlyArray<{ pk: string; sk: string }>, consistent: boolean): Promise<Map<string, Record<string, unknown>>> {
-    const found = new Map<string, Record<string, unknown>>();
-    for (let i = 0; i < keys.length; i += 100) {
-      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
-      for (let round = 0; pending && pending.length > 0; round++) {
-        if (round >= 10) throw new Error('renewals: BatchGetItem left keys unprocessed 10 times');
-        if (round > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
-        const got: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } } }));
-        for (const item of got.Responses?.[this.tableName] ?? []) found.set(String(item.pk), item);
-        pending = got.UnprocessedKeys?.[this.tableName]?.Keys;
-      }
-    }
-    return found;
+  protected getItems(keys: ReadonlyArray<{ pk: string; sk: string }>, consistent: boolean): Promise<Map<string, Record<string, unknown>>> {
+    return batchGetItems(this.doc, this.tableName, keys, consistent);
   }
 }
+
+/** Items by `pk`, 100 keys per BatchGetItem, asking again for what DynamoDB left unprocessed (with backoff, 10 times at most). */
+const batchGetItems = async (
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keys: ReadonlyArray<{ pk: string; sk: string }>,
+  consistent: boolean,
+): Promise<Map<string, Record<string, unknown>>> => {
+  const found = new Map<string, Record<string, unknown>>();
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+    for (let round = 0; pending && pending.length > 0; round++) {
+      if (round >= 10) throw new Error('renewals: BatchGetItem left keys unprocessed 10 times');
+      if (round > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
+      const got: BatchGetCommandOutput = await doc.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: consistent } } }));
+      for (const item of got.Responses?.[tableName] ?? []) found.set(String(item.pk), item);
+      pending = got.UnprocessedKeys?.[tableName]?.Keys;
+    }
+  }
+  return found;
+};
 
 /**
  * Reads the operators' inbox (shared/domain/inbox.ts), oldest first across the statuses and
@@ -384,19 +394,14 @@ export class InboxReader {
 
   /** The renewals as they are now, in this order; undefined for those no longer in that partition or in another status. */
   private async current(wanted: readonly InboxCandidate[], statuses: readonly InboxStatus[]): Promise<Array<RenewalRecord | undefined>> {
-    const byId = new Map<string, Record<string, unknown>>();
-    for (let i = 0; i < wanted.length; i += 100) {
-      let keys: Record<string, unknown>[] = wanted.slice(i, i + 100).map((w) => renewalKey(w.id));
-      for (let round = 0; keys.length > 0; round++) {
-        if (round > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** round)));
-        if (round >= 8) throw new Error('inbox: DynamoDB left keys unprocessed after 8 rounds');
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
-        for (const item of out.Responses?.[this.tableName] ?? []) byId.set(String(item.pk).slice('RENEWAL#'.length), item);
-        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
+    const byPk = await batchGetItems(
+      this.doc,
+      this.tableName,
+      wanted.map((w) => renewalKey(w.id)),
+      true,
+    );
     return wanted.map((w) => {
-      const item = byId.get(w.id);
+      const item = byPk.get(renewalKey(w.id).pk);
       return item && item.gsi4pk === w.range.pk && (statuses as readonly unknown[]).includes(item.status) ? toRecord(item) : undefined;
     });
   }

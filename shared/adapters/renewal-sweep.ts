@@ -29,19 +29,8 @@ export class RenewalSweep extends RenewalRecords {
   readonly openPartitions = SWEPT_PARTITIONS;
 
   /** Keys of a provider's renewals (one shard) whose `since` is before `before`, oldest first. */
-  async stale(provider: Provider, shard: number, before: Date, limit: number, cursor?: Record<string, unknown>) {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: SWEEP_INDEX,
-        KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk < :before',
-        ExpressionAttributeValues: { ':pk': `SWEEP#${provider}#${shard}`, ':before': before.toISOString() },
-        ProjectionExpression: 'pk, sk',
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-      }),
-    );
-    return { keys: (out.Items ?? []).map((i) => ({ pk: String(i.pk), sk: String(i.sk) })), cursor: out.LastEvaluatedKey };
+  stale(provider: Provider, shard: number, before: Date, limit: number, cursor?: Record<string, unknown>) {
+    return this.keys(SWEEP_INDEX, 'gsi3pk = :pk AND gsi3sk < :before', { ':pk': `SWEEP#${provider}#${shard}`, ':before': before.toISOString() }, limit, cursor);
   }
 
   /**
@@ -49,13 +38,18 @@ export class RenewalSweep extends RenewalRecords {
    * `before`, oldest first: the candidates not in the sweep index (a renewal moves no later than
    * it was created).
    */
-  async waiting(provider: Provider, partition: string, before: Date, limit: number, cursor?: Record<string, unknown>) {
+  waiting(provider: Provider, partition: string, before: Date, limit: number, cursor?: Record<string, unknown>) {
+    return this.keys(INBOX_INDEX, 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi', { ':pk': partition, ':lo': `${provider}#`, ':hi': `${provider}#${before.toISOString()}` }, limit, cursor);
+  }
+
+  /** One page of an index query: the table keys it found, and where the next page starts. */
+  private async keys(index: string, condition: string, values: Record<string, string>, limit: number, cursor?: Record<string, unknown>) {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: INBOX_INDEX,
-        KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi',
-        ExpressionAttributeValues: { ':pk': partition, ':lo': `${provider}#`, ':hi': `${provider}#${before.toISOString()}` },
+        IndexName: index,
+        KeyConditionExpression: condition,
+        ExpressionAttributeValues: values,
         ProjectionExpression: 'pk, sk',
         Limit: limit,
         ...(cursor ? { ExclusiveStartKey: cursor } : {}),

@@ -79,6 +79,17 @@ export const decideOutcome = (result: AttemptResult, attempt: number, schedule: 
 };
 
 /** Whether an endpoint that has been failing since `failingSince` (no success since) is to be disabled now. */
+/** How long one slow call keeps its endpoint on the slow lane. */
+export const SLOW_FOR_MS = 10 * 60 * 1000;
+
+/** True while the endpoint is on the slow lane (its `slowUntil` is after `at`). */
+export const isSlow = (endpoint: { readonly slowUntil?: string | undefined }, at: Date): boolean =>
+  endpoint.slowUntil !== undefined && Date.parse(endpoint.slowUntil) > at.getTime();
+
+/** Until when a call of `latencyMs` puts its endpoint on the slow lane; undefined: it was not slow. */
+export const slowUntilAfter = (latencyMs: number, slowCallMs: number, after: Date): Date | undefined =>
+  latencyMs > slowCallMs ? new Date(after.getTime() + SLOW_FOR_MS) : undefined;
+
 export const shouldDisable = (failingSince: string | undefined, now: Date): boolean =>
   failingSince !== undefined && now.getTime() - Date.parse(failingSince) >= DISABLE_AFTER_MS;
 

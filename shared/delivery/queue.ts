@@ -12,7 +12,7 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { GatewayEvent } from '../events/event';
 import type { EndpointRecord } from '../adapters/event-endpoints';
-import { wantsType } from './policy';
+import { isSlow, wantsType } from './policy';
 import { MAX_BATCH, MAX_DELAY_SECONDS } from '../adapters/queue';
 import { DELIVERY_QUEUE, DELIVERY_SLOW_QUEUE } from '../system';
 
@@ -20,8 +20,6 @@ import { DELIVERY_QUEUE, DELIVERY_SLOW_QUEUE } from '../system';
 export const DELIVERY_QUEUE_URL_ENV = DELIVERY_QUEUE.urlEnv;
 /** Environment variable with the slow lane's URL (events and delivery functions); unset: one lane. */
 export const DELIVERY_SLOW_QUEUE_URL_ENV = DELIVERY_SLOW_QUEUE.urlEnv;
-/** How long one slow call keeps its endpoint on the slow lane. */
-export const SLOW_FOR_MS = 10 * 60 * 1000;
 
 export interface DeliveryMessage {
   readonly endpointId: string;
@@ -65,10 +63,6 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     }
   }
 }
-
-/** True while the endpoint is on the slow lane (its `slowUntil` is after `at`). */
-export const isSlow = (endpoint: Pick<EndpointRecord, 'slowUntil'>, at: Date): boolean =>
-  endpoint.slowUntil !== undefined && Date.parse(endpoint.slowUntil) > at.getTime();
 
 /**
  * One message per (enabled endpoint that wants the event's type, event). Given `at`, the messages

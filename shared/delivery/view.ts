@@ -3,7 +3,7 @@
  * route module (functions/operator/endpoints.ts) pulls no SDK module into its lazy graph.
  */
 import type { EndpointRecord } from '../adapters/event-endpoints';
-import { maskSecret } from './policy';
+import { isSlow, maskSecret } from './policy';
 
 /** An endpoint as the API shows it: its secrets masked. */
 export const endpointView = (e: EndpointRecord, now: Date) => ({
@@ -22,6 +22,6 @@ export const endpointView = (e: EndpointRecord, now: Date) => ({
   disabledAt: e.disabledAt ?? null,
   disabledReason: e.disabledReason ?? null,
   // While set and ahead: its deliveries travel on the slow lane (a call took longer than DELIVERY_SLOW_CALL_MS).
-  slowUntil: e.slowUntil !== undefined && Date.parse(e.slowUntil) > now.getTime() ? e.slowUntil : null,
+  slowUntil: isSlow(e, now) ? (e.slowUntil ?? null) : null,
 });
 

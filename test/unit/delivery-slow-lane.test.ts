@@ -8,9 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SQSEvent } from 'aws-lambda';
-import { SLOW_FOR_MS, fanOut, isSlow, onLane, sendByLane, type DeliveryEntry, type DeliveryMessage } from '../../shared/delivery/queue';
+import { fanOut, onLane, sendByLane, type DeliveryEntry, type DeliveryMessage } from '../../shared/delivery/queue';
+import { SLOW_FOR_MS, isSlow, slowUntilAfter } from '../../shared/delivery/policy';
 import { DEFAULT_DELIVERY_SLOW_CALL_MS, deliveryTuning } from '../../shared/delivery/tuning';
-import { createDeliveryHandler, slowUntilAfter, type DeliveryStore, type Post } from '../../functions/delivery/app';
+import { createDeliveryHandler, type DeliveryStore, type Post } from '../../functions/delivery/app';
 import { createEventsHandler } from '../../functions/events/app';
 import type { DeliveryAttempt, EndpointRecord } from '../../shared/adapters/event-endpoints';
 import type { GatewayEvent, RenewalEvent } from '../../shared/events/event';
